@@ -1,0 +1,1 @@
+"""Interactive ipywidgets views layered on crmlab's pure compute functions."""
