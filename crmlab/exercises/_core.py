@@ -37,11 +37,7 @@ def is_close(answer: Any, expected: float, rel: float = 1e-3, abs_tol: float = 1
     >>> is_close(0.6312, 0.631, rel=1e-3), is_close("0.63", 0.63)
     (True, False)
     """
-    if (
-        isinstance(answer, bool)
-        or not isinstance(answer, (int, float))
-        and not hasattr(answer, "__float__")
-    ):
+    if isinstance(answer, (bool, str)) or not hasattr(answer, "__float__"):
         return False
     try:
         value = float(answer)
