@@ -8,6 +8,9 @@ STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
+LAB_FLAGS ?=
+# Containers and CI often run as root, where Jupyter refuses to start without this flag.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test lint student bench dashboard clean help
 
@@ -36,7 +39,7 @@ $(BENCH_STAMP): $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=$(HOST) --port=$(PORT) --ServerApp.root_dir=notebooks \
-	  --LabApp.default_url=/lab/tree/00_start_here.ipynb
+	  --LabApp.default_url=/lab/tree/00_start_here.ipynb $(ROOT_FLAG) $(LAB_FLAGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check crmlab tests benchmarks tools
@@ -50,7 +53,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 dashboard: $(STAMP)
-	$(BIN)/voila --Voila.ip=$(HOST) --port=8866 --no-browser dashboards/
+	$(BIN)/voila --Voila.ip=$(HOST) --port=8866 --no-browser $(ROOT_FLAG) dashboards/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
