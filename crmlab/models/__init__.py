@@ -1,0 +1,14 @@
+"""Customer-base models, one module per family, all fitted by maximum likelihood.
+
+Non-contractual (customers leave silently): :class:`BGNBD`, :class:`ParetoNBD`,
+:class:`BGBB` (discrete opportunities) and the spend model :class:`GammaGamma`.
+Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric`.
+Each reproduces the figures of its paper (see the tests) and shares the fitting,
+standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
+"""
+
+from crmlab.models._base import ConvergenceWarning
+from crmlab.models.bgnbd import BGNBD
+from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
+
+__all__ = ["BGNBD", "ConvergenceWarning", "GammaGamma", "frequency_spend_correlation"]

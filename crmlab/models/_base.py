@@ -1,0 +1,414 @@
+"""What every crmlab model shares: maximum likelihood, standard errors, the summary table.
+
+A model subclass names its parameters, says how to read its data into arrays, and
+writes its log-likelihood per data row. This base then
+
+* compresses identical rows into one with a weight (CDNOW's 2,357 customers have
+  about a thousand distinct (x, t_x, T) rows), so a fit costs the same on a million
+  customers as on the distinct rows among them;
+* maximises the weighted log-likelihood over the logarithms of the parameters
+  (they are all positive) with :func:`scipy.optimize.minimize`, from several starts;
+* estimates standard errors from the inverse Hessian of the negative
+  log-likelihood at the optimum, and Wald confidence intervals;
+* flags parameters that run off towards 0 or infinity, and says so when the
+  optimiser did not converge.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ConvergenceWarning", "MLEModel", "as_float_array", "check_rfm", "compress_rows"]
+
+#: Parameters below this or above its inverse are flagged as at the boundary.
+BOUNDARY = 1e-4
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser stopped without meeting its convergence test."""
+
+
+def as_float_array(values: Any, name: str) -> np.ndarray:
+    """Convert ``values`` to a float array, refusing text with a message naming ``name``.
+
+    >>> as_float_array([1, 2], "x")
+    array([1., 2.])
+    """
+    try:
+        return np.asarray(values, dtype="float64")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric: {error}") from None
+
+
+def _first_rows(mask: np.ndarray, index: Sequence[Any] | None, *columns: np.ndarray) -> str:
+    positions = np.flatnonzero(mask)[:5]
+    labels = [index[i] for i in positions] if index is not None else positions.tolist()
+    parts = []
+    for position, label in zip(positions, labels, strict=True):
+        values = ", ".join(f"{column[position]:g}" for column in columns)
+        parts.append(f"row {label!r} ({values})")
+    more = int(mask.sum()) - len(positions)
+    return "; ".join(parts) + (f"; and {more:,} more" if more > 0 else "")
+
+
+def check_rfm(
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    index: Sequence[Any] | None = None,
+    *,
+    names: tuple[str, str, str] = ("x", "t_x", "T"),
+) -> None:
+    """Refuse impossible (x, t_x, T) rows with a message naming column and rows.
+
+    Checks: no NaN, no negative value, integer ``x``, ``t_x <= T``, and ``t_x > 0``
+    whenever ``x > 0`` (a repeat purchase cannot happen at the moment of the first).
+
+    >>> check_rfm(np.array([1.0]), np.array([5.0]), np.array([4.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: t_x > T in 1 row(s): row 0 (5, 4)
+    """
+    x_name, tx_name, T_name = names
+    for values, name in ((x, x_name), (t_x, tx_name), (T, T_name)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ValueError(
+                f"column {name!r} has {int(bad.sum())} missing or infinite value(s): "
+                f"{_first_rows(bad, index, values)}"
+            )
+        bad = values < 0
+        if bad.any():
+            raise ValueError(
+                f"column {name!r} has {int(bad.sum())} negative value(s): "
+                f"{_first_rows(bad, index, values)}"
+            )
+    bad = x != np.round(x)
+    if bad.any():
+        raise ValueError(
+            f"column {x_name!r} must count transactions (whole numbers): "
+            f"{_first_rows(bad, index, x)}"
+        )
+    bad = t_x > T * (1 + 1e-12)
+    if bad.any():
+        raise ValueError(
+            f"{tx_name} > {T_name} in {int(bad.sum())} row(s): {_first_rows(bad, index, t_x, T)}"
+        )
+    bad = (x > 0) & (t_x <= 0)
+    if bad.any():
+        raise ValueError(
+            f"{x_name} > 0 with {tx_name} = 0 in {int(bad.sum())} row(s): a repeat purchase "
+            f"must come after the first: {_first_rows(bad, index, x, t_x)}"
+        )
+
+
+def compress_rows(
+    columns: Mapping[str, np.ndarray], weights: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Merge identical rows of ``columns``, adding up their weights.
+
+    >>> cols, w = compress_rows({"x": np.array([1., 1., 2.])}, np.ones(3))
+    >>> cols["x"].tolist(), w.tolist()
+    ([1.0, 2.0], [2.0, 1.0])
+    """
+    names = list(columns)
+    stacked = np.column_stack([columns[name] for name in names])
+    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique))
+    return {name: unique[:, i] for i, name in enumerate(names)}, summed
+
+
+def numerical_hessian(func: Any, point: np.ndarray, relative_step: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian of ``func`` at ``point``.
+
+    >>> h = numerical_hessian(lambda v: v[0] ** 2 + 3 * v[0] * v[1], np.array([1.0, 2.0]))
+    >>> np.round(h, 4).tolist()
+    [[2.0, 3.0], [3.0, 0.0]]
+    """
+    point = np.asarray(point, dtype="float64")
+    steps = relative_step * np.maximum(np.abs(point), 1e-2)
+    size = len(point)
+    hessian = np.empty((size, size))
+    for i in range(size):
+        for j in range(i, size):
+            total = 0.0
+            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+                shifted = point.copy()
+                shifted[i] += si * steps[i]
+                shifted[j] += sj * steps[j]
+                total += sign * func(shifted)
+            hessian[i, j] = hessian[j, i] = total / (4 * steps[i] * steps[j])
+    return hessian
+
+
+class MLEModel:
+    """Base class: subclasses set ``param_names`` and write ``_loglik_rows``.
+
+    Subclasses implement
+
+    * ``_read(data, weights) -> (columns: dict[str, ndarray], weights: ndarray)``,
+      validating the input;
+    * ``_loglik_rows(params: ndarray, **columns) -> ndarray``, the log-likelihood of
+      each row;
+    * ``_starts(columns, weights) -> list[ndarray]``, starting points (natural scale).
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    paper: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        self._estimate: np.ndarray | None = None
+        self.loglik: float = float("nan")
+        self.n_obs: float = 0.0
+        self.n_rows: int = 0
+        self.converged: bool = False
+        self.message: str = ""
+        self._covariance: np.ndarray | None = None
+
+    # ----- what subclasses provide -------------------------------------------------
+    def _read(
+        self, data: Any, weights: Any | None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loglik_rows(self, params: np.ndarray, **columns: np.ndarray) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
+        return [np.ones(len(self.param_names))]
+
+    # ----- fitting -----------------------------------------------------------------
+    def fit(
+        self,
+        data: Any,
+        weights: Any | None = None,
+        *,
+        starts: Sequence[Mapping[str, float]] | None = None,
+        compress: bool = True,
+    ) -> MLEModel:
+        """Estimate the parameters by maximum likelihood and return ``self``.
+
+        Parameters
+        ----------
+        data
+            The model's data (see the subclass).
+        weights : array-like, optional
+            Number of customers each row stands for (default 1 each; a ``weight``
+            column of ``data`` is used when present).
+        starts : list of dict, optional
+            Starting values to try instead of the built-in ones.
+        compress : bool
+            Merge identical rows before fitting (same answer, faster).
+        """
+        columns, row_weights = self._read(data, weights)
+        if compress and len(row_weights) > 1:
+            columns, row_weights = compress_rows(columns, row_weights)
+        self.n_rows = len(row_weights)
+        self.n_obs = float(row_weights.sum())
+        if self.n_obs <= 0:
+            raise ValueError("nothing to fit: the data hold no customers (all weights are 0)")
+        start_points = (
+            [np.array([start[name] for name in self.param_names], dtype=float) for start in starts]
+            if starts
+            else self._starts(columns, row_weights)
+        )
+        self._optimise(columns, row_weights, start_points)
+        return self
+
+    def _total_negloglik(
+        self, log_params: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
+    ) -> float:
+        params = np.exp(np.clip(log_params, -30, 30))
+        with np.errstate(all="ignore"):
+            rows = self._loglik_rows(params, **columns)
+        value = -float(np.dot(weights, rows))
+        return value if np.isfinite(value) else 1e300
+
+    def _optimise(
+        self, columns: dict[str, np.ndarray], weights: np.ndarray, start_points: list[np.ndarray]
+    ) -> None:
+        from scipy.optimize import minimize
+
+        scale = self.n_obs
+
+        def objective(log_params: np.ndarray) -> float:
+            return self._total_negloglik(log_params, columns, weights) / scale
+
+        best = None
+        for start in start_points:
+            if np.any(np.asarray(start) <= 0):
+                raise ValueError(f"starting values must be positive, got {start}")
+            result = minimize(objective, np.log(start), method="BFGS", options={"gtol": 1e-7})
+            if not result.success:
+                # BFGS trips on flat ridges; Nelder-Mead polishes from where it stopped.
+                polished = minimize(
+                    objective,
+                    result.x,
+                    method="Nelder-Mead",
+                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000},
+                )
+                if polished.fun <= result.fun:
+                    result = polished
+            if best is None or result.fun < best.fun:
+                best = result
+        assert best is not None
+        self._estimate = np.exp(best.x)
+        self.loglik = float(-best.fun * scale)
+        self.converged = bool(best.success) and np.isfinite(self.loglik)
+        self.message = str(best.message)
+        self._covariance = self._covariance_at(self._estimate, columns, weights)
+        if not self.converged:
+            warnings.warn(
+                f"{type(self).__name__}: the optimiser did not converge ({self.message}). "
+                "Try other starting values with fit(..., starts=[{...}]), more data, "
+                "or check the data summary for oddities.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _covariance_at(
+        self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
+    ) -> np.ndarray | None:
+        def negloglik(params: np.ndarray) -> float:
+            if np.any(params <= 0):
+                return np.inf
+            with np.errstate(all="ignore"):
+                return -float(np.dot(weights, self._loglik_rows(params, **columns)))
+
+        hessian = numerical_hessian(negloglik, estimate)
+        try:
+            covariance = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) <= 0):
+            return None
+        return covariance
+
+    # ----- results -----------------------------------------------------------------
+    def _require_fit(self) -> np.ndarray:
+        if self._estimate is None:
+            raise RuntimeError(
+                f"{type(self).__name__} is not fitted yet: call .fit(data) or set_params(...)"
+            )
+        return self._estimate
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The estimates, by name."""
+        estimate = self._require_fit()
+        return {name: float(value) for name, value in zip(self.param_names, estimate, strict=True)}
+
+    def set_params(self, **params: float) -> MLEModel:
+        """Use given parameter values (for example published ones) without fitting.
+
+        >>> from crmlab.models import BGNBD
+        >>> BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426).params["b"]
+        2.426
+        """
+        missing = [name for name in self.param_names if name not in params]
+        unknown = [name for name in params if name not in self.param_names]
+        if missing or unknown:
+            raise ValueError(
+                f"{type(self).__name__} takes parameters {', '.join(self.param_names)}; "
+                f"missing {missing}, unknown {unknown}"
+            )
+        values = np.array([params[name] for name in self.param_names], dtype=float)
+        if np.any(~np.isfinite(values)) or np.any(values <= 0):
+            raise ValueError(f"parameters must be positive and finite, got {params}")
+        self._estimate = values
+        self._covariance = None
+        self.converged = True
+        return self
+
+    @property
+    def standard_errors(self) -> dict[str, float]:
+        """Standard errors from the inverse Hessian (NaN when it is not invertible)."""
+        self._require_fit()
+        if self._covariance is None:
+            return dict.fromkeys(self.param_names, float("nan"))
+        errors = np.sqrt(np.diag(self._covariance))
+        return {name: float(se) for name, se in zip(self.param_names, errors, strict=True)}
+
+    def confidence_intervals(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals ``estimate ± z * se``, floored at 0."""
+        from scipy.stats import norm
+
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie between 0 and 1, got {level}")
+        z = norm.ppf(0.5 + level / 2)
+        estimate = pd.Series(self.params)
+        se = pd.Series(self.standard_errors)
+        return pd.DataFrame(
+            {"lower": (estimate - z * se).clip(lower=0.0), "upper": estimate + z * se}
+        )
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Estimates, standard errors, confidence intervals and boundary flags."""
+        estimate = pd.Series(self.params, name="estimate")
+        table = pd.DataFrame({"estimate": estimate, "se": pd.Series(self.standard_errors)})
+        table = table.join(self.confidence_intervals(level))
+        table["at_boundary"] = (estimate < BOUNDARY) | (estimate > 1 / BOUNDARY)
+        table.index.name = "parameter"
+        table.attrs["loglik"] = self.loglik
+        table.attrs["n_obs"] = self.n_obs
+        table.attrs["converged"] = self.converged
+        return table
+
+    def __repr__(self) -> str:
+        if self._estimate is None:
+            return f"{type(self).__name__}(not fitted)"
+        shown = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
+        loglik = "" if np.isnan(self.loglik) else f", loglik={self.loglik:.2f}"
+        return f"{type(self).__name__}({shown}{loglik})"
+
+
+def read_rfm_frame(
+    data: Any, weights: Any | None, columns: Sequence[str] = ("x", "t_x", "T")
+) -> tuple[dict[str, np.ndarray], np.ndarray, Sequence[Any] | None]:
+    """Pull the named columns (and ``weight``) out of a DataFrame or mapping of arrays."""
+    if isinstance(data, pd.DataFrame):
+        missing = [name for name in columns if name not in data.columns]
+        if missing:
+            raise ValueError(
+                f"the data lack column(s) {missing}; they have {list(map(str, data.columns))}"
+            )
+        arrays = {name: as_float_array(data[name].to_numpy(), name) for name in columns}
+        index: Sequence[Any] | None = data.index
+        if weights is None and "weight" in data.columns:
+            weights = data["weight"].to_numpy()
+    elif isinstance(data, Mapping):
+        arrays = {name: np.atleast_1d(as_float_array(data[name], name)) for name in columns}
+        index = None
+    else:
+        raise TypeError(
+            f"expected a DataFrame with columns {list(columns)} or a dict of arrays, "
+            f"got {type(data).__name__}"
+        )
+    size = len(next(iter(arrays.values())))
+    if weights is None:
+        row_weights = np.ones(size)
+    else:
+        row_weights = np.broadcast_to(as_float_array(weights, "weights"), (size,)).astype(float)
+        bad = ~np.isfinite(row_weights) | (row_weights < 0)
+        if bad.any():
+            raise ValueError(
+                f"weights must be finite and non-negative: {_first_rows(bad, index, row_weights)}"
+            )
+    return arrays, row_weights, index
+
+
+def broadcast_inputs(*values: Any) -> tuple[list[np.ndarray], bool]:
+    """Broadcast prediction inputs like numpy; remember whether all were scalars."""
+    arrays = [np.asarray(value, dtype="float64") for value in values]
+    is_scalar = all(array.ndim == 0 for array in arrays)
+    return list(np.broadcast_arrays(*arrays)), is_scalar
+
+
+def as_output(values: np.ndarray, is_scalar: bool) -> Any:
+    """Return a float for scalar inputs, the array otherwise."""
+    return float(values) if is_scalar else values
