@@ -10,5 +10,12 @@ standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
 from crmlab.models._base import ConvergenceWarning
 from crmlab.models.bgnbd import BGNBD
 from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
+from crmlab.models.paretonbd import ParetoNBD
 
-__all__ = ["BGNBD", "ConvergenceWarning", "GammaGamma", "frequency_spend_correlation"]
+__all__ = [
+    "BGNBD",
+    "ConvergenceWarning",
+    "GammaGamma",
+    "ParetoNBD",
+    "frequency_spend_correlation",
+]

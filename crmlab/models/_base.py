@@ -250,7 +250,7 @@ class MLEModel:
                     objective,
                     result.x,
                     method="Nelder-Mead",
-                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000},
+                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000},
                 )
                 if polished.fun <= result.fun:
                     result = polished

@@ -1,0 +1,219 @@
+"""What every crmlab widget shares: labelled controls, a readout, a redrawn figure.
+
+A widget is a :class:`Dashboard` (an ``ipywidgets.VBox``) whose subclass says how to
+turn the controls' values into a result with crmlab's pure functions
+(:meth:`Dashboard.compute`), how to write that result as HTML
+(:meth:`Dashboard.render`) and, optionally, how to draw it (:meth:`Dashboard.draw`).
+The base wires the controls, catches the ``ValueError`` that crmlab raises on bad
+input and shows its message instead of a traceback, and redraws the figure into an
+``ipywidgets.Image`` as PNG (no pyplot state, nothing displayed twice).
+
+Readouts are easy to find for tests and browsers: every number shown sits in a
+``<span class="crmlab-…" data-value="…">`` whose ``data-value`` carries the exact
+value, and the widget, its readout and its image carry stable CSS classes.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["Dashboard", "figure_png", "float_slider", "int_slider", "number_span"]
+
+#: Width given to control labels so that they are read in full.
+LABEL_STYLE = {"description_width": "14em"}
+CONTROL_LAYOUT = {"width": "30em"}
+
+
+def float_slider(
+    description: str,
+    value: float,
+    minimum: float,
+    maximum: float,
+    step: float,
+    *,
+    readout_format: str = ".2f",
+    continuous_update: bool = False,
+    css_class: str | None = None,
+) -> widgets.FloatSlider:
+    """A labelled float slider that sends its value when released (debounced)."""
+    slider = widgets.FloatSlider(
+        value=value,
+        min=minimum,
+        max=maximum,
+        step=step,
+        description=description,
+        readout_format=readout_format,
+        continuous_update=continuous_update,
+        style=LABEL_STYLE,
+        layout=CONTROL_LAYOUT,
+    )
+    if css_class:
+        slider.add_class(css_class)
+    return slider
+
+
+def int_slider(
+    description: str,
+    value: int,
+    minimum: int,
+    maximum: int,
+    *,
+    step: int = 1,
+    continuous_update: bool = False,
+    css_class: str | None = None,
+) -> widgets.IntSlider:
+    """A labelled integer slider that sends its value when released (debounced)."""
+    slider = widgets.IntSlider(
+        value=value,
+        min=minimum,
+        max=maximum,
+        step=step,
+        description=description,
+        continuous_update=continuous_update,
+        style=LABEL_STYLE,
+        layout=CONTROL_LAYOUT,
+    )
+    if css_class:
+        slider.add_class(css_class)
+    return slider
+
+
+def format_number(value: float, decimals: int = 2, *, unit: str = "") -> str:
+    """Readable number: thousands separators, ∞ for infinity, a dash for NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    text = f"{value:,.{decimals}f}"
+    return f"{text} {unit}".strip()
+
+
+def number_span(css_class: str, value: float, decimals: int = 2, *, unit: str = "") -> str:
+    """HTML for one number: shown rounded, exact in ``data-value``."""
+    exact = "nan" if value is None else repr(float(value))
+    return (
+        f'<span class="{css_class}" data-value="{exact}">'
+        f"{html.escape(format_number(value, decimals, unit=unit))}</span>"
+    )
+
+
+def figure_png(figure: Figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes (Agg), for an ``ipywidgets.Image``."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+class Dashboard(widgets.VBox):
+    """Controls on top, an HTML readout, and an optional figure, kept in step.
+
+    Subclasses implement :meth:`compute` and :meth:`render`, and :meth:`draw` when
+    ``plot=True``. After each change of a control, :attr:`result` holds what
+    :meth:`compute` returned and :attr:`error` the message of a refused input
+    (``None`` when all went well).
+
+    Attributes
+    ----------
+    controls : dict
+        The input widgets by name (the keyword arguments of :meth:`compute`).
+    readout : ipywidgets.HTML
+        The numbers and explanations shown.
+    image : ipywidgets.Image or None
+        The figure, redrawn as PNG after each change.
+    """
+
+    css_class = "crmlab-widget"
+    title = ""
+
+    def __init__(
+        self,
+        controls: Mapping[str, widgets.Widget],
+        *,
+        plot: bool = True,
+        extra: list[widgets.Widget] | None = None,
+        figure_size: tuple[float, float] = (9.0, 3.2),
+        dpi: int = 80,
+    ) -> None:
+        self.controls = dict(controls)
+        self.readout = widgets.HTML()
+        self.readout.add_class(f"{self.css_class}-readout")
+        self.image = widgets.Image(format="png") if plot else None
+        if self.image is not None:
+            self.image.add_class(f"{self.css_class}-image")
+        self.result: Any = None
+        self.error: str | None = None
+        self.updates = 0
+        self._figure_size = figure_size
+        self._dpi = dpi
+        self._figure: Figure | None = None
+        heading = widgets.HTML(f"<h3>{html.escape(self.title)}</h3>") if self.title else None
+        children: list[widgets.Widget] = [] if heading is None else [heading]
+        children.append(widgets.VBox(list(self.controls.values())))
+        children.extend(extra or [])
+        children.append(self.readout)
+        if self.image is not None:
+            children.append(self.image)
+        super().__init__(children=children)
+        self.add_class("crmlab-widget")
+        self.add_class(self.css_class)
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.refresh()
+
+    # -- to be written by subclasses -------------------------------------------------
+    def compute(self, **values: Any) -> Any:
+        """Result for the controls' values, from crmlab's pure functions."""
+        raise NotImplementedError
+
+    def render(self, result: Any) -> str:
+        """HTML of the readout for ``result``."""
+        raise NotImplementedError
+
+    def draw(self, result: Any, figure: Figure) -> None:
+        """Draw ``result`` on ``figure`` (cleared first by the callee)."""
+
+    # -- machinery -------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """The current value of every control, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, _change: Mapping[str, Any]) -> None:
+        self.refresh()
+
+    def _canvas(self) -> Figure:
+        if self._figure is None:
+            # A bare Figure (not pyplot): the notebook backend never shows it twice.
+            from matplotlib.figure import Figure
+
+            self._figure = Figure(figsize=self._figure_size, layout="constrained")
+        return self._figure
+
+    def refresh(self) -> None:
+        """Recompute, rewrite the readout and redraw the figure."""
+        self.updates += 1
+        try:
+            result = self.compute(**self.values())
+        except ValueError as error:
+            self.error = str(error)
+            self.result = None
+            self.readout.value = (
+                f'<div class="crmlab-message" role="alert">'
+                f"<b>Cannot compute:</b> {html.escape(self.error)}</div>"
+            )
+            return
+        self.error = None
+        self.result = result
+        self.readout.value = self.render(result)
+        if self.image is not None:
+            figure = self._canvas()
+            self.draw(result, figure)
+            self.image.value = figure_png(figure, self._dpi)

@@ -1,0 +1,198 @@
+"""Product focus vs customer focus: two firms, one budget, sliders."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from crmlab.simulate import Crossover, retention_crossover, simulate_firms
+from crmlab.widgets._base import Dashboard, float_slider, int_slider, number_span
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["FirmSimulator", "firm_simulator"]
+
+_FIRM_KEYS = {"product focus": "product", "customer focus": "customer"}
+
+
+class FirmSimulator(Dashboard):
+    """Sliders for both firms; customers, revenue and customer equity over time."""
+
+    css_class = "crmlab-firms"
+    title = "Product focus vs customer focus"
+
+    def __init__(
+        self,
+        *,
+        budget: float,
+        initial_customers: float,
+        revenue_per_customer: float | None,
+        **starting_values: Any,
+    ) -> None:
+        self.budget = budget
+        self.initial_customers = initial_customers
+        self.revenue_per_customer = revenue_per_customer
+        v = starting_values
+        controls = {
+            "product_share": float_slider(
+                "Product firm: acquisition share", v["product_share"], 0, 1, 0.05
+            ),
+            "product_retention": float_slider(
+                "Product firm: retention rate", v["product_retention"], 0, 1, 0.01
+            ),
+            "customer_share": float_slider(
+                "Customer firm: acquisition share", v["customer_share"], 0, 1, 0.05
+            ),
+            "customer_retention": float_slider(
+                "Customer firm: retention rate",
+                v["customer_retention"],
+                0,
+                1,
+                0.01,
+                css_class="crmlab-firms-retention",
+            ),
+            "margin": float_slider(
+                "Margin per customer-year", v["margin"], 0, 1000, 10, readout_format=".0f"
+            ),
+            "acquisition_cost": float_slider(
+                "Acquisition cost", v["acquisition_cost"], 10, 2000, 10, readout_format=".0f"
+            ),
+            "discount": float_slider("Discount rate", v["discount"], 0, 0.5, 0.01),
+            "horizon": int_slider("Horizon (years)", v["horizon"], 1, 30),
+        }
+        super().__init__(controls, figure_size=(11.0, 3.3))
+
+    def compute(
+        self,
+        *,
+        product_share: float,
+        product_retention: float,
+        customer_share: float,
+        customer_retention: float,
+        margin: float,
+        acquisition_cost: float,
+        discount: float,
+        horizon: int,
+    ) -> dict[str, Any]:
+        parameters = {
+            "budget": self.budget,
+            "initial_customers": self.initial_customers,
+            "revenue_per_customer": self.revenue_per_customer,
+            "acquisition_share": (product_share, customer_share),
+            "retention": (product_retention, customer_retention),
+            "margin": margin,
+            "acquisition_cost": acquisition_cost,
+            "discount": discount,
+            "horizon": horizon,
+        }
+        return {
+            "table": simulate_firms(**parameters),
+            "customers": retention_crossover(metric="customers", **parameters),
+            "customer_equity": retention_crossover(metric="customer_equity", **parameters),
+        }
+
+    def render(self, result: dict[str, Any]) -> str:
+        table = result["table"]
+        last = table[table["year"] == table["year"].max()].set_index("firm")
+        horizon = int(table["year"].max())
+        rows = []
+        for firm, key in _FIRM_KEYS.items():
+            row = last.loc[firm]
+            cells = "".join(
+                f"<td style='text-align:right;padding:0 1em'>"
+                f"{number_span(f'crmlab-firms-{metric}-{key}', row[metric], 0)}</td>"
+                for metric in ("customers", "revenue", "profit", "customer_equity")
+            )
+            rows.append(f"<tr><th style='text-align:left'>{firm}</th>{cells}</tr>")
+        header = "".join(
+            f"<th style='padding:0 1em'>{label}</th>"
+            for label in ("customers", "revenue", "profit", "customer equity")
+        )
+        notes = [
+            _crossover_sentence(result["customers"], "customers"),
+            _crossover_sentence(result["customer_equity"], "customer equity"),
+        ]
+        if math.isinf(last["customer_equity"].max()):
+            notes.append(
+                "Customer equity is infinite: with retention 1 and no discount a customer "
+                "pays the full margin for ever. Raise the discount rate or lower retention."
+            )
+        items = "".join(f"<li>{note}</li>" for note in notes)
+        return (
+            f"<p>Year {horizon}:</p>"
+            f"<table><tr><th></th>{header}</tr>{''.join(rows)}</table><ul>{items}</ul>"
+        )
+
+    def draw(self, result: dict[str, Any], figure: Figure) -> None:
+        from crmlab.plots.firms import plot_firms
+
+        plot_firms(result["table"], figure=figure, crossover_year=result["customers"].year)
+
+
+def _crossover_sentence(crossover: Crossover, label: str) -> str:
+    slug = label.replace(" ", "-")
+    if crossover.year is None:
+        when = "the customer-focused firm stays behind for the whole horizon"
+    else:
+        when = (
+            "the customer-focused firm draws level or ahead in year "
+            + number_span(f"crmlab-firms-crossover-{slug}", crossover.year, 0)
+        )
+    rate = crossover.breakeven_retention
+    if rate is None:
+        needed = "no retention rate, not even 1, lets it catch up by the last year"
+    else:
+        needed = (
+            "it draws level in the last year from a retention rate of "
+            + number_span(f"crmlab-firms-breakeven-{slug}", rate, 3)
+        )
+    return f"On {label}: {when}; {needed}."
+
+
+def firm_simulator(
+    *,
+    acquisition_share: tuple[float, float] = (0.8, 0.4),
+    retention: tuple[float, float] = (0.6, 0.9),
+    margin: float = 200.0,
+    acquisition_cost: float = 250.0,
+    discount: float = 0.10,
+    horizon: int = 10,
+    budget: float = 100_000.0,
+    initial_customers: float = 100.0,
+    revenue_per_customer: float | None = None,
+) -> FirmSimulator:
+    """Simulator of a product-focused and a customer-focused firm with sliders.
+
+    The numbers come from :func:`crmlab.simulate.simulate_firms` and
+    :func:`crmlab.simulate.retention_crossover`; the keyword arguments are their
+    parameters and the sliders' starting values.
+
+    Returns
+    -------
+    FirmSimulator
+        An ``ipywidgets.VBox``; ``.controls`` holds the sliders by name, ``.result``
+        the last simulation, ``.readout`` the HTML shown, ``.image`` the figure.
+
+    Examples
+    --------
+    >>> w = firm_simulator(horizon=5)
+    >>> w.controls["customer_retention"].value = 0.95
+    >>> round(w.result["table"]["customers"].iloc[-1], 1)
+    876.3
+    """
+    product_share, customer_share = acquisition_share
+    product_retention, customer_retention = retention
+    return FirmSimulator(
+        budget=budget,
+        initial_customers=initial_customers,
+        revenue_per_customer=revenue_per_customer,
+        product_share=product_share,
+        product_retention=product_retention,
+        customer_share=customer_share,
+        customer_retention=customer_retention,
+        margin=margin,
+        acquisition_cost=acquisition_cost,
+        discount=discount,
+        horizon=horizon,
+    )
