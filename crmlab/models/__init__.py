@@ -8,14 +8,19 @@ standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
 """
 
 from crmlab.models._base import ConvergenceWarning
+from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
 from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
 from crmlab.models.paretonbd import ParetoNBD
+from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
 
 __all__ = [
+    "BGBB",
     "BGNBD",
     "ConvergenceWarning",
     "GammaGamma",
     "ParetoNBD",
+    "ShiftedBetaGeometric",
     "frequency_spend_correlation",
+    "survivors_to_durations",
 ]

@@ -51,8 +51,8 @@ def plot_firms(
     metrics : sequence of str
         Columns to draw, one panel each.
     figure : matplotlib.figure.Figure, optional
-        Figure to draw on (cleared first), e.g. to redraw a widget in place;
-        a new one by default.
+        Figure to draw on, a new one by default. A figure that already holds this
+        plot (same metrics and firms) is updated in place, so a widget redraws fast.
     crossover_year : int, optional
         Year to mark with a dotted vertical line on every panel.
 
@@ -68,36 +68,70 @@ def plot_firms(
     ['customers at year end', 'revenue per year (currency)', 'customer equity (currency)']
     """
     import matplotlib.pyplot as plt
+    import numpy as np
     import seaborn as sns
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     missing = [c for c in ("firm", "year", *metrics) if c not in table.columns]
     if missing:
         raise ValueError(f"table lacks column(s) {missing}; pass the output of simulate_firms")
+    firms = list(pd.unique(table["firm"]))
+    # Infinite equity (retention 1, no discount) is said in words; the line just stops.
+    paths = {
+        (name, metric): (
+            table.loc[table["firm"] == name, "year"].to_numpy(),
+            np.where(
+                np.isfinite(values := table.loc[table["firm"] == name, metric].to_numpy(float)),
+                values,
+                np.nan,
+            ),
+        )
+        for name in firms
+        for metric in metrics
+    }
+    layout_key = (tuple(metrics), tuple(firms))
+    if figure is not None and getattr(figure, "_crmlab_firms", None) == layout_key:
+        # Same panels as last time: move the lines instead of rebuilding the axes,
+        # which keeps a widget's redraw fast.
+        for ax, metric in zip(figure.axes, metrics, strict=True):
+            for line, name in zip(ax.lines, firms, strict=False):
+                line.set_data(*paths[name, metric])
+            marker = ax.lines[len(firms)]
+            marker.set_visible(crossover_year is not None)
+            if crossover_year is not None:
+                marker.set_xdata([crossover_year, crossover_year])
+            ax.relim(visible_only=True)
+            ax.autoscale_view()
+        return figure
     if figure is None:
         figure = plt.figure(figsize=(4.0 * len(metrics), 3.4), layout="constrained")
     else:
         figure.clear()
     axes = figure.subplots(1, len(metrics), squeeze=False)[0]
-    firms = list(pd.unique(table["firm"]))
     colours = dict(zip(firms, sns.color_palette("colorblind", len(firms)), strict=True))
     markers = dict(zip(firms, "os^Dv", strict=False))
     for ax, metric in zip(axes, metrics, strict=True):
         for name in firms:
-            rows = table[table["firm"] == name]
             ax.plot(
-                rows["year"],
-                rows[metric],
+                *paths[name, metric],
                 marker=markers[name],
                 markersize=4,
                 color=colours[name],
                 label=name,
             )
-        if crossover_year is not None:
-            ax.axvline(crossover_year, color="grey", linestyle=":", linewidth=1)
+        ax.axvline(
+            crossover_year if crossover_year is not None else 1,
+            color="grey",
+            linestyle=":",
+            linewidth=1,
+            visible=crossover_year is not None,
+        )
         ax.set_xlabel("year")
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
         ax.grid(alpha=0.3)
     axes[0].legend(frameon=False)
+    figure._crmlab_firms = layout_key  # type: ignore[attr-defined]
     return figure

@@ -109,7 +109,8 @@ def number_span(css_class: str, value: float, decimals: int = 2, *, unit: str = 
 def figure_png(figure: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes (Agg), for an ``ipywidgets.Image``."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    # Light compression: encoding at the default level costs more than drawing a panel.
+    figure.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
@@ -155,6 +156,7 @@ class Dashboard(widgets.VBox):
         self._figure_size = figure_size
         self._dpi = dpi
         self._figure: Figure | None = None
+        self._figure_fixed = False
         heading = widgets.HTML(f"<h3>{html.escape(self.title)}</h3>") if self.title else None
         children: list[widgets.Widget] = [] if heading is None else [heading]
         children.append(widgets.VBox(list(self.controls.values())))
@@ -194,7 +196,9 @@ class Dashboard(widgets.VBox):
             # A bare Figure (not pyplot): the notebook backend never shows it twice.
             from matplotlib.figure import Figure
 
+            # Layout is computed once; a constrained layout would redo it on every draw.
             self._figure = Figure(figsize=self._figure_size, layout="constrained")
+            self._figure_fixed = False
         return self._figure
 
     def refresh(self) -> None:
@@ -216,4 +220,9 @@ class Dashboard(widgets.VBox):
         if self.image is not None:
             figure = self._canvas()
             self.draw(result, figure)
+            if not self._figure_fixed:
+                # Freeze the constrained layout found for the first drawing.
+                figure.canvas.draw()
+                figure.set_layout_engine("none")
+                self._figure_fixed = True
             self.image.value = figure_png(figure, self._dpi)
