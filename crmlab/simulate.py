@@ -89,13 +89,11 @@ def _value_of_base(
     margin: float, retention: float, discount: float, equity_horizon: int | None
 ) -> float:
     """Discounted future margins of one current customer (next year's margin onwards)."""
-    # TEMPORARY until crmlab.clv lands: geometric series of r / (1 + d).
-    ratio = retention / (1.0 + discount)
-    if equity_horizon is None:
-        return math.inf if ratio >= 1.0 else margin * ratio / (1.0 - ratio)
-    if ratio == 1.0:
-        return margin * equity_horizon
-    return margin * ratio * (1.0 - ratio**equity_horizon) / (1.0 - ratio)
+    # A current customer's next margin comes a year from now, if she stays: the
+    # "end" timing of crmlab.clv.
+    from crmlab.clv import simple_clv
+
+    return float(simple_clv(margin, retention, discount, timing="end", horizon=equity_horizon))
 
 
 def _firm_names(firms: Sequence[str]) -> list[str]:
@@ -327,7 +325,7 @@ def retention_crossover(
     metric: Literal[
         "customers", "revenue", "profit", "cumulative_profit", "customer_equity"
     ] = "customer_equity",
-    tolerance: float = 1e-9,
+    tolerance: float = 1e-6,
     **firm_parameters: object,
 ) -> Crossover:
     """Year and retention rate at which retention beats acquisition.
