@@ -203,9 +203,10 @@ def del_sbg(alpha: Any, beta: Any, discount: Any) -> Any:
 def derl(alpha: Any, beta: Any, discount: Any, n: Any) -> Any:
     """Discounted expected residual lifetime of a customer in her ``n``-th period.
 
-    The customer has renewed ``n - 1`` times and is about to make her ``n``-th
-    payment; DERL counts the payments from the next one on, discounted, each
-    weighted by the chance she is still there (Fader & Hardie 2010, eq. 6)::
+    The customer has renewed ``n - 1`` times. Standing just before her next renewal
+    decision, DERL counts the payments from that renewal on, each weighted by the
+    chance she is still there and discounted from the moment of that decision, so
+    the first is not discounted (Fader & Hardie 2010, eq. 6)::
 
         DERL = B(α, β + n) / B(α, β + n - 1) · 2F1(1, β + n; α + β + n; 1 / (1 + d))
 
