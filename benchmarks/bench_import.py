@@ -15,8 +15,7 @@ REPEATS = 7
 
 def _import_seconds(statement: str) -> float:
     code = (
-        "import time; start = time.perf_counter(); "
-        f"{statement}; print(time.perf_counter() - start)"
+        f"import time; start = time.perf_counter(); {statement}; print(time.perf_counter() - start)"
     )
     times = []
     for _ in range(REPEATS):

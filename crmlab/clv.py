@@ -142,12 +142,16 @@ def new_customer_clv(
     216.67
     """
     gross = simple_clv(margin, retention, discount, timing=timing)
-    return gross - np.asarray(acquisition_cost, dtype=float) if np.ndim(gross) else (
-        gross - float(acquisition_cost)
+    return (
+        gross - np.asarray(acquisition_cost, dtype=float)
+        if np.ndim(gross)
+        else (gross - float(acquisition_cost))
     )
 
 
-def max_acquisition_cost(margin: Any, retention: Any, discount: Any, *, timing: Timing = "beginning") -> Any:
+def max_acquisition_cost(
+    margin: Any, retention: Any, discount: Any, *, timing: Timing = "beginning"
+) -> Any:
     """The most one may pay to acquire a customer: her (gross) CLV.
 
     >>> round(max_acquisition_cost(50, 0.9, 0.12), 2)
@@ -157,7 +161,12 @@ def max_acquisition_cost(margin: Any, retention: Any, discount: Any, *, timing: 
 
 
 def retention_point_value(
-    margin: Any, retention: Any, discount: Any, *, points: float = 0.01, timing: Timing = "beginning"
+    margin: Any,
+    retention: Any,
+    discount: Any,
+    *,
+    points: float = 0.01,
+    timing: Timing = "beginning",
 ) -> Any:
     """Increase of CLV when retention rises by ``points`` (default one point, 0.01).
 

@@ -213,9 +213,10 @@ def validate_transactions(
         negative = frame["amount"] < 0
         if negative.any():
             if returns == "raise":
+                negative_rows = negative.reindex(tx.index, fill_value=False)
                 raise ValueError(
                     f"column {amount_col!r}: {int(negative.sum()):,} negative amount(s) "
-                    f"(returns?): {_offending(tx, negative.reindex(tx.index, fill_value=False), amount_col)}. "
+                    f"(returns?): {_offending(tx, negative_rows, amount_col)}. "
                     "Pass returns='net' to offset them against the same day's purchases "
                     "or returns='drop' to remove them"
                 )
@@ -226,8 +227,11 @@ def validate_transactions(
                 frame = _net_returns(frame)
         report.zero_amounts = int((frame["amount"] == 0).sum())
     source_columns = [c for c in wanted if c in tx.columns]
-    report.exact_duplicates = int(tx.loc[frame.index.intersection(tx.index), source_columns]
-                                  .duplicated().sum()) if len(frame) else 0
+    report.exact_duplicates = (
+        int(tx.loc[frame.index.intersection(tx.index), source_columns].duplicated().sum())
+        if len(frame)
+        else 0
+    )
     report.rows_out = len(frame)
     return frame, report
 
@@ -466,8 +470,10 @@ def cohort_table(
     table.insert(2, "cohort_size", table["cohort"].map(sizes).astype("int64"))
     table["retention"] = table["active"] / table["cohort_size"]
     # Periods with no active customer still belong in the table, as zeros.
-    last = _period_difference(pd.Series(end.to_period(freq), index=sizes.index),
-                              pd.Series(pd.PeriodIndex(sizes.index, freq=freq), index=sizes.index))
+    last = _period_difference(
+        pd.Series(end.to_period(freq), index=sizes.index),
+        pd.Series(pd.PeriodIndex(sizes.index, freq=freq), index=sizes.index),
+    )
     full = pd.MultiIndex.from_tuples(
         [(cohort, p) for cohort in sizes.index for p in range(int(last[cohort]) + 1)],
         names=["cohort", "period"],
@@ -486,6 +492,4 @@ def cohort_table(
 def _period_difference(later: pd.Series, earlier: pd.Series) -> pd.Series:
     later_index = pd.PeriodIndex(later)
     earlier_index = pd.PeriodIndex(earlier)
-    return pd.Series(
-        (later_index.asi8 - earlier_index.asi8).astype("int64"), index=later.index
-    )
+    return pd.Series((later_index.asi8 - earlier_index.asi8).astype("int64"), index=later.index)

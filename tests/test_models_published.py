@@ -93,7 +93,10 @@ def test_pareto_nbd_loglik_at_published_values_by_direct_formula(cdnow_calibrati
 
     A0 = term(t_x) - term(T)
     direct = np.log(
-        special.gamma(r + x) * alpha**r * beta**s / special.gamma(r)
+        special.gamma(r + x)
+        * alpha**r
+        * beta**s
+        / special.gamma(r)
         * (1 / ((alpha + T) ** (r + x) * (beta + T) ** s) + s / (r + s + x) * A0)
     ).sum()
     ours = ParetoNBD().set_params(r=r, alpha=alpha, s=s, beta=beta)
@@ -178,7 +181,12 @@ def bgbb():
 
 
 def test_bgbb_parameters_and_loglik(bgbb):
-    assert _rounded(bgbb.params, 3) == {"alpha": 1.204, "beta": 0.75, "gamma": 0.657, "delta": 2.783}
+    assert _rounded(bgbb.params, 3) == {
+        "alpha": 1.204,
+        "beta": 0.75,
+        "gamma": 0.657,
+        "delta": 2.783,
+    }
     assert round(bgbb.loglik, 1) == -33225.6
     assert bgbb.n_obs == 11104
 

@@ -1,4 +1,4 @@
-"""The set-up a learner relies on: the wheel carries the data, `make lab` serves, imports stay light."""
+"""The set-up a learner relies on: the wheel has the data, `make lab` serves, imports are light."""
 
 from __future__ import annotations
 

@@ -95,7 +95,9 @@ def test_missing_columns_are_named():
 
 def test_unparseable_dates_name_column_and_rows():
     log = _log(date=["2024-01-01", "not a date", "2024-01-02", "2024-13-01"])
-    with pytest.raises(ValueError, match=r"column 'date': 2 value\(s\) are not dates: row 1: 'not a date', row 3"):
+    with pytest.raises(
+        ValueError, match=r"column 'date': 2 value\(s\) are not dates: row 1: 'not a date', row 3"
+    ):
         validate_transactions(log)
 
 
@@ -145,7 +147,9 @@ def test_duplicates_and_zero_amounts_are_reported_not_rejected(cdnow):
     assert len(clean) == len(cdnow)
     assert report.zero_amounts == 8
     # Duplicates among the columns validated (id, date, amount).
-    assert report.exact_duplicates == int(cdnow[["customer_id", "date", "amount"]].duplicated().sum())
+    assert report.exact_duplicates == int(
+        cdnow[["customer_id", "date", "amount"]].duplicated().sum()
+    )
     assert report.exact_duplicates >= 21
 
 
@@ -160,12 +164,18 @@ def test_other_column_names_and_string_ids():
     log = pd.DataFrame(
         {
             "client": ["b", "a", "a", "a"],
-            "purchase_day": pd.to_datetime(["2024-01-08", "2024-01-01", "2024-01-15", "2024-01-15"]),
+            "purchase_day": pd.to_datetime(
+                ["2024-01-08", "2024-01-01", "2024-01-15", "2024-01-15"]
+            ),
             "value": [7.0, 10.0, 5.0, 15.0],
         }
     )
     result = summarize(
-        log, "2024-01-29", unit="D", customer_col="client", date_col="purchase_day",
+        log,
+        "2024-01-29",
+        unit="D",
+        customer_col="client",
+        date_col="purchase_day",
         amount_col="value",
     )
     assert result.index.tolist() == ["a", "b"]
@@ -175,7 +185,11 @@ def test_other_column_names_and_string_ids():
 
 def test_times_of_day_are_ignored():
     log = pd.DataFrame(
-        {"customer_id": [1, 1], "date": ["2024-01-01 09:00", "2024-01-01 17:30"], "amount": [1.0, 2.0]}
+        {
+            "customer_id": [1, 1],
+            "date": ["2024-01-01 09:00", "2024-01-01 17:30"],
+            "amount": [1.0, 2.0],
+        }
     )
     result = summarize(log, "2024-01-08", unit="D")
     assert result.loc[1, "x"] == 0 and result.loc[1, "T"] == 7
@@ -249,8 +263,9 @@ def test_cohort_table_counts_match_a_direct_count():
     month = master["date"].dt.to_period("M")
     first = month.groupby(master["customer_id"]).transform("min")
     january = master[first == pd.Period("1997-01", "M")]
-    active_in_march = january.loc[january["date"].dt.to_period("M") == pd.Period("1997-03", "M"),
-                                  "customer_id"].nunique()
+    active_in_march = january.loc[
+        january["date"].dt.to_period("M") == pd.Period("1997-03", "M"), "customer_id"
+    ].nunique()
     row = table[(table["cohort"] == "1997-01") & (table["period"] == 2)].iloc[0]
     assert row["active"] == active_in_march
     assert row["retention"] == pytest.approx(active_in_march / 7846)

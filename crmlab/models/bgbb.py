@@ -60,7 +60,9 @@ def _check_bb(x: np.ndarray, t_x: np.ndarray, n: np.ndarray, index: Any = None) 
     ]
     for bad, what in checks:
         if bad.any():
-            raise ValueError(f"{what} in {int(bad.sum())} row(s): {_first_rows(bad, index, x, t_x, n)}")
+            raise ValueError(
+                f"{what} in {int(bad.sum())} row(s): {_first_rows(bad, index, x, t_x, n)}"
+            )
 
 
 class BGBB(MLEModel):
@@ -96,14 +98,18 @@ class BGBB(MLEModel):
         log_b_ab = special.betaln(alpha, beta)
         log_b_gd = special.betaln(gamma, delta)
         alive = (
-            special.betaln(alpha + x, beta + n - x) - log_b_ab
-            + special.betaln(gamma, delta + n) - log_b_gd
+            special.betaln(alpha + x, beta + n - x)
+            - log_b_ab
+            + special.betaln(gamma, delta + n)
+            - log_b_gd
         )
         terms = [alive]
         for i in range(int(np.max(n - t_x, initial=0))):
             died_after = (
-                special.betaln(alpha + x, beta + t_x - x + i) - log_b_ab
-                + special.betaln(gamma + 1, delta + t_x + i) - log_b_gd
+                special.betaln(alpha + x, beta + t_x - x + i)
+                - log_b_ab
+                + special.betaln(gamma + 1, delta + t_x + i)
+                - log_b_gd
             )
             terms.append(np.where(i < n - t_x, died_after, -np.inf))
         return special.logsumexp(np.stack(terms), axis=0)
@@ -115,8 +121,10 @@ class BGBB(MLEModel):
         if np.any(n < 0):
             raise ValueError("n must be >= 0")
         ratio = np.exp(
-            special.gammaln(gamma + delta) - special.gammaln(gamma + delta + n)
-            + special.gammaln(1 + delta + n) - special.gammaln(1 + delta)
+            special.gammaln(gamma + delta)
+            - special.gammaln(gamma + delta + n)
+            + special.gammaln(1 + delta + n)
+            - special.gammaln(1 + delta)
         )
         value = alpha / (alpha + beta) * delta / (gamma - 1) * (1 - ratio)
         return as_output(value, is_scalar)
@@ -133,14 +141,20 @@ class BGBB(MLEModel):
         log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
         value = np.exp(
             log_choose
-            + special.betaln(alpha + x, beta + n - x) - special.betaln(alpha, beta)
-            + special.betaln(gamma, delta + n) - special.betaln(gamma, delta)
+            + special.betaln(alpha + x, beta + n - x)
+            - special.betaln(alpha, beta)
+            + special.betaln(gamma, delta + n)
+            - special.betaln(gamma, delta)
         )
         for i in range(int(np.max(n, initial=0))):
             i_term = np.exp(
-                special.gammaln(i + 1) - special.gammaln(x + 1) - special.gammaln(i - x + 1)
-                + special.betaln(alpha + x, beta + i - x) - special.betaln(alpha, beta)
-                + special.betaln(gamma + 1, delta + i) - special.betaln(gamma, delta)
+                special.gammaln(i + 1)
+                - special.gammaln(x + 1)
+                - special.gammaln(i - x + 1)
+                + special.betaln(alpha + x, beta + i - x)
+                - special.betaln(alpha, beta)
+                + special.betaln(gamma + 1, delta + i)
+                - special.betaln(gamma, delta)
             )
             value = value + np.where((x <= i) & (i <= n - 1), np.nan_to_num(i_term), 0.0)
         return as_output(value, is_scalar)
@@ -152,8 +166,10 @@ class BGBB(MLEModel):
         _check_bb(x.ravel(), t_x.ravel(), n.ravel())
         params = self._require_fit()
         log_alive = (
-            special.betaln(alpha + x, beta + n - x) - special.betaln(alpha, beta)
-            + special.betaln(gamma, delta + n + 1) - special.betaln(gamma, delta)
+            special.betaln(alpha + x, beta + n - x)
+            - special.betaln(alpha, beta)
+            + special.betaln(gamma, delta + n + 1)
+            - special.betaln(gamma, delta)
         )
         value = np.exp(log_alive - self._loglik_rows(params, x, t_x, n))
         return as_output(value, is_scalar)
@@ -170,12 +186,16 @@ class BGBB(MLEModel):
         _check_bb(x.ravel(), t_x.ravel(), n.ravel())
         params = self._require_fit()
         log_front = (
-            special.betaln(alpha + x + 1, beta + n - x) - special.betaln(alpha, beta)
-            + special.gammaln(gamma + delta) - special.gammaln(1 + delta)
+            special.betaln(alpha + x + 1, beta + n - x)
+            - special.betaln(alpha, beta)
+            + special.gammaln(gamma + delta)
+            - special.gammaln(1 + delta)
         )
         bracket = np.exp(
             special.gammaln(1 + delta + n) - special.gammaln(gamma + delta + n)
-        ) - np.exp(special.gammaln(1 + delta + n + n_star) - special.gammaln(gamma + delta + n + n_star))
+        ) - np.exp(
+            special.gammaln(1 + delta + n + n_star) - special.gammaln(gamma + delta + n + n_star)
+        )
         # delta / (gamma - 1) and the bracket change sign together when gamma < 1.
         growth = delta / (gamma - 1) * bracket
         value = np.exp(log_front - self._loglik_rows(params, x, t_x, n)) * growth

@@ -148,7 +148,7 @@ class BGNBD(MLEModel):
         return as_output(first + second, is_scalar)
 
     def p_alive(self, x: Any, t_x: Any, T: Any) -> Any:
-        """Probability that a customer with history (x, t_x, T) is still active (eq. 11 of the note).
+        """Probability that a customer with history (x, t_x, T) is still active.
 
         >>> m = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> m.p_alive(0, 0, 38.86)
@@ -180,9 +180,7 @@ class BGNBD(MLEModel):
         growth = (a + b + x - 1) / (a - 1) * (1 - decay * hyper)
         return as_output(growth * self.p_alive(x, t_x, T), is_scalar)
 
-    def simulate(
-        self, n_customers: int, T: Any, seed: int | None = 0
-    ) -> dict[str, np.ndarray]:
+    def simulate(self, n_customers: int, T: Any, seed: int | None = 0) -> dict[str, np.ndarray]:
         """Draw a customer base from the model: per customer x, t_x and T.
 
         Each customer's rate and drop-out probability are drawn from the mixing

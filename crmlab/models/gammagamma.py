@@ -118,7 +118,7 @@ class GammaGamma(MLEModel):
         return float(p * gamma / (q - 1)) if q > 1 else float("inf")
 
     def conditional_expected_spend(self, x: Any, monetary: Any) -> Any:
-        """Expected spend per transaction of a customer with ``x`` repeat purchases of mean ``monetary``.
+        """Expected spend per transaction given ``x`` repeat purchases of mean ``monetary``.
 
         A weighted average of the population mean and the customer's own mean, the
         weight on her own mean growing with ``x``; customers with ``x == 0`` get the

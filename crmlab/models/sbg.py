@@ -118,7 +118,9 @@ class ShiftedBetaGeometric(MLEModel):
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
         return [np.array([1.0, 1.0]), np.array([0.5, 3.0])]
 
-    def _loglik_rows(self, params: np.ndarray, period: np.ndarray, churned: np.ndarray) -> np.ndarray:
+    def _loglik_rows(
+        self, params: np.ndarray, period: np.ndarray, churned: np.ndarray
+    ) -> np.ndarray:
         alpha, beta = params
         log_churn = special.betaln(alpha + 1, beta + period - 1) - special.betaln(alpha, beta)
         log_survive = special.betaln(alpha, beta + period) - special.betaln(alpha, beta)
@@ -178,7 +180,11 @@ class ShiftedBetaGeometric(MLEModel):
         survival = self.survival(t)
         retention = np.r_[np.nan, survival[1:] / survival[:-1]]
         frame = pd.DataFrame(
-            {"survival": survival, "survivors": cohort_size * survival, "retention_rate": retention},
+            {
+                "survival": survival,
+                "survivors": cohort_size * survival,
+                "retention_rate": retention,
+            },
             index=pd.Index(t.astype(int), name="period"),
         )
         return frame.round({"survival": 3, "retention_rate": 3})

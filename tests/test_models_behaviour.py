@@ -1,0 +1,248 @@
+"""Models against simulation, bad input and the extremes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmlab as cl
+from crmlab.models import BGBB, BGNBD, GammaGamma, ParetoNBD, ShiftedBetaGeometric
+
+
+def _within_three_se(model, truth):
+    estimate, se = model.params, model.standard_errors
+    for name, true_value in truth.items():
+        assert np.isfinite(se[name]) and se[name] > 0, name
+        assert abs(estimate[name] - true_value) < 3 * se[name], (name, estimate[name], se[name])
+
+
+def _on_day_grid(base):
+    # Real logs are recorded by the day: rounding to days also lets fits compress rows.
+    return (
+        pd.DataFrame({key: np.round(value * 7) / 7 for key, value in base.items()})
+        .assign(x=base["x"])
+        .pipe(
+            lambda frame: frame.assign(
+                t_x=np.where(frame["x"] > 0, np.maximum(frame["t_x"], 1 / 7), 0)
+            )
+        )
+    )
+
+
+# ----- recovery from simulation --------------------------------------------------------
+def test_bgnbd_recovers_known_parameters():
+    truth = {"r": 0.5, "alpha": 6.0, "a": 0.7, "b": 2.5}
+    T = np.random.default_rng(1).uniform(30, 40, 40_000)
+    base = BGNBD().set_params(**truth).simulate(40_000, T, seed=7)
+    _within_three_se(BGNBD().fit(_on_day_grid(base)), truth)
+
+
+def test_pareto_nbd_recovers_known_parameters():
+    truth = {"r": 0.6, "alpha": 10.0, "s": 0.7, "beta": 12.0}
+    T = np.random.default_rng(2).uniform(30, 40, 40_000)
+    base = ParetoNBD().set_params(**truth).simulate(40_000, T, seed=8)
+    _within_three_se(ParetoNBD().fit(_on_day_grid(base)), truth)
+
+
+def test_gamma_gamma_recovers_known_parameters():
+    truth = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+    rng = np.random.default_rng(3)
+    n = 20_000
+    x = rng.integers(1, 8, n)
+    nu = rng.gamma(truth["q"], 1 / truth["gamma"], n)
+    # The mean of x Gamma(p, nu) spends is Gamma(p x, nu x).
+    monetary = rng.gamma(truth["p"] * x, 1 / (nu * x))
+    model = GammaGamma().fit(pd.DataFrame({"x": x, "monetary": monetary}))
+    _within_three_se(model, truth)
+
+
+def test_sbg_recovers_known_parameters():
+    truth = {"alpha": 0.8, "beta": 1.6}
+    survivors = ShiftedBetaGeometric().set_params(**truth).simulate(50_000, 8, seed=4)
+    _within_three_se(ShiftedBetaGeometric().fit(survivors), truth)
+
+
+def test_bgbb_recovers_known_parameters():
+    truth = {"alpha": 1.2, "beta": 0.8, "gamma": 0.7, "delta": 2.8}
+    base = BGBB().set_params(**truth).simulate(60_000, 6, seed=5)
+    _within_three_se(BGBB().fit(pd.DataFrame(base)), truth)
+
+
+def test_bgnbd_p_alive_matches_simulated_share_alive():
+    # Among simulated customers with no repeat purchase in 39 weeks, the share that has
+    # not dropped out must equal P(alive | x=0): every x=0 customer is alive in BG/NBD.
+    model = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    assert model.p_alive(0, 0, 39.0) == 1.0
+
+
+def test_pareto_nbd_p_alive_matches_simulation():
+    params = {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}
+    rng = np.random.default_rng(11)
+    n, T = 400_000, 39.0
+    rate = rng.gamma(params["r"], 1 / params["alpha"], n)
+    death = rng.gamma(params["s"], 1 / params["beta"], n)
+    lifetime = rng.exponential(1 / death)
+    x = rng.poisson(rate * np.minimum(lifetime, T))
+    silent = x == 0
+    share_alive = (lifetime[silent] > T).mean()
+    model = ParetoNBD().set_params(**params)
+    assert model.p_alive(0, 0, T) == pytest.approx(share_alive, abs=0.005)
+
+
+def test_bgnbd_conditional_expectation_matches_simulation():
+    params = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    rng = np.random.default_rng(12)
+    n, T, horizon = 400_000, 39.0, 39.0
+    rate = rng.gamma(params["r"], 1 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    # Simulate whole purchase histories in 78 weeks with a loop over purchase number.
+    alive = np.ones(n, bool)
+    clock = np.zeros(n)
+    calibration = np.zeros(n)
+    holdout = np.zeros(n)
+    while alive.any():
+        clock = clock + rng.exponential(1 / np.maximum(rate, 1e-12))
+        alive &= clock <= T + horizon
+        calibration += alive & (clock <= T)
+        holdout += alive & (clock > T)
+        alive &= rng.random(n) >= p
+    model = BGNBD().set_params(**params)
+    silent = calibration == 0
+    assert holdout[silent].mean() == pytest.approx(
+        model.conditional_expected_purchases(horizon, 0, 0, T), rel=0.05
+    )
+    assert holdout.mean() + calibration.mean() == pytest.approx(
+        model.expected_purchases(T + horizon), rel=0.02
+    )
+
+
+# ----- bad input -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]}), r"'x' has 1 negative.*row 1"),
+        (pd.DataFrame({"x": [1, np.nan], "t_x": [2, 0], "T": [5, 5]}), r"'x' has 1 missing"),
+        (
+            pd.DataFrame({"x": [1, 1], "t_x": [2, 6], "T": [5, 5]}),
+            r"t_x > T in 1 row.*row 1 \(6, 5\)",
+        ),
+        (pd.DataFrame({"x": [1, 1], "t_x": [2, 0], "T": [5, 5]}), r"x > 0 with t_x = 0.*row 1"),
+        (pd.DataFrame({"x": [1.5, 1], "t_x": [2, 2], "T": [5, 5]}), r"whole numbers.*row 0"),
+        (pd.DataFrame({"x": [1], "T": [5]}), r"lack column\(s\) \['t_x'\]"),
+    ],
+)
+@pytest.mark.parametrize("model_class", [BGNBD, ParetoNBD])
+def test_rfm_models_refuse_impossible_rows(model_class, frame, message):
+    with pytest.raises(ValueError, match=message):
+        model_class().fit(frame)
+
+
+def test_labels_of_offending_rows_are_the_frames_index():
+    frame = pd.DataFrame({"x": [1, 2], "t_x": [2, 9], "T": [5, 5]}, index=["ann", "bob"])
+    with pytest.raises(ValueError, match="row 'bob'"):
+        BGNBD().fit(frame)
+
+
+def test_rising_survivor_counts_are_refused():
+    with pytest.raises(ValueError, match=r"cannot rise: period 3 has 500 after 400"):
+        ShiftedBetaGeometric().fit([1000, 600, 400, 500])
+    with pytest.raises(ValueError, match="whole numbers"):
+        ShiftedBetaGeometric().fit([1000, 600.5])
+    with pytest.raises(ValueError, match="at least two"):
+        ShiftedBetaGeometric().fit([1000])
+
+
+def test_gamma_gamma_refuses_zero_spend_of_repeat_buyers():
+    with pytest.raises(ValueError, match=r"'monetary' must be positive.*row 1"):
+        GammaGamma().fit(pd.DataFrame({"x": [2, 1], "monetary": [10.0, 0.0]}))
+    with pytest.raises(ValueError, match="no customer has x > 0"):
+        GammaGamma().fit(pd.DataFrame({"x": [0, 0], "monetary": [np.nan, np.nan]}))
+
+
+def test_bgbb_refuses_inconsistent_rows():
+    with pytest.raises(ValueError, match=r"t_x > n"):
+        BGBB().fit(pd.DataFrame({"x": [1], "t_x": [7], "n": [6]}))
+    with pytest.raises(ValueError, match=r"x > t_x"):
+        BGBB().fit(pd.DataFrame({"x": [4], "t_x": [3], "n": [6]}))
+
+
+def test_an_unfitted_model_says_what_to_do():
+    with pytest.raises(RuntimeError, match=r"call \.fit\(data\)"):
+        _ = BGNBD().params
+
+
+def test_set_params_names_the_parameters():
+    with pytest.raises(ValueError, match="takes parameters r, alpha, a, b"):
+        BGNBD().set_params(r=1, alpha=1, a=1)
+    with pytest.raises(ValueError, match="positive"):
+        BGNBD().set_params(r=1, alpha=1, a=1, b=-1)
+
+
+# ----- extremes ------------------------------------------------------------------------
+def test_one_repeat_buyer_among_many_gives_finite_answers_or_a_flag():
+    frame = pd.DataFrame({"x": [0] * 200 + [3], "t_x": [0.0] * 200 + [20.0], "T": [30.0] * 201})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = BGNBD().fit(frame)
+    assert np.isfinite(model.loglik)
+    assert all(np.isfinite(v) for v in model.params.values())
+    table = model.summary()
+    # Such data cannot pin every parameter down; the table must say so rather than hide it.
+    assert (
+        table["at_boundary"].any()
+        or table["se"].isna().any()
+        or (table["se"] > table["estimate"]).any()
+    )
+
+
+def test_predictions_stay_finite_for_huge_x_and_tiny_T():
+    bgnbd = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    pareto = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    for model in (bgnbd, pareto):
+        values = [
+            model.p_alive(1000, 38.0, 39.0),
+            model.conditional_expected_purchases(39, 1000, 38.0, 39.0),
+            model.p_alive(1, 1e-6, 1e-6),
+            model.conditional_expected_purchases(10, 0, 0, 1e-9),
+        ]
+        assert all(np.isfinite(v) for v in values), (model, values)
+        assert 0 <= values[0] <= 1
+        rows = model._loglik_rows(
+            np.array(list(model.params.values())),
+            x=np.array([1000.0, 0.0]),
+            t_x=np.array([38.0, 0.0]),
+            T=np.array([39.0, 1e-9]),
+        )
+        assert np.all(np.isfinite(rows))
+
+
+def test_scalars_give_scalars_and_arrays_broadcast():
+    model = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    assert isinstance(model.p_alive(2, 30.0, 39.0), float)
+    grid = model.conditional_expected_purchases(np.array([[10.0], [20.0]]), [0, 2], [0, 30], 39.0)
+    assert grid.shape == (2, 2)
+    assert (grid[1] > grid[0]).all()
+
+
+def test_summary_table_has_intervals_and_flags():
+    model = BGNBD().fit(cl.datasets.load_cdnow_published_summary())
+    table = model.summary()
+    assert list(table.columns) == ["estimate", "se", "lower", "upper", "at_boundary"]
+    assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
+    assert not table["at_boundary"].any()
+    assert table.attrs["loglik"] == model.loglik
+    wider = model.confidence_intervals(0.99)
+    assert (wider["upper"] > table["upper"]).all()
+
+
+def test_weights_equal_repeated_rows():
+    base = cl.datasets.load_cdnow_published_summary().head(300)
+    doubled = pd.concat([base, base])
+    weighted = BGNBD().fit(base.assign(weight=2.0))
+    repeated = BGNBD().fit(doubled, compress=False)
+    assert weighted.loglik == pytest.approx(repeated.loglik, rel=1e-8)
+    for name in weighted.params:
+        assert weighted.params[name] == pytest.approx(repeated.params[name], rel=1e-4)
