@@ -253,8 +253,56 @@ def _net_returns(frame: pd.DataFrame) -> pd.DataFrame:
     return daily[daily["amount"] > 0]
 
 
-def _to_days(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy(dtype="datetime64[D]").astype(np.int64)
+def _log_arrays(
+    tx: pd.DataFrame,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    returns: Literal["raise", "net", "drop"],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Customer ids, day numbers and amounts of a log, validated, as numpy arrays.
+
+    The common case (clean data, returns refused) is checked with cheap array tests
+    and never copies the frame; any problem, or a request to net or drop returns,
+    goes through :func:`validate_transactions`, which explains or repairs it.
+    """
+    fast = returns == "raise" and isinstance(tx, pd.DataFrame)
+    if fast:
+        needed = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
+        fast = all(column in tx.columns for column in needed)
+    if fast:
+        ids = tx[customer_col].to_numpy()
+        dates = tx[date_col]
+        days, bad_dates = _day_numbers(dates) if _is_naive_datetime(dates) else (None, True)
+        amounts = None
+        amounts_ok = True
+        if amount_col is not None:
+            column = tx[amount_col]
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                amounts = column.to_numpy(dtype="float64", na_value=np.nan)
+                amounts_ok = bool(np.isfinite(amounts).all() and (amounts >= 0).all())
+            else:
+                amounts_ok = False
+        ids_ok = ids.dtype.kind in "iu" or not pd.isna(ids).any()
+        if ids_ok and not bad_dates and amounts_ok:
+            return ids, days, amounts
+    clean, _ = validate_transactions(
+        tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col, returns=returns
+    )
+    days, _ = _day_numbers(clean["date"])
+    amounts = clean["amount"].to_numpy() if amount_col is not None else None
+    return clean["customer_id"].to_numpy(), days, amounts
+
+
+def _is_naive_datetime(values: pd.Series) -> bool:
+    return pd.api.types.is_datetime64_dtype(values) and getattr(values.dt, "tz", None) is None
+
+
+def _day_numbers(dates: pd.Series) -> tuple[np.ndarray, bool]:
+    """Whole days since 1970-01-01 of naive datetimes, and whether any is missing."""
+    raw = dates.to_numpy()
+    missing = bool(np.isnat(raw).any())
+    return raw.astype("datetime64[D]").astype(np.int64), missing
 
 
 def _day_number(moment: str | pd.Timestamp, name: str) -> int:
@@ -321,15 +369,14 @@ def summarize(
     """
     unit_days = unit_length_days(unit)
     end_day = _day_number(observation_end, "observation_end")
-    clean, _ = validate_transactions(
-        tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col, returns=returns
-    )
-    days = _to_days(clean["date"])
+    ids, days, amounts = _log_arrays(tx, customer_col, date_col, amount_col, returns)
     in_window = days <= end_day
-    codes, uniques = pd.factorize(clean["customer_id"].to_numpy()[in_window], sort=True)
-    amounts = clean["amount"].to_numpy()[in_window] if amount_col is not None else None
+    if not in_window.all():
+        ids, days = ids[in_window], days[in_window]
+        amounts = amounts[in_window] if amounts is not None else None
+    codes, uniques = pd.factorize(ids, sort=True)
     result = _summary_engine.summarize_arrays(
-        codes, days[in_window], amounts, n_customers=len(uniques), end_day=end_day
+        codes, days, amounts, n_customers=len(uniques), end_day=end_day
     )
     frame = pd.DataFrame(
         {
@@ -390,15 +437,11 @@ def calibration_holdout(
         amount_col=amount_col,
         returns=returns,
     )
-    clean, _ = validate_transactions(
-        tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col, returns=returns
-    )
-    days = _to_days(clean["date"])
+    ids, days, amounts = _log_arrays(tx, customer_col, date_col, amount_col, returns)
     holdout = (days > cal_day) & (days <= end_day)
-    ids = clean["customer_id"].to_numpy()[holdout]
-    codes = calibration.index.get_indexer(ids)
+    codes = calibration.index.get_indexer(ids[holdout])
     known = codes >= 0  # customers first seen in the holdout are not in the calibration base
-    holdout_amounts = clean["amount"].to_numpy()[holdout][known] if amount_col else None
+    holdout_amounts = amounts[holdout][known] if amounts is not None else None
     counts, totals = _summary_engine.count_days(
         codes[known], days[holdout][known], holdout_amounts, n_customers=len(calibration)
     )
