@@ -38,6 +38,7 @@ from crmlab.models._base import (
     MLEModel,
     as_output,
     broadcast_inputs,
+    by_level,
     check_rfm,
     read_rfm_frame,
 )
@@ -46,18 +47,37 @@ __all__ = ["BGNBD"]
 
 
 def _log_terms(
-    r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    levels: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Log of the 'still active' and 'dropped out after t_x' terms of the likelihood."""
-    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    active = special.betaln(a, b + x) - special.betaln(a, b) + common - (r + x) * np.log(alpha + T)
+    levels = levels or {}
+    x_levels = levels.get("x_levels")
+    log_b_ab = special.betaln(a, b)
+    common = (
+        by_level(lambda v: special.gammaln(r + v), x, x_levels)
+        - special.gammaln(r)
+        + (r * np.log(alpha))
+    )
+    active = (
+        by_level(lambda v: special.betaln(a, b + v), x, x_levels)
+        - log_b_ab
+        + common
+        - (r + x) * by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         dropped = np.where(
             x > 0,
-            special.betaln(a + 1, np.maximum(b + x - 1, 1e-300))
-            - special.betaln(a, b)
+            by_level(lambda v: special.betaln(a + 1, np.maximum(b + v - 1, 1e-300)), x, x_levels)
+            - log_b_ab
             + common
-            - (r + x) * np.log(alpha + t_x),
+            - (r + x) * by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels")),
             -np.inf,
         )
     return active, dropped
@@ -80,6 +100,7 @@ class BGNBD(MLEModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     paper: ClassVar[str] = "Fader, Hardie & Lee (2005), Marketing Science 24(2)"
+    level_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         columns, row_weights, index = read_rfm_frame(data, weights)
@@ -92,9 +113,9 @@ class BGNBD(MLEModel):
         return [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.3, alpha / 2, 0.8, 2.5])]
 
     def _loglik_rows(
-        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> np.ndarray:
-        active, dropped = _log_terms(*params, x, t_x, T)
+        active, dropped = _log_terms(*params, x, t_x, T, levels)
         return np.logaddexp(active, dropped)
 
     # ----- predictions -------------------------------------------------------------
