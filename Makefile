@@ -41,10 +41,15 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=$(HOST) --port=$(PORT) --ServerApp.root_dir=notebooks \
 	  --LabApp.default_url=/lab/tree/00_start_here.ipynb $(ROOT_FLAG) $(LAB_FLAGS)
 
+NBVAL_SANITIZE := --nbval-sanitize-with tests/nbval_sanitize.cfg
+
 test: $(STAMP)
 	$(BIN)/ruff check crmlab tests benchmarks tools
+	$(BIN)/ruff format --check crmlab tests benchmarks tools
 	$(BIN)/python tools/make_student.py --check
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval $(NBVAL_SANITIZE) notebooks/solutions
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax notebooks/*.ipynb
 
 student: $(STAMP)
 	$(BIN)/python tools/make_student.py
