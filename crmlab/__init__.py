@@ -26,7 +26,9 @@ _SUBMODULES = frozenset(
         "models",
         "plots",
         "retention",
+        "rfm",
         "simulate",
+        "targeting",
         "transactions",
         "widgets",
     }

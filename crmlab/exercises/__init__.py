@@ -1,16 +1,17 @@
 """Self-checks for the notebook exercises.
 
 Each exercise in the solution edition ends with a call such as
-``check.retention_rate(answer)``. A check prints friendly feedback and returns
-``True`` or ``False``; it never raises, so the student edition, where the answer is
-still the placeholder ``...``, runs from top to bottom without error.
+``check.retention_rate(answer)``. A check prints friendly feedback and never
+raises, so the student edition, where the answer is still the placeholder ``...``,
+runs from top to bottom without error. ``check.run(name, answer)`` returns the
+verdict as a :class:`Feedback` instead of printing it.
 
 >>> from crmlab.exercises import check
 >>> check.demo_square(9)
 Correct: 3 squared is 9.
-True
 >>> check.demo_square(...)
 Not answered yet: replace the `...` with your answer and run the cell again.
+>>> check.run("demo_square", 4).ok
 False
 """
 

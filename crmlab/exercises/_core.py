@@ -75,16 +75,16 @@ class Checks:
                 f"{error}). Look at the type and shape the question asks for.",
             )
 
-    def __getattr__(self, name: str) -> Callable[..., bool]:
+    def __getattr__(self, name: str) -> Callable[..., None]:
         if name.startswith("_") or name not in self._registry:
             raise AttributeError(
                 f"no exercise check named {name!r}; known: {', '.join(self.names())}"
             )
 
-        def run_and_print(*answers: Any, **kwargs: Any) -> bool:
-            feedback = self.run(name, *answers, **kwargs)
-            print(feedback.message)
-            return feedback.ok
+        def run_and_print(*answers: Any, **kwargs: Any) -> None:
+            # Returns nothing, so a notebook cell shows the feedback and no stray value;
+            # use ``check.run`` for the verdict itself.
+            print(self.run(name, *answers, **kwargs).message)
 
         run_and_print.__name__ = name
         run_and_print.__doc__ = self._registry[name].__doc__

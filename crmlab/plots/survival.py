@@ -27,7 +27,9 @@ def plot_sbg_fit(
     ax = _axes(ax)
     counts = np.asarray(survivors, dtype=float)
     periods = np.arange(len(counts))
-    ax.axvspan(0, calibration_periods, color="grey", alpha=0.12, label="fitted on")
+    if "fitted on" not in [patch.get_label() for patch in ax.patches]:
+        # Drawing two groups on one Axes must not shade the fitting window twice.
+        ax.axvspan(0, calibration_periods, color="grey", alpha=0.12, label="fitted on")
     points = ax.plot(
         periods,
         100 * counts / counts[0],
