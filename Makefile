@@ -58,7 +58,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 dashboard: $(STAMP)
-	$(BIN)/voila --Voila.ip=$(HOST) --port=8866 --no-browser $(ROOT_FLAG) dashboards/
+	$(BIN)/voila --Voila.ip=$(HOST) --port=8866 --no-browser dashboards/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -156,7 +156,7 @@ def test_no_crossover_when_the_customer_firm_is_dominated():
 
 @pytest.mark.parametrize("metric", FIRM_METRICS)
 def test_breakeven_retention_equalises_the_last_year(metric):
-    crossover = retention_crossover(metric=metric, horizon=15)
+    crossover = retention_crossover(metric=metric, horizon=15, tolerance=1e-12)
     rate = crossover.breakeven_retention
     assert rate is not None and 0 < rate < 1
     table = simulate_firms(retention=(0.6, rate), horizon=15)

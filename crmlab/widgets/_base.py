@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["Dashboard", "figure_png", "float_slider", "int_slider", "number_span"]
 
 #: Width given to control labels so that they are read in full.
-LABEL_STYLE = {"description_width": "14em"}
-CONTROL_LAYOUT = {"width": "30em"}
+LABEL_STYLE = {"description_width": "17em"}
+CONTROL_LAYOUT = {"width": "34em"}
 
 
 def float_slider(
@@ -148,6 +148,9 @@ class Dashboard(widgets.VBox):
 
     css_class = "crmlab-widget"
     title = ""
+    #: True when :meth:`draw` clears and rebuilds the figure: its constrained layout
+    #: then has to be recomputed on every draw instead of frozen after the first.
+    rebuilds_figure = False
 
     def __init__(
         self,
@@ -161,8 +164,13 @@ class Dashboard(widgets.VBox):
         self.controls = dict(controls)
         self.readout = widgets.HTML()
         self.readout.add_class(f"{self.css_class}-readout")
-        self.image = widgets.Image(format="png") if plot else None
-        if self.image is not None:
+        self.image = None
+        if plot:
+            # Shown at its own pixel size: stretched to the output's width it blurs.
+            width = round(figure_size[0] * dpi)
+            self.image = widgets.Image(
+                format="png", layout={"width": f"{width}px", "max_width": "100%"}
+            )
             self.image.add_class(f"{self.css_class}-image")
         self.result: Any = None
         self.error: str | None = None
@@ -234,7 +242,7 @@ class Dashboard(widgets.VBox):
             figure = self._canvas()
             self.draw(result, figure)
             png = figure_png(figure, self._dpi)
-            if not self._figure_fixed:
+            if not self._figure_fixed and not self.rebuilds_figure:
                 # Keep the constrained layout of the first drawing instead of redoing it
                 # on every redraw (the axes' positions stay where they were put).
                 figure.set_layout_engine("none")

@@ -1,0 +1,210 @@
+"""Cohort explorer: acquisition cohorts' retention as a heat map and as curves."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+
+from crmlab.transactions import cohort_table
+from crmlab.widgets._base import CONTROL_LAYOUT, LABEL_STYLE, Dashboard, number_span
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["CohortExplorer", "cohort_explorer"]
+
+ALL = "all cohorts"
+PERIODS = (("month", "M"), ("quarter", "Q"))
+DATASETS = (("CDNOW sample (2,357 customers)", "sample"), ("CDNOW master (23,570)", "master"))
+
+
+@lru_cache(maxsize=8)
+def _cdnow_cohorts(dataset: str, period: str) -> pd.DataFrame:
+    from crmlab.datasets import load_cdnow
+
+    return cohort_table(load_cdnow(dataset), period=period)
+
+
+class CohortExplorer(Dashboard):
+    """Dataset, period unit and cohort -> retention heat map and curves."""
+
+    css_class = "crmlab-cohorts"
+    title = "Acquisition cohorts: who comes back?"
+
+    def __init__(self, transactions: pd.DataFrame | None, *, dataset: str, period: str) -> None:
+        self.transactions = transactions
+        self._own_tables: dict[str, pd.DataFrame] = {}
+        datasets = [("your transactions", "own")] if transactions is not None else DATASETS
+        controls = {
+            "dataset": widgets.Dropdown(
+                options=datasets,
+                value="own" if transactions is not None else dataset,
+                description="Data",
+                style=LABEL_STYLE,
+                layout=CONTROL_LAYOUT,
+            ),
+            "period": widgets.ToggleButtons(
+                options=PERIODS, value=period, description="Period", style=LABEL_STYLE
+            ),
+            "cohort": widgets.Dropdown(
+                options=[ALL],
+                value=ALL,
+                description="Cohort",
+                style=LABEL_STYLE,
+                layout=CONTROL_LAYOUT,
+            ),
+        }
+        self._holding = False
+        self._sync_cohorts(controls)
+        super().__init__(controls, figure_size=(10.0, 3.6))
+
+    def table(self, dataset: str, period: str) -> pd.DataFrame:
+        """The cohort table of the chosen data (computed once per period unit)."""
+        if dataset == "own":
+            if period not in self._own_tables:
+                self._own_tables[period] = cohort_table(self.transactions, period=period)
+            return self._own_tables[period]
+        return _cdnow_cohorts(dataset, period)
+
+    def _sync_cohorts(self, controls: dict[str, widgets.Widget]) -> None:
+        table = self.table(controls["dataset"].value, controls["period"].value)
+        cohorts = [ALL, *sorted(pd.unique(table["cohort"]))]
+        keep = controls["cohort"].value if controls["cohort"].value in cohorts else ALL
+        self._holding = True
+        try:
+            controls["cohort"].options = cohorts
+            controls["cohort"].value = keep
+        finally:
+            self._holding = False
+
+    def _on_change(self, change: Any) -> None:
+        if self._holding:
+            return
+        if change["owner"] is not self.controls["cohort"]:
+            self._sync_cohorts(self.controls)
+        self.refresh()
+
+    def compute(self, *, dataset: str, period: str, cohort: str) -> dict[str, Any]:
+        table = self.table(dataset, period)
+        grid = table.pivot(index="cohort", columns="period", values="retention")
+        chosen = table if cohort == ALL else table[table["cohort"] == cohort]
+        later = chosen[chosen["period"] >= 1]
+        # Customer-weighted retention over all (cohort, period) cells after acquisition.
+        active = float(later["active"].sum())
+        exposure = float(later["cohort_size"].sum())
+        return {
+            "table": table,
+            "grid": grid,
+            "cohort": cohort,
+            "period": period,
+            "n_customers": int(table.loc[table["period"] == 0, "cohort_size"].sum())
+            if cohort == ALL
+            else int(chosen["cohort_size"].iloc[0]),
+            "first_period_retention": float(
+                (
+                    chosen.loc[chosen["period"] == 1, "active"].sum()
+                    / chosen.loc[chosen["period"] == 1, "cohort_size"].sum()
+                )
+                if (chosen["period"] == 1).any()
+                else np.nan
+            ),
+            "mean_active_share": active / exposure if exposure else np.nan,
+        }
+
+    def render(self, result: dict[str, Any]) -> str:
+        unit = dict((code, name) for name, code in PERIODS)[result["period"]]
+        return (
+            f"<p>{result['cohort']}: "
+            f"{number_span('crmlab-cohorts-n', result['n_customers'], 0)} customers. "
+            f"Active in the {unit} after the first purchase: "
+            + number_span(
+                "crmlab-cohorts-first", 100 * result["first_period_retention"], 1, unit="%"
+            )
+            + f"; in an average later {unit}: "
+            + number_span("crmlab-cohorts-mean", 100 * result["mean_active_share"], 1, unit="%")
+            + "</p>"
+        )
+
+    def draw(self, result: dict[str, Any], figure: Figure) -> None:
+        import seaborn as sns
+
+        grid = result["grid"]
+        unit = dict((code, name) for name, code in PERIODS)[result["period"]]
+        # Period 0 is 100% by definition; leaving it out gives the colours to the rest.
+        later = 100 * grid.loc[:, grid.columns >= 1].to_numpy(float)
+        extent = (0.5, later.shape[1] + 0.5, len(grid) - 0.5, -0.5)
+        if not figure.axes:
+            # Axes and colour bar are made once (the layout is then kept); redraws
+            # swap the data in and replot the curves.
+            heat, curves = figure.subplots(1, 2, width_ratios=[1.3, 1])
+            image = heat.imshow(
+                later,
+                aspect="auto",
+                cmap=sns.color_palette("rocket_r", as_cmap=True),
+                interpolation="nearest",
+                extent=extent,
+            )
+            figure.colorbar(image, ax=heat, label="active (% of cohort)")
+        heat, curves = figure.axes[:2]
+        image = heat.images[0]
+        image.set_data(later)
+        image.set_extent(extent)
+        image.set_clim(0, max(float(np.nanmax(later)) if later.size else 1.0, 1.0))
+        heat.set_xlim(extent[0], extent[1])
+        heat.set_ylim(extent[2], extent[3])
+
+        step = max(1, len(grid) // 12)
+        heat.set_yticks(range(0, len(grid), step), grid.index[::step])
+        heat.set_xlabel(f"{unit}s since first purchase")
+        heat.set_ylabel("cohort (first purchase)")
+        curves.clear()
+        palette = sns.color_palette("colorblind", max(len(grid), 1))
+        for (name, row), colour in zip(grid.iterrows(), palette, strict=False):
+            chosen = result["cohort"] in (ALL, name)
+            curves.plot(
+                row.index[1:],
+                100 * row.to_numpy(float)[1:],
+                color=colour if chosen else "lightgrey",
+                linewidth=1.8 if chosen and result["cohort"] != ALL else 1.0,
+                label=name if (chosen and len(grid) <= 6) or name == result["cohort"] else None,
+                zorder=3 if chosen else 1,
+            )
+        curves.set_xlabel(f"{unit}s since first purchase")
+        curves.set_ylabel("active (% of cohort)")
+        curves.set_ylim(bottom=0)
+        curves.grid(alpha=0.3)
+        if curves.get_legend_handles_labels()[0]:
+            curves.legend(frameon=False, fontsize=8)
+
+
+def cohort_explorer(
+    transactions: pd.DataFrame | None = None, *, dataset: str = "sample", period: str = "M"
+) -> CohortExplorer:
+    """Explore acquisition cohorts: retention heat map and curves.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame, optional
+        Your own log with columns ``customer_id``, ``date`` and ``amount``; by default
+        the CDNOW sample or master file (dropdown).
+    dataset : {"sample", "master"}
+        CDNOW file shown first.
+    period : {"M", "Q"}
+        Cohort and period unit shown first.
+
+    Returns
+    -------
+    CohortExplorer
+        ``.controls`` (dataset, period, cohort), ``.result``, ``.readout``, ``.image``.
+
+    Examples
+    --------
+    >>> w = cohort_explorer()
+    >>> w.controls["cohort"].options
+    ('all cohorts', '1997-01', '1997-02', '1997-03')
+    """
+    return CohortExplorer(transactions, dataset=dataset, period=period)
