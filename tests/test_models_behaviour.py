@@ -246,3 +246,22 @@ def test_weights_equal_repeated_rows():
     assert weighted.loglik == pytest.approx(repeated.loglik, rel=1e-8)
     for name in weighted.params:
         assert weighted.params[name] == pytest.approx(repeated.params[name], rel=1e-4)
+
+
+def test_data_without_dropout_flag_the_boundary_and_predictions_refuse_nan():
+    # Poisson buyers who never leave: BG/NBD's dropout parameters run to zero.
+    rng = np.random.default_rng(3)
+    n = 3000
+    rate = rng.gamma(50.0, 1 / 100.0, n)
+    T = np.full(n, 39.0)
+    x = rng.poisson(rate * T)
+    t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1), 0.0)
+    with pytest.warns(cl.models.ConvergenceWarning, match="ran to the edge"):
+        model = BGNBD().fit(pd.DataFrame({"x": x, "t_x": t_x, "T": T}))
+    assert model.summary()["at_boundary"].any()
+    try:
+        value = model.conditional_expected_purchases(39, x[:50], t_x[:50], T[:50])
+    except ValueError as error:
+        assert "too extreme" in str(error)
+    else:
+        assert np.isfinite(value).all()

@@ -301,6 +301,20 @@ class MLEModel:
         self.converged = bool(best.success) and np.isfinite(self.loglik)
         self.message = str(best.message)
         self._covariance = self._covariance_at(self._estimate, columns, weights)
+        at_boundary = [
+            name
+            for name, value in zip(self.param_names, self._estimate, strict=True)
+            if value < BOUNDARY or value > 1 / BOUNDARY
+        ]
+        if at_boundary:
+            warnings.warn(
+                f"{type(self).__name__}: parameter(s) {', '.join(at_boundary)} ran to the "
+                "edge of their range; the data may not show what the model describes (for "
+                "example no sign of customers dropping out). Predictions from this fit may be "
+                "unreliable: see summary(), and try more data or another model.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         if not self.converged:
             warnings.warn(
                 f"{type(self).__name__}: the optimiser did not converge ({self.message}). "
@@ -379,6 +393,17 @@ class MLEModel:
         estimate = self._require_fit()
         columns, row_weights = self._read(data, weights)
         return float(np.dot(row_weights, self._loglik_rows(estimate, **columns)))
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        """Estimated covariance of the parameters (inverse Hessian), NaN when unavailable."""
+        self._require_fit()
+        values = (
+            np.full((len(self.param_names),) * 2, np.nan)
+            if self._covariance is None
+            else self._covariance
+        )
+        return pd.DataFrame(values, index=list(self.param_names), columns=list(self.param_names))
 
     @property
     def standard_errors(self) -> dict[str, float]:
@@ -464,6 +489,16 @@ def broadcast_inputs(*values: Any) -> tuple[list[np.ndarray], bool]:
     return list(np.broadcast_arrays(*arrays)), is_scalar
 
 
-def as_output(values: np.ndarray, is_scalar: bool) -> Any:
-    """Return a float for scalar inputs, the array otherwise."""
+def as_output(values: np.ndarray, is_scalar: bool, what: str = "the prediction") -> Any:
+    """Return a float for scalar inputs, the array otherwise; refuse silent NaN.
+
+    The inputs were checked before, so a NaN here comes from parameters so extreme
+    that the formulas break down; saying so beats handing back NaN.
+    """
+    values = np.asarray(values)
+    if np.isnan(values).any():
+        raise ValueError(
+            f"{what} is not a number for some inputs: the parameters are too extreme for "
+            "the formulas (see the model's summary(), where they are flagged at_boundary)"
+        )
     return float(values) if is_scalar else values
