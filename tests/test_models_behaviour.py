@@ -49,12 +49,8 @@ def test_pareto_nbd_recovers_known_parameters():
 
 def test_gamma_gamma_recovers_known_parameters():
     truth = {"p": 6.0, "q": 4.0, "gamma": 15.0}
-    rng = np.random.default_rng(3)
-    n = 20_000
-    x = rng.integers(1, 8, n)
-    nu = rng.gamma(truth["q"], 1 / truth["gamma"], n)
-    # The mean of x Gamma(p, nu) spends is Gamma(p x, nu x).
-    monetary = rng.gamma(truth["p"] * x, 1 / (nu * x))
+    x = np.random.default_rng(3).integers(1, 8, 20_000)
+    monetary = GammaGamma().set_params(**truth).simulate(x, seed=4)
     model = GammaGamma().fit(pd.DataFrame({"x": x, "monetary": monetary}))
     _within_three_se(model, truth)
 

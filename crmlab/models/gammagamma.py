@@ -133,3 +133,24 @@ class GammaGamma(MLEModel):
             raise ValueError("monetary must be finite and >= 0 where x > 0")
         value = p * (gamma + own * x) / (p * x + q - 1)
         return as_output(value, is_scalar)
+
+    def simulate(self, x: Any, seed: int | None = 0) -> np.ndarray:
+        """Draw each customer's mean spend over her ``x`` transactions (NaN where x is 0).
+
+        Each customer's rate ``nu`` is drawn from Gamma(q, gamma); the mean of ``x``
+        independent Gamma(p, nu) spends is Gamma(p x, nu x).
+
+        >>> gg = GammaGamma().set_params(p=6.25, q=3.74, gamma=15.44)
+        >>> spend = gg.simulate([0, 3], seed=1)
+        >>> bool(np.isnan(spend[0])), bool(spend[1] > 0)
+        (True, True)
+        """
+        p, q, gamma = self._require_fit()
+        counts = np.asarray(x, dtype=float)
+        if np.any(counts < 0) or np.any(counts != np.round(counts)):
+            raise ValueError("x must hold whole numbers >= 0")
+        rng = np.random.default_rng(seed)
+        rate = rng.gamma(q, 1.0 / gamma, counts.shape)
+        safe = np.maximum(counts, 1.0)
+        mean_spend = rng.gamma(p * safe, 1.0 / (rate * safe))
+        return np.where(counts > 0, mean_spend, np.nan)
