@@ -12,11 +12,16 @@ LAB_FLAGS ?=
 # Containers and CI often run as root, where Jupyter refuses to start without this flag.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint student bench dashboard clean help
+PANDAS2_VENV := .venv-pandas2
+PANDAS2_STAMP := $(PANDAS2_VENV)/.installed
+# `make test PANDAS2=0` skips the second run of the unit tests under pandas 2.
+PANDAS2 ?= 1
+
+.PHONY: lab test test-pandas2 lint student bench dashboard clean help
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_start_here.ipynb (127.0.0.1, token)"
-	@echo "make test       lint, unit and doctests, notebooks (nbval), browser tests"
+	@echo "make test       lint, unit and doctests, notebooks (nbval), browser tests, pandas 2"
 	@echo "make student    regenerate the student edition from notebooks/solutions/"
 	@echo "make bench      speed and memory against lifetimes; writes benchmarks/results.md"
 	@echo "make dashboard  serve the instructor dashboards with Voila on 127.0.0.1"
@@ -50,6 +55,19 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval $(NBVAL_SANITIZE) notebooks/solutions
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax notebooks/*.ipynb
+	@if [ "$(PANDAS2)" = "1" ]; then $(MAKE) --no-print-directory test-pandas2; fi
+
+# crmlab supports pandas 2 and 3; the main environment has pandas 3, this one pandas 2.
+$(PANDAS2_STAMP): pyproject.toml $(STAMP)
+	@test -x $(PANDAS2_VENV)/bin/python || $(PYTHON) -m venv $(PANDAS2_VENV)
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet -e '.[dev]' 'pandas>=2.1,<3'
+	@touch $@
+
+test-pandas2: $(PANDAS2_STAMP)
+	$(PANDAS2_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
+	$(PANDAS2_VENV)/bin/python -m pytest -q tests crmlab --ignore=tests/test_browser.py \
+	  --ignore=tests/test_setup.py --ignore=tests/test_papermill.py
 
 student: $(STAMP)
 	$(BIN)/python tools/make_student.py
@@ -61,4 +79,4 @@ dashboard: $(STAMP)
 	$(BIN)/voila --Voila.ip=$(HOST) --port=8866 --no-browser dashboards/
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(PANDAS2_VENV) .pytest_cache .ruff_cache build *.egg-info

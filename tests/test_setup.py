@@ -25,6 +25,8 @@ COMPUTE_MODULES = [
     "crmlab.simulate",
     "crmlab.history",
     "crmlab.exercises",
+    "crmlab.rfm",
+    "crmlab.targeting",
 ]
 HEAVY_MODULES = ["matplotlib.pyplot", "seaborn", "ipywidgets"]
 
