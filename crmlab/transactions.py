@@ -97,10 +97,16 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def _offending(frame: pd.DataFrame, mask: pd.Series, column: str) -> str:
-    rows = frame.loc[mask, column].head(_SHOWN_ROWS)
-    shown = ", ".join(f"row {label!r}: {value!r}" for label, value in rows.items())
-    more = int(mask.sum()) - len(rows)
+def _offending(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
+    """The first offending rows, by label and value (positional, so duplicate labels are fine)."""
+    positions = np.flatnonzero(mask)
+    first = positions[:_SHOWN_ROWS]
+    # tolist() gives plain Python values, so messages read 'row 1: -4.0', not numpy reprs.
+    labels, values = frame.index[first].tolist(), frame[column].iloc[first].tolist()
+    shown = ", ".join(
+        f"row {label!r}: {value!r}" for label, value in zip(labels, values, strict=True)
+    )
+    more = len(positions) - _SHOWN_ROWS
     return shown + (f" (and {more:,} more)" if more > 0 else "")
 
 
@@ -183,55 +189,55 @@ def validate_transactions(
         frame["amount"] = pd.to_numeric(tx[amount_col], errors="coerce").astype("float64")
 
     report = ValidationReport(rows_in=len(tx), rows_out=len(tx))
-    problems: list[tuple[pd.Series, str, str, str]] = [
-        (frame["customer_id"].isna(), customer_col, "are missing customer ids", "customer_id"),
-        (frame["date"].isna(), date_col, "are not dates", "date"),
+    problems = [
+        (
+            frame["customer_id"].isna(),
+            customer_col,
+            "are missing customer ids",
+            "missing customer id",
+        ),
+        (frame["date"].isna(), date_col, "are not dates", "unparseable date"),
     ]
     if amount_col is not None:
         problems.append(
-            (frame["amount"].isna(), amount_col, "are missing or not numbers", "amount")
+            (
+                frame["amount"].isna(),
+                amount_col,
+                "are missing or not numbers",
+                "missing or non-numeric amount",
+            )
         )
-    keep = pd.Series(True, index=frame.index)
-    for mask, column, what, _ in problems:
-        if not mask.any():
+    keep = np.ones(len(frame), dtype=bool)
+    for mask, column, what, reason in problems:
+        bad = mask.to_numpy()
+        if not bad.any():
             continue
         if on_invalid == "raise":
             raise ValueError(
-                f"column {column!r}: {int(mask.sum()):,} value(s) {what}: "
-                f"{_offending(tx, mask, column)}"
+                f"column {column!r}: {int(bad.sum()):,} value(s) {what}: "
+                f"{_offending(tx, bad, column)}"
             )
-        reason = {
-            "are missing customer ids": f"missing customer id in {column!r}",
-            "are not dates": f"unparseable date in {column!r}",
-            "are missing or not numbers": f"missing or non-numeric amount in {column!r}",
-        }[what]
-        report.dropped[reason] = int((mask & keep).sum())
-        keep &= ~mask
+        report.dropped[f"{reason} in {column!r}"] = int((bad & keep).sum())
+        keep &= ~bad
+    source_columns = [c for c in wanted if c in tx.columns]
+    report.exact_duplicates = int(tx[source_columns][keep].duplicated().sum())
     frame = frame[keep]
 
     if amount_col is not None:
-        negative = frame["amount"] < 0
+        negative = frame["amount"].to_numpy() < 0
         if negative.any():
             if returns == "raise":
-                negative_rows = negative.reindex(tx.index, fill_value=False)
+                offending = np.zeros(len(tx), dtype=bool)
+                offending[np.flatnonzero(keep)[negative]] = True
                 raise ValueError(
                     f"column {amount_col!r}: {int(negative.sum()):,} negative amount(s) "
-                    f"(returns?): {_offending(tx, negative_rows, amount_col)}. "
+                    f"(returns?): {_offending(tx, offending, amount_col)}. "
                     "Pass returns='net' to offset them against the same day's purchases "
                     "or returns='drop' to remove them"
                 )
             report.returns_netted = int(negative.sum())
-            if returns == "drop":
-                frame = frame[~negative]
-            else:
-                frame = _net_returns(frame)
+            frame = frame[~negative] if returns == "drop" else _net_returns(frame)
         report.zero_amounts = int((frame["amount"] == 0).sum())
-    source_columns = [c for c in wanted if c in tx.columns]
-    report.exact_duplicates = (
-        int(tx.loc[frame.index.intersection(tx.index), source_columns].duplicated().sum())
-        if len(frame)
-        else 0
-    )
     report.rows_out = len(frame)
     return frame, report
 

@@ -277,3 +277,11 @@ def test_cohort_table_counts_match_a_direct_count():
 def test_cohort_table_rejects_an_unknown_period():
     with pytest.raises(ValueError, match="period must be one of"):
         cohort_table(cl.datasets.load_cdnow("sample"), period="fortnight")
+
+
+def test_duplicate_index_labels_do_not_confuse_the_messages():
+    log = _log(amount=[10.0, 12.0, -5.0, 7.0]).set_axis([7, 7, 8, 8])
+    with pytest.raises(ValueError, match=r"row 8: -5.0"):
+        validate_transactions(log)
+    netted, report = validate_transactions(log, returns="drop")
+    assert len(netted) == 3 and report.returns_netted == 1
