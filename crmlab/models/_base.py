@@ -23,7 +23,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-__all__ = ["ConvergenceWarning", "MLEModel", "as_float_array", "check_rfm", "compress_rows"]
+__all__ = [
+    "ConvergenceWarning",
+    "MLEModel",
+    "RFMModel",
+    "as_float_array",
+    "check_rfm",
+    "compress_rows",
+]
 
 #: Parameters below this or above its inverse are flagged as at the boundary.
 BOUNDARY = 1e-4
@@ -445,6 +452,20 @@ class MLEModel:
         shown = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
         loglik = "" if np.isnan(self.loglik) else f", loglik={self.loglik:.2f}"
         return f"{type(self).__name__}({shown}{loglik})"
+
+
+class RFMModel(MLEModel):
+    """A model of repeat purchasing fed by (x, t_x, T) rows, as from ``summarize``."""
+
+    def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        columns, row_weights, index = read_rfm_frame(data, weights)
+        check_rfm(columns["x"], columns["t_x"], columns["T"], index)
+        return columns, row_weights
+
+    def _mean_purchase_rate(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> float:
+        """Average repeat purchases per unit of time, a natural scale for starting values."""
+        rates = columns["x"] / np.maximum(columns["T"], 1e-9)
+        return max(float(np.average(rates, weights=weights)), 1e-3)
 
 
 def read_rfm_frame(

@@ -35,12 +35,11 @@ import numpy as np
 from scipy import special
 
 from crmlab.models._base import (
-    MLEModel,
+    RFMModel,
     as_output,
     broadcast_inputs,
     by_level,
     check_rfm,
-    read_rfm_frame,
 )
 
 __all__ = ["BGNBD"]
@@ -83,7 +82,7 @@ def _log_terms(
     return active, dropped
 
 
-class BGNBD(MLEModel):
+class BGNBD(RFMModel):
     """Beta-geometric/NBD model for non-contractual repeat purchasing.
 
     Fit with :meth:`fit` on a frame with columns ``x``, ``t_x``, ``T`` (and an
@@ -102,14 +101,8 @@ class BGNBD(MLEModel):
     paper: ClassVar[str] = "Fader, Hardie & Lee (2005), Marketing Science 24(2)"
     level_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
 
-    def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        columns, row_weights, index = read_rfm_frame(data, weights)
-        check_rfm(columns["x"], columns["t_x"], columns["T"], index)
-        return columns, row_weights
-
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
-        mean_rate = np.average(columns["x"] / np.maximum(columns["T"], 1e-9), weights=weights)
-        alpha = 1.0 / max(mean_rate, 1e-3)
+        alpha = 1.0 / self._mean_purchase_rate(columns, weights)
         return [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.3, alpha / 2, 0.8, 2.5])]
 
     def _loglik_rows(

@@ -36,11 +36,10 @@ import numpy as np
 from scipy import special
 
 from crmlab.models._base import (
-    MLEModel,
+    RFMModel,
     as_output,
     broadcast_inputs,
     check_rfm,
-    read_rfm_frame,
 )
 
 __all__ = ["ParetoNBD"]
@@ -76,7 +75,7 @@ def _log_parts(
     return constant, alive, died
 
 
-class ParetoNBD(MLEModel):
+class ParetoNBD(RFMModel):
     """Pareto/NBD model for non-contractual repeat purchasing.
 
     Fit with :meth:`fit` on a frame with columns ``x``, ``t_x``, ``T`` (and an
@@ -94,14 +93,8 @@ class ParetoNBD(MLEModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     paper: ClassVar[str] = "Schmittlein, Morrison & Colombo (1987); Fader & Hardie (2005) note"
 
-    def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        columns, row_weights, index = read_rfm_frame(data, weights)
-        check_rfm(columns["x"], columns["t_x"], columns["T"], index)
-        return columns, row_weights
-
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
-        mean_rate = np.average(columns["x"] / np.maximum(columns["T"], 1e-9), weights=weights)
-        alpha = 1.0 / max(mean_rate, 1e-3)
+        alpha = 1.0 / self._mean_purchase_rate(columns, weights)
         mean_T = np.average(columns["T"], weights=weights)
         return [np.array([1.0, alpha, 1.0, mean_T]), np.array([0.5, alpha, 0.5, mean_T / 3])]
 
