@@ -23,7 +23,6 @@ COMPUTE_MODULES = [
     "crmlab.clv",
     "crmlab.models",
     "crmlab.simulate",
-    "crmlab.history",
     "crmlab.exercises",
     "crmlab.rfm",
     "crmlab.targeting",
