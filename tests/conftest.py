@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -15,3 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+# Property tests draw the same examples on every run and keep no example database, so
+# that CI is deterministic and a fresh clone behaves like the last one.
+settings.register_profile("crmlab", derandomize=True, database=None)
+settings.load_profile("crmlab")
