@@ -23,6 +23,7 @@ COMPUTE_MODULES = [
     "crmlab.clv",
     "crmlab.models",
     "crmlab.simulate",
+    "crmlab.history",
     "crmlab.exercises",
     "crmlab.rfm",
     "crmlab.targeting",
@@ -96,7 +97,8 @@ def test_a_non_editable_wheel_finds_the_shipped_data(repo_root, tmp_path):
         "tx = d.load_cdnow('sample')\n"
         "print(crmlab.__file__)\n"
         "print(d.data_dir())\n"
-        "print(len(tx), int(d.load_donations()['weight'].sum()))\n"
+        "import crmlab.history as h\n"
+        "print(len(tx), int(d.load_donations()['weight'].sum()), len(h.glossary('fa')) >= 30)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("CRMLAB_DATA_DIR", None)
@@ -111,7 +113,7 @@ def test_a_non_editable_wheel_finds_the_shipped_data(repo_root, tmp_path):
     module_file, data_dir, counts = result.stdout.strip().splitlines()
     assert Path(module_file).is_relative_to(target)
     assert Path(data_dir) == target / "crmlab" / "_datasets"
-    assert counts == "6919 11104"
+    assert counts == "6919 11104 True"
 
 
 def _free_port() -> int:
