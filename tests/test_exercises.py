@@ -11,6 +11,12 @@ from crmlab.exercises import check
 # hint must contain so that it points at the mistake.
 WRONG_ANSWERS = {
     "demo_square": [(6, "multiply")],
+    "origins_decade": [(1954, "Drucker"), (1990, "software")],
+    "origins_principle_count": [(10, "perspectives")],
+    "origins_events_before_1990": [(99, "count")],
+    "phases_current_phase": [(4, "entering")],
+    "phases_fourth_name": [("Process", "phase 3")],
+    "phases_ecrm_components": [(4, "phases")],
     "rfm_loyal_count": [(946, "ONE repeat"), (214, "exactly two")],
     "rfm_first_month_retention": [(15.479, "not a percentage"), ("0.15", "retention")],
     "rfm_best_segment_size": [(737, "'111'")],
