@@ -58,7 +58,7 @@ def plot_frequency_fit(model: Any, summary: pd.DataFrame, max_x: int = 7, ax: An
     import seaborn as sns
 
     sns.barplot(data=frame, x="repeat purchases", y="customers", hue="source", ax=ax)
-    ax.set_xlabel(f"repeat purchases in the calibration period ({_unit(summary)})")
+    ax.set_xlabel(f"repeat purchases x in the calibration period (summary in {_unit(summary)})")
     ax.set_ylabel("customers")
     ax.set_title("How many customers made 0, 1, 2, ... repeat purchases")
     return ax
@@ -172,7 +172,7 @@ def plot_conditional_expectations(
         label=type(model).__name__,
         linewidth=2,
     )
-    ax.set_xlabel(f"repeat purchases in the calibration period ({_unit(frame)})")
+    ax.set_xlabel(f"repeat purchases x in the calibration period (summary in {_unit(frame)})")
     ax.set_ylabel("mean purchases in the holdout period")
     ax.set_title("Forecast against what happened, by past frequency")
     ax.legend()
