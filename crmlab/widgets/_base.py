@@ -33,6 +33,17 @@ LABEL_STYLE = {"description_width": "17em"}
 CONTROL_LAYOUT = {"width": "34em"}
 
 
+def _labelled_slider(
+    kind: type[widgets.Widget],
+    css_class: str | None,
+    **options: Any,
+) -> widgets.Widget:
+    slider = kind(style=LABEL_STYLE, layout=CONTROL_LAYOUT, **options)
+    if css_class:
+        slider.add_class(css_class)
+    return slider
+
+
 def float_slider(
     description: str,
     value: float,
@@ -45,7 +56,9 @@ def float_slider(
     css_class: str | None = None,
 ) -> widgets.FloatSlider:
     """A labelled float slider that sends its value when released (debounced)."""
-    slider = widgets.FloatSlider(
+    return _labelled_slider(
+        widgets.FloatSlider,
+        css_class,
         value=value,
         min=minimum,
         max=maximum,
@@ -53,12 +66,7 @@ def float_slider(
         description=description,
         readout_format=readout_format,
         continuous_update=continuous_update,
-        style=LABEL_STYLE,
-        layout=CONTROL_LAYOUT,
     )
-    if css_class:
-        slider.add_class(css_class)
-    return slider
 
 
 def int_slider(
@@ -72,19 +80,16 @@ def int_slider(
     css_class: str | None = None,
 ) -> widgets.IntSlider:
     """A labelled integer slider that sends its value when released (debounced)."""
-    slider = widgets.IntSlider(
+    return _labelled_slider(
+        widgets.IntSlider,
+        css_class,
         value=value,
         min=minimum,
         max=maximum,
         step=step,
         description=description,
         continuous_update=continuous_update,
-        style=LABEL_STYLE,
-        layout=CONTROL_LAYOUT,
     )
-    if css_class:
-        slider.add_class(css_class)
-    return slider
 
 
 def format_number(value: float, decimals: int = 2, *, unit: str = "") -> str:
