@@ -27,7 +27,12 @@ def _texts(node):
             yield from _texts(value)
 
 
-@pytest.fixture(scope="module", params=sorted(p.name for p in DATA.glob("*.json")))
+# sources.json is the bibliography: citations are not translated.
+TEXT_FILES = sorted(p.name for p in DATA.glob("*.json") if p.name != "sources.json")
+CITED_KEYS = set(json.loads((DATA / "sources.json").read_text(encoding="utf-8"))["sources"])
+
+
+@pytest.fixture(scope="module", params=TEXT_FILES)
 def data_file(request):
     return json.loads((DATA / request.param).read_text(encoding="utf-8"))
 
@@ -48,11 +53,26 @@ def test_persian_is_in_arabic_script_and_translations_are_not_copies(data_file):
             assert text["fr"] != text["en"] and text["de"] != text["en"], text["en"]
 
 
-def test_every_entry_names_a_source(data_file):
+def test_every_entry_cites_known_sources(data_file):
     for section in data_file.values():
         entries = section if isinstance(section, list) else [section]
         for entry in entries:
-            assert entry.get("source", "").strip(), entry
+            assert entry["sources"], entry
+            assert set(entry["sources"]) <= CITED_KEYS, entry["sources"]
+
+
+def test_every_source_is_cited_and_spelled_out():
+    cited = set()
+    for name in TEXT_FILES:
+        for section in json.loads((DATA / name).read_text(encoding="utf-8")).values():
+            for entry in section if isinstance(section, list) else [section]:
+                cited.update(entry["sources"])
+    bibliography = history.sources()
+    assert set(bibliography["key"]) == cited
+    assert bibliography["citation"].str.len().min() > 40
+    assert set(bibliography["kind"]) <= {"seed", "published", "company", "law", "course"}
+    with pytest.raises(ValueError, match="unknown source key 'nobody2099'"):
+        history.cite("nobody2099")
 
 
 def test_timeline_is_sorted_sourced_and_within_range():

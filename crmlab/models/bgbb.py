@@ -15,6 +15,10 @@ opportunity ``t_x``, has likelihood (eq. 5 of the paper)::
 The sum runs over the opportunity after which she may have died; it is computed for
 all customers at once, one term per possible ``i``.
 
+Predictions: E[X(n)] (eq. 7), P(X(n) = x) (eq. 8), P(alive) (eq. 11), expected
+transactions in the next ``n*`` opportunities (eq. 13) and the discounted expected
+residual transactions, DERT (eq. 14), for valuing a customer.
+
 Reference: Fader, P. S., Hardie, B. G. S., & Shang, J. (2010). Customer-base
 analysis in a discrete-time noncontractual setting. *Marketing Science*, 29(6),
 1086–1108.
@@ -63,6 +67,42 @@ def _check_bb(x: np.ndarray, t_x: np.ndarray, n: np.ndarray, index: Any = None) 
             raise ValueError(
                 f"{what} in {int(bad.sum())} row(s): {_first_rows(bad, index, x, t_x, n)}"
             )
+
+
+def _death_weighted_growth(
+    gamma: float, delta: float, start: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """Expected alive opportunities between ``start`` and ``stop``, given alive through ``start``.
+
+    Returns ``delta / (gamma - 1) * G(gamma + delta) / G(1 + delta) * [R(start) - R(stop)]``
+    with ``R(k) = G(1 + delta + k) / G(gamma + delta + k)`` (``G`` the gamma function),
+    the factor shared by eqs. 7 and 13 of the paper. At ``gamma = 1`` the two terms
+    of the bracket cancel and the division by ``gamma - 1`` is 0 / 0; the limit,
+    ``delta * (digamma(1 + delta + stop) - digamma(1 + delta + start))``, is used there.
+    """
+    log_r_start = special.gammaln(1 + delta + start) - special.gammaln(gamma + delta + start)
+    log_r_stop = special.gammaln(1 + delta + stop) - special.gammaln(gamma + delta + stop)
+    scale = np.exp(special.gammaln(gamma + delta) - special.gammaln(1 + delta) + log_r_stop)
+    if abs(gamma - 1) > 1e-6:
+        quotient = np.expm1(log_r_start - log_r_stop) / (gamma - 1)
+    else:
+        quotient = special.digamma(1 + delta + stop) - special.digamma(1 + delta + start)
+    return delta * scale * quotient
+
+
+def _check_counts(x: np.ndarray, n: np.ndarray) -> None:
+    for values, name in ((x, "x"), (n, "n")):
+        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+        if bad.any():
+            raise ValueError(
+                f"{name} must hold whole numbers >= 0; got {values[bad].ravel()[:5].tolist()}"
+            )
+    bad = x > n
+    if bad.any():
+        raise ValueError(
+            f"x cannot exceed the number of opportunities n; got x = "
+            f"{x[bad].ravel()[:5].tolist()} with n = {n[bad].ravel()[:5].tolist()}"
+        )
 
 
 class BGBB(MLEModel):
@@ -118,16 +158,11 @@ class BGBB(MLEModel):
         """E[X(n)]: expected transactions of a new customer in ``n`` opportunities (eq. 7)."""
         alpha, beta, gamma, delta = self._require_fit()
         (n,), is_scalar = broadcast_inputs(n)
-        if np.any(n < 0):
-            raise ValueError("n must be >= 0")
-        ratio = np.exp(
-            special.gammaln(gamma + delta)
-            - special.gammaln(gamma + delta + n)
-            + special.gammaln(1 + delta + n)
-            - special.gammaln(1 + delta)
-        )
-        value = alpha / (alpha + beta) * delta / (gamma - 1) * (1 - ratio)
-        return as_output(value, is_scalar)
+        bad = ~np.isfinite(n) | (n < 0)
+        if np.any(bad):
+            raise ValueError(f"n must be finite and >= 0; got {n[bad].ravel()[:5].tolist()}")
+        alive = _death_weighted_growth(gamma, delta, np.zeros_like(n), n)
+        return as_output(alpha / (alpha + beta) * alive, is_scalar)
 
     def probability_of_purchases(self, x: Any, n: Any) -> Any:
         """P(X(n) = x): probability of exactly ``x`` transactions in ``n`` opportunities (eq. 8).
@@ -138,6 +173,7 @@ class BGBB(MLEModel):
         """
         alpha, beta, gamma, delta = self._require_fit()
         (x, n), is_scalar = broadcast_inputs(x, n)
+        _check_counts(x, n)
         log_choose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
         value = np.exp(
             log_choose
@@ -184,22 +220,57 @@ class BGBB(MLEModel):
         alpha, beta, gamma, delta = self._require_fit()
         (n_star, x, t_x, n), is_scalar = broadcast_inputs(n_star, x, t_x, n)
         _check_bb(x.ravel(), t_x.ravel(), n.ravel())
+        bad = ~np.isfinite(n_star) | (n_star < 0)
+        if np.any(bad):
+            raise ValueError(
+                f"n_star must be finite and >= 0; got {n_star[bad].ravel()[:5].tolist()}"
+            )
+        params = self._require_fit()
+        # Posterior weight of "alive through n" times E[p | x, n], over the likelihood.
+        log_front = special.betaln(alpha + x + 1, beta + n - x) - special.betaln(alpha, beta)
+        growth = _death_weighted_growth(gamma, delta, n, n + n_star)
+        value = np.exp(log_front - self._loglik_rows(params, x, t_x, n)) * growth
+        return as_output(value, is_scalar)
+
+    def discounted_expected_residual_transactions(
+        self, discount: Any, x: Any, t_x: Any, n: Any
+    ) -> Any:
+        """DERT: expected transactions from opportunity ``n + 1`` on, discounted (eq. 14).
+
+        The transaction at opportunity ``n + k`` is discounted by ``(1 + d)**k``; in
+        closed form::
+
+            DERT = B(alpha + x + 1, beta + n - x) / B(alpha, beta)
+                   * B(gamma, delta + n + 1) / (B(gamma, delta) (1 + d))
+                   * 2F1(1, delta + n + 1; gamma + delta + n + 1; 1 / (1 + d)) / L
+
+        Multiply by the value of a transaction for the customer's residual value.
+        With ``discount = 0`` it is the expected number of all future transactions,
+        infinite when ``gamma <= 1``.
+
+        >>> bb = BGBB().set_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+        >>> bb.discounted_expected_residual_transactions(0.1, x=[6, 0], t_x=[6, 0], n=6).round(2)
+        array([5.91, 0.11])
+        """
+        from crmlab.clv import _residual_sum
+
+        alpha, beta, gamma, delta = self._require_fit()
+        (d, x, t_x, n), is_scalar = broadcast_inputs(discount, x, t_x, n)
+        _check_bb(x.ravel(), t_x.ravel(), n.ravel())
+        bad = ~np.isfinite(d) | (d < 0)
+        if np.any(bad):
+            raise ValueError(f"discount must be finite and >= 0; got {d[bad].ravel()[:5].tolist()}")
         params = self._require_fit()
         log_front = (
             special.betaln(alpha + x + 1, beta + n - x)
             - special.betaln(alpha, beta)
-            + special.gammaln(gamma + delta)
-            - special.gammaln(1 + delta)
+            + special.betaln(gamma, delta + n + 1)
+            - special.betaln(gamma, delta)
+            - np.log1p(d)
+            - self._loglik_rows(params, x, t_x, n)
         )
-        bracket = np.exp(
-            special.gammaln(1 + delta + n) - special.gammaln(gamma + delta + n)
-        ) - np.exp(
-            special.gammaln(1 + delta + n + n_star) - special.gammaln(gamma + delta + n + n_star)
-        )
-        # delta / (gamma - 1) and the bracket change sign together when gamma < 1.
-        growth = delta / (gamma - 1) * bracket
-        value = np.exp(log_front - self._loglik_rows(params, x, t_x, n)) * growth
-        return as_output(value, is_scalar)
+        series = _residual_sum(np.full_like(n, gamma), delta + n + 1, d)
+        return as_output(np.exp(log_front) * series, is_scalar)
 
     def simulate(self, n_customers: int, n: int, seed: int | None = 0) -> dict[str, np.ndarray]:
         """Draw a customer base: x, t_x and n for ``n_customers`` over ``n`` opportunities.
@@ -209,9 +280,14 @@ class BGBB(MLEModel):
         [6.0, 6.0, 6.0]
         """
         alpha, beta, gamma, delta = self._require_fit()
+        for value, name in ((n_customers, "n_customers"), (n, "n")):
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        n_customers, n = int(n_customers), int(n)
         rng = np.random.default_rng(seed)
         p = rng.beta(alpha, beta, n_customers)
-        theta = rng.beta(gamma, delta, n_customers)
+        # A Beta draw can underflow to 0 for tiny gamma; such a customer never dies.
+        theta = np.maximum(rng.beta(gamma, delta, n_customers), 1e-300)
         # Opportunities survived: death strikes before opportunity k with probability theta.
         alive_through = np.minimum(rng.geometric(theta) - 1, n)
         opportunity = np.arange(1, n + 1)

@@ -115,7 +115,8 @@ class BGNBD(RFMModel):
     def expected_purchases(self, t: Any) -> Any:
         """E[X(t)]: expected repeat purchases in ``(0, t]`` of a newly acquired customer.
 
-        Eq. 7 of the paper; needs ``a > 1`` (otherwise the expectation is infinite).
+        Eq. 7 of the paper (finite for every ``a``; at ``a = 1`` its 0/0 is resolved
+        by continuity).
 
         >>> m = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> bool(m.expected_purchases(1.0) == m.expected_purchases([1.0])[0])
@@ -125,9 +126,12 @@ class BGNBD(RFMModel):
         (t,), is_scalar = broadcast_inputs(t)
         _check_nonnegative(t, "t")
         z = t / (alpha + t)
-        hyper = special.hyp2f1(r, b, a + b - 1, z)
-        value = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyper)
-        return as_output(value, is_scalar)
+
+        def curve(a: float) -> np.ndarray:
+            hyper = special.hyp2f1(r, b, a + b - 1, z)
+            return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyper)
+
+        return as_output(_away_from_one(curve, a), is_scalar)
 
     def probability_of_purchases(self, n: Any, t: Any) -> Any:
         """P(X(t) = n): probability of exactly ``n`` repeat purchases in ``(0, t]`` (eq. 8).
@@ -188,11 +192,14 @@ class BGNBD(RFMModel):
         _check_nonnegative(t, "t")
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         z = t / (alpha + T + t)
-        hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
         # (α+T)/(α+T+t) raised to r+x, in logs so that large x does not underflow early.
         decay = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-        growth = (a + b + x - 1) / (a - 1) * (1 - decay * hyper)
-        return as_output(growth * self.p_alive(x, t_x, T), is_scalar)
+
+        def growth(a: float) -> np.ndarray:
+            hyper = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+            return (a + b + x - 1) / (a - 1) * (1 - decay * hyper)
+
+        return as_output(_away_from_one(growth, a) * self.p_alive(x, t_x, T), is_scalar)
 
     def simulate(self, n_customers: int, T: Any, seed: int | None = 0) -> dict[str, np.ndarray]:
         """Draw a customer base from the model: per customer x, t_x and T.
@@ -218,6 +225,17 @@ class BGNBD(RFMModel):
         position = rng.beta(np.maximum(x, 1), arrivals - x + 1)
         t_x = np.where(x > 0, T_values * position, 0.0)
         return {"x": x.astype(float), "t_x": t_x, "T": T_values}
+
+
+def _away_from_one(func: Any, a: float, gap: float = 1e-6) -> np.ndarray:
+    """``func(a)``; near ``a = 1``, where the formulas read 0/0, the mean of both sides.
+
+    The expectations are smooth in ``a``, so the mean of ``a = 1 ± gap`` is off by
+    O(gap²).
+    """
+    if abs(a - 1) > gap:
+        return func(a)
+    return (func(1 - gap) + func(1 + gap)) / 2
 
 
 def _check_nonnegative(values: np.ndarray, name: str) -> None:

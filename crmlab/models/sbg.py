@@ -23,13 +23,21 @@ retention. *Journal of Interactive Marketing*, 21(1), 76–90.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from crmlab.models._base import MLEModel, as_float_array, as_output, broadcast_inputs
+from crmlab.models._base import (
+    ConvergenceWarning,
+    MLEModel,
+    as_float_array,
+    as_output,
+    broadcast_inputs,
+)
 
 __all__ = ["ShiftedBetaGeometric", "survivors_to_durations"]
 
@@ -52,7 +60,18 @@ def survivors_to_durations(survivors: Any) -> pd.DataFrame:
     1       2        1    15.0
     2       2        0    45.0
     """
-    counts = as_float_array(np.ravel(np.asarray(survivors)), "survivors")
+    if isinstance(survivors, pd.DataFrame):
+        raise ValueError(
+            "survivors must be one series of counts; pick a column of the frame, for "
+            f"example survivors[{str(survivors.columns[-1])!r}] (columns: "
+            f"{[str(c) for c in survivors.columns]})"
+        )
+    array = as_float_array(survivors, "survivors")
+    if array.ndim != 1:
+        raise ValueError(
+            f"survivors must be a 1-d sequence of counts (one cohort); got shape {array.shape}"
+        )
+    counts = array
     labels = list(survivors.index) if isinstance(survivors, pd.Series) else list(range(len(counts)))
     if len(counts) < 2:
         raise ValueError("survivors needs at least two counts: the cohort size and one more")
@@ -61,7 +80,7 @@ def survivors_to_durations(survivors: Any) -> pd.DataFrame:
         first = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"survivor counts must be whole numbers >= 0; period {labels[first]!r} has "
-            f"{counts[first]!r}"
+            f"{counts[first]:g}"
         )
     rising = np.flatnonzero(np.diff(counts) > 0)
     if len(rising):
@@ -102,11 +121,64 @@ class ShiftedBetaGeometric(MLEModel):
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
     paper: ClassVar[str] = "Fader & Hardie (2007), Journal of Interactive Marketing 21(1)"
 
+    def fit(
+        self,
+        data: Any,
+        weights: Any | None = None,
+        *,
+        starts: Sequence[Mapping[str, float]] | None = None,
+        compress: bool = True,
+    ) -> ShiftedBetaGeometric:
+        """Estimate alpha and beta from survivor counts ``n_0, n_1, ..., n_k``.
+
+        Parameters
+        ----------
+        data : sequence or Series of int
+            Customers still active at the start of periods 0..k, starting with the
+            cohort size; the ``n_k`` still there at the end are right-censored.
+        weights
+            Not used (the counts are the weights); passing any raises ValueError.
+        starts : list of dict, optional
+            Starting values, e.g. ``[{"alpha": 1, "beta": 1}]``.
+        compress : bool
+            Kept for the shared interface.
+
+        Returns
+        -------
+        ShiftedBetaGeometric
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            Fewer than two counts, negative or fractional counts, or counts that
+            rise; the message names the first offending period.
+
+        Examples
+        --------
+        >>> m = ShiftedBetaGeometric().fit([1000, 869, 743, 653, 593, 551, 517, 491])
+        >>> round(m.params["alpha"], 3), round(m.params["beta"], 3)
+        (0.668, 3.806)
+        """
+        counts = survivors_to_durations(data)
+        lost = counts.loc[counts["churned"] == 1, "weight"].sum()
+        if lost == 0 or counts.loc[counts["churned"] == 0, "weight"].sum() == 0:
+            what = "no customer left" if lost == 0 else "every customer left"
+            warnings.warn(
+                f"ShiftedBetaGeometric: {what} during the observed periods, so the data "
+                "cannot pin down the spread of churn probabilities; the estimates run to "
+                "the edge of their range. Observe more periods before trusting projections.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        super().fit(data, weights, starts=starts, compress=compress)
+        return self
+
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         if weights is not None:
             raise ValueError("ShiftedBetaGeometric.fit takes survivor counts; weights do not apply")
         durations = survivors_to_durations(data)
-        self.survivors_ = as_float_array(np.ravel(np.asarray(data)), "survivors")
+        self.survivors_ = as_float_array(data, "survivors")
         return (
             {
                 "period": durations["period"].to_numpy(float),
@@ -189,17 +261,48 @@ class ShiftedBetaGeometric(MLEModel):
         )
         return frame.round({"survival": 3, "retention_rate": 3})
 
+    def discounted_expected_lifetime(self, discount: Any) -> Any:
+        """DEL of a new customer: :func:`crmlab.clv.del_sbg` at the fitted parameters.
+
+        >>> sbg = ShiftedBetaGeometric().set_params(alpha=3.8, beta=15.2)
+        >>> round(sbg.discounted_expected_lifetime(0.1), 3)
+        4.009
+        """
+        from crmlab.clv import del_sbg
+
+        alpha, beta = self._require_fit()
+        return del_sbg(alpha, beta, discount)
+
+    def derl(self, discount: Any, n: Any) -> Any:
+        """DERL of a customer in her ``n``-th period: :func:`crmlab.clv.derl` at the fit.
+
+        >>> sbg = ShiftedBetaGeometric().set_params(alpha=3.8, beta=15.2)
+        >>> sbg.derl(0.1, [1, 2]).round(2)
+        array([3.31, 3.45])
+        """
+        from crmlab.clv import derl
+
+        alpha, beta = self._require_fit()
+        return derl(alpha, beta, discount, n)
+
     def simulate(self, n_customers: int, periods: int, seed: int | None = 0) -> np.ndarray:
         """Survivor counts ``n_0..n_periods`` of a simulated cohort of ``n_customers``.
+
+        Each customer draws her churn probability from Beta(alpha, beta) and then
+        her cancellation period from the geometric distribution.
 
         >>> ShiftedBetaGeometric().set_params(alpha=1, beta=1).simulate(1000, 3, seed=1)[0]
         np.int64(1000)
         """
         alpha, beta = self._require_fit()
+        for value, name, low in ((n_customers, "n_customers", 1), (periods, "periods", 0)):
+            if isinstance(value, bool) or int(value) != value or value < low:
+                raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
         rng = np.random.default_rng(seed)
-        theta = rng.beta(alpha, beta, n_customers)
+        # A Beta draw can underflow to 0 for tiny alpha; such a customer never leaves.
+        theta = np.maximum(rng.beta(alpha, beta, int(n_customers)), 1e-300)
         lifetimes = rng.geometric(theta)  # period in which each customer cancels
-        t = np.arange(periods + 1)
+        t = np.arange(int(periods) + 1)
         return (lifetimes[None, :] > t[:, None]).sum(axis=1)
 
 

@@ -8,6 +8,7 @@ inside the functions, so importing this module costs little.
 
 from crmlab.plots.cohorts import plot_cohort_heatmap, plot_retention_curves, plot_survival_curve
 from crmlab.plots.firms import plot_firms
+from crmlab.plots.survival import plot_retention_rates as plot_retention_rates
 from crmlab.plots.survival import plot_sbg_fit
 from crmlab.plots.tracking import (
     plot_conditional_expectations,

@@ -28,7 +28,8 @@ def _axes(ax: Any = None, figsize: tuple[float, float] = (7, 4)) -> Any:
 
     sns.set_theme(style="whitegrid", palette="colorblind")
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        # Constrained layout keeps long axis labels and colour bars inside the figure.
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
@@ -206,6 +207,9 @@ def plot_p_alive_map(
     ax.figure.colorbar(image, ax=ax, label="P(alive)")
     if mark is not None:
         ax.plot(*mark, marker="*", markersize=18, color="white", markeredgecolor="black")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("repeat purchases x")
     ax.set_ylabel(f"time of the last purchase t_x ({_UNIT_NAMES.get(unit, unit)})")
     ax.set_title(f"Probability of still being active after T = {T:g} {_UNIT_NAMES.get(unit, unit)}")
