@@ -198,7 +198,10 @@ def numerical_hessian(func: Any, point: np.ndarray, relative_step: float = 1e-3)
     """
     point = np.asarray(point, dtype="float64")
     steps = relative_step * np.maximum(np.abs(point), 1e-2)
-    return (4 * _central_hessian(func, point, steps) - _central_hessian(func, point, 2 * steps)) / 3
+    fine, coarse = _central_hessian(func, point, steps), _central_hessian(func, point, 2 * steps)
+    # At a boundary both can be infinite; the caller then reports no covariance.
+    with np.errstate(invalid="ignore"):
+        return (4 * fine - coarse) / 3
 
 
 def _central_hessian(func: Any, point: np.ndarray, steps: np.ndarray) -> np.ndarray:

@@ -26,7 +26,15 @@ import ipywidgets as widgets
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Dashboard", "figure_png", "float_slider", "int_slider", "number_span"]
+__all__ = [
+    "BlittedFigure",
+    "Dashboard",
+    "animated_artists",
+    "figure_png",
+    "float_slider",
+    "int_slider",
+    "number_span",
+]
 
 #: Width given to control labels so that they are read in full.
 LABEL_STYLE = {"description_width": "17em"}
@@ -111,26 +119,72 @@ def number_span(css_class: str, value: float, decimals: int = 2, *, unit: str = 
     )
 
 
+def _agg_canvas(figure: Figure, dpi: int | None) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(figure.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(figure)
+    if dpi is not None and figure.get_dpi() != dpi:
+        figure.set_dpi(dpi)
+    return figure.canvas
+
+
+def _encode_png(figure: Figure) -> bytes:
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(figure.canvas.buffer_rgba())
+    buffer = io.BytesIO()
+    # Light compression: at the default level encoding costs as much as drawing a panel.
+    Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
 def figure_png(figure: Figure, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes, for an ``ipywidgets.Image``.
 
     The figure keeps one Agg canvas across calls: its renderer and text layouts are
     reused, which halves the cost of a redraw compared with ``savefig``.
     """
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
+    _agg_canvas(figure, dpi).draw()
+    return _encode_png(figure)
 
-    if not isinstance(figure.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(figure)
-    if dpi is not None and figure.get_dpi() != dpi:
-        figure.set_dpi(dpi)
-    figure.canvas.draw()
-    pixels = np.asarray(figure.canvas.buffer_rgba())
-    buffer = io.BytesIO()
-    # Light compression: at the default level encoding costs as much as drawing a panel.
-    Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
+
+def animated_artists(figure: Figure) -> list[Any]:
+    """The artists of ``figure`` marked ``set_animated(True)``, axes by axes, in z-order."""
+    found = []
+    for ax in figure.axes:
+        moving = [artist for artist in ax.get_children() if artist.get_animated()]
+        found.extend(sorted(moving, key=lambda artist: artist.get_zorder()))
+    return found
+
+
+class BlittedFigure:
+    """Redraws only what moves: the still part of a figure is painted once and kept.
+
+    A widget's figure has a still part (axes frames, fixed axes, labels, legends) and a
+    moving part (lines, an axis whose limits follow the data): the artists marked
+    ``set_animated(True)``. Rendering text is most of the cost of a redraw, so the
+    still part is painted only when its ``key`` changes; otherwise its pixels are
+    restored and the moving artists drawn over them. ``key=None`` paints everything.
+    """
+
+    def __init__(self) -> None:
+        self._background: Any = None
+        self._key: Any = None
+
+    def png(self, figure: Figure, key: Any = None, dpi: int | None = None) -> bytes:
+        """PNG bytes of ``figure``, with the still part reused while ``key`` is unchanged."""
+        canvas = _agg_canvas(figure, dpi)
+        if key is None or key != self._key or self._background is None:
+            canvas.draw()  # everything but the animated artists
+            self._background = canvas.copy_from_bbox(figure.bbox) if key is not None else None
+            self._key = key
+        else:
+            canvas.restore_region(self._background)
+        for artist in animated_artists(figure):
+            figure.draw_artist(artist)
+        return _encode_png(figure)
 
 
 class Dashboard(widgets.VBox):
@@ -184,6 +238,7 @@ class Dashboard(widgets.VBox):
         self._dpi = dpi
         self._figure: Figure | None = None
         self._figure_fixed = False
+        self._blitter = BlittedFigure()
         heading = widgets.HTML(f"<h3>{html.escape(self.title)}</h3>") if self.title else None
         children: list[widgets.Widget] = [] if heading is None else [heading]
         children.append(widgets.VBox(list(self.controls.values())))
@@ -210,6 +265,16 @@ class Dashboard(widgets.VBox):
     def draw(self, result: Any, figure: Figure) -> None:
         """Draw ``result`` on ``figure`` (cleared first by the callee)."""
 
+    def still_key(self, result: Any) -> Any:
+        """What the still part of the figure depends on; ``None`` redraws all of it.
+
+        A subclass that marks the changing artists ``set_animated(True)`` in
+        :meth:`draw` returns here a value that changes whenever anything else in the
+        figure does (see :class:`BlittedFigure`). The limits of every axis that is not
+        animated are added to the key by the base class.
+        """
+        return None
+
     # -- machinery -------------------------------------------------------------------
     def values(self) -> dict[str, Any]:
         """The current value of every control, by name."""
@@ -223,9 +288,22 @@ class Dashboard(widgets.VBox):
             # A bare Figure (not pyplot): the notebook backend never shows it twice.
             from matplotlib.figure import Figure
 
-            self._figure = Figure(figsize=self._figure_size, layout="constrained")
+            self._figure = Figure(figsize=self._figure_size, dpi=self._dpi, layout="constrained")
             self._figure_fixed = False
         return self._figure
+
+    def _full_still_key(self, result: Any, figure: Figure) -> Any:
+        key = self.still_key(result)
+        if key is None:
+            return None
+        limits = tuple(
+            (
+                None if ax.xaxis.get_animated() else ax.get_xlim(),
+                None if ax.yaxis.get_animated() else ax.get_ylim(),
+            )
+            for ax in figure.axes
+        )
+        return (key, limits, figure.get_dpi())
 
     def refresh(self) -> None:
         """Recompute, rewrite the readout and redraw the figure."""
@@ -246,7 +324,7 @@ class Dashboard(widgets.VBox):
         if self.image is not None:
             figure = self._canvas()
             self.draw(result, figure)
-            png = figure_png(figure, self._dpi)
+            png = self._blitter.png(figure, self._full_still_key(result, figure), self._dpi)
             if not self._figure_fixed and not self.rebuilds_figure:
                 # Keep the constrained layout of the first drawing instead of redoing it
                 # on every redraw (the axes' positions stay where they were put).

@@ -97,6 +97,7 @@ class CohortExplorer(Dashboard):
         active = float(later["active"].sum())
         exposure = float(later["cohort_size"].sum())
         return {
+            "dataset": dataset,
             "table": table,
             "grid": grid,
             "cohort": cohort,
@@ -129,8 +130,19 @@ class CohortExplorer(Dashboard):
             + "</p>"
         )
 
+    def still_key(self, result: dict[str, Any]) -> Any:
+        # The heat map, its colour bar and the axes change only with the data shown.
+        return (result["dataset"], result["period"])
+
     def draw(self, result: dict[str, Any], figure: Figure) -> None:
+        if getattr(self, "_drawn_for", None) != self.still_key(result) or not figure.axes:
+            self._draw_data(result, figure)
+        self._highlight(result, figure)
+
+    def _draw_data(self, result: dict[str, Any], figure: Figure) -> None:
+        """Heat map and one curve per cohort: drawn when the data or period unit change."""
         import seaborn as sns
+        from matplotlib.patches import Rectangle
 
         grid = result["grid"]
         unit = dict((code, name) for name, code in PERIODS)[result["period"]]
@@ -138,8 +150,8 @@ class CohortExplorer(Dashboard):
         later = 100 * grid.loc[:, grid.columns >= 1].to_numpy(float)
         extent = (0.5, later.shape[1] + 0.5, len(grid) - 0.5, -0.5)
         if not figure.axes:
-            # Axes and colour bar are made once (the layout is then kept); redraws
-            # swap the data in and replot the curves.
+            # Axes and colour bar are made once (the layout is then kept); the data are
+            # swapped in when the dataset or the period unit change.
             heat, curves = figure.subplots(1, 2, width_ratios=[1.3, 1])
             image = heat.imshow(
                 later,
@@ -156,29 +168,51 @@ class CohortExplorer(Dashboard):
         image.set_clim(0, max(float(np.nanmax(later)) if later.size else 1.0, 1.0))
         heat.set_xlim(extent[0], extent[1])
         heat.set_ylim(extent[2], extent[3])
-
         step = max(1, len(grid) // 12)
         heat.set_yticks(range(0, len(grid), step), grid.index[::step])
         heat.set_xlabel(f"{unit}s since first purchase")
         heat.set_ylabel("cohort (first purchase)")
+        for patch in list(heat.patches):
+            patch.remove()
+        self._row_frame = heat.add_patch(
+            Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linewidth=2, animated=True)
+        )
+
         curves.clear()
         palette = sns.color_palette("colorblind", max(len(grid), 1))
+        self._curves = {}
         for (name, row), colour in zip(grid.iterrows(), palette, strict=False):
-            chosen = result["cohort"] in (ALL, name)
-            curves.plot(
-                row.index[1:],
-                100 * row.to_numpy(float)[1:],
-                color=colour if chosen else "lightgrey",
-                linewidth=1.8 if chosen and result["cohort"] != ALL else 1.0,
-                label=name if (chosen and len(grid) <= 6) or name == result["cohort"] else None,
-                zorder=3 if chosen else 1,
-            )
+            (line,) = curves.plot(row.index[1:], 100 * row.to_numpy(float)[1:], animated=True)
+            self._curves[name] = (line, colour)
         curves.set_xlabel(f"{unit}s since first purchase")
         curves.set_ylabel("active (% of cohort)")
-        curves.set_ylim(bottom=0)
+        top = float(np.nanmax(later)) if later.size else 1.0
+        curves.set_ylim(0, 1.05 * max(top, 1.0))
         curves.grid(alpha=0.3)
+        self._drawn_for = self.still_key(result)
+
+    def _highlight(self, result: dict[str, Any], figure: Figure) -> None:
+        """Colour the chosen cohort's curve and frame its row; grey the others."""
+        chosen_name = result["cohort"]
+        heat, curves = figure.axes[:2]
+        names = list(self._curves)
+        for name, (line, colour) in self._curves.items():
+            chosen = chosen_name in (ALL, name)
+            line.set_color(colour if chosen else "lightgrey")
+            line.set_linewidth(1.8 if chosen and chosen_name != ALL else 1.0)
+            line.set_zorder(3 if chosen else 2)
+            line.set_label(name if (chosen and len(names) <= 6) or name == chosen_name else None)
+        frame = self._row_frame
+        frame.set_visible(chosen_name in names)
+        if chosen_name in names:
+            row = names.index(chosen_name)
+            x0, x1 = heat.get_xlim()
+            frame.set_bounds(x0, row - 0.5, x1 - x0, 1)
+        legend = curves.get_legend()
+        if legend is not None:
+            legend.remove()
         if curves.get_legend_handles_labels()[0]:
-            curves.legend(frameon=False, fontsize=8)
+            curves.legend(frameon=False, fontsize=8).set_animated(True)
 
 
 def cohort_explorer(

@@ -131,6 +131,16 @@ class FirmSimulator(Dashboard):
         from crmlab.plots.firms import plot_firms
 
         plot_firms(result["table"], figure=figure, crossover_year=result["customers"].year)
+        # The paths, the crossover marker and the value axes move with the sliders, and
+        # the legend finds its place among the new paths; the years and the frames stay
+        # and are not redrawn (see BlittedFigure).
+        for ax in figure.axes:
+            for artist in (ax.yaxis, *ax.lines, ax.get_legend()):
+                if artist is not None:
+                    artist.set_animated(True)
+
+    def still_key(self, result: dict[str, Any]) -> Any:
+        return tuple(result["table"]["firm"].unique())
 
 
 def _crossover_sentence(crossover: Crossover, label: str) -> str:
