@@ -17,12 +17,13 @@ PANDAS2_STAMP := $(PANDAS2_VENV)/.installed
 # `make test PANDAS2=0` skips the second run of the unit tests under pandas 2.
 PANDAS2 ?= 1
 
-.PHONY: lab test test-pandas2 lint student bench dashboard clean help
+.PHONY: lab test test-pandas2 lint student notebooks bench dashboard clean help
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_start_here.ipynb (127.0.0.1, token)"
 	@echo "make test       lint, unit and doctests, notebooks (nbval), browser tests, pandas 2"
 	@echo "make student    regenerate the student edition from notebooks/solutions/"
+	@echo "make notebooks  re-run the solution notebooks, save their outputs, regenerate students'"
 	@echo "make bench      speed and memory against lifetimes; writes benchmarks/results.md"
 	@echo "make dashboard  serve the instructor dashboards with Voila on 127.0.0.1"
 	@echo "make clean      remove the virtual environment and caches"
@@ -70,6 +71,11 @@ test-pandas2: $(PANDAS2_STAMP)
 	  --ignore=tests/test_setup.py --ignore=tests/test_papermill.py
 
 student: $(STAMP)
+	$(BIN)/python tools/make_student.py
+
+# Restart-and-run-all of every solution notebook (outputs saved), then the student edition.
+notebooks: $(STAMP)
+	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/make_student.py
 
 bench: $(BENCH_STAMP)

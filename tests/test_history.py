@@ -70,6 +70,8 @@ def test_every_source_is_cited_and_spelled_out():
     bibliography = history.sources()
     assert set(bibliography["key"]) == cited
     assert bibliography["citation"].str.len().min() > 40
+    # Timelines join several citations with "; ", so no citation may contain it.
+    assert not bibliography["citation"].str.contains("; ").any()
     assert set(bibliography["kind"]) <= {"seed", "published", "company", "law", "course"}
     with pytest.raises(ValueError, match="unknown source key 'nobody2099'"):
         history.cite("nobody2099")

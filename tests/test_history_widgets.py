@@ -31,6 +31,18 @@ def test_every_language_with_its_direction(lang):
     assert html.escape(first) in w.readout.value
 
 
+@pytest.mark.parametrize("lang", history.languages())
+def test_periods_are_dated_as_the_sources_date_them(lang):
+    w = cl.widgets.timeline_explorer()
+    w.controls["lang"].value = lang
+    w.controls["years"].value = (1970, 1975)
+    birth = history.timeline(lang, start=1970, end=1975)
+    assert birth["approximate"].all()
+    for event in birth.itertuples():
+        assert f"<b>{html.escape(event.when)} · {html.escape(event.title)}</b>" in w.readout.value
+    assert "<b>1970 ·" not in w.readout.value
+
+
 def test_an_empty_range_gives_a_friendly_message_not_an_error():
     w = cl.widgets.timeline_explorer()
     w.controls["years"].value = (1950, 1950)

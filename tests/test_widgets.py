@@ -268,13 +268,24 @@ def test_bgnbd_explorer_shows_the_published_customer():
     assert is_png(w.image.value)
 
 
+def test_bgnbd_explorer_last_purchase_follows_the_observation_period():
+    w = widgets.bgnbd_explorer()
+    w.controls["t_x"].value = 60.0  # after the end of observation: held at T
+    assert w.controls["t_x"].value == pytest.approx(38.86)
+    w.controls["T"].value = 10.0  # shortening the observation pulls t_x back
+    assert w.controls["t_x"].value == pytest.approx(10.0)
+    assert w.error is None
+    assert shown(w, "crmlab-bgnbd-p-alive") == pytest.approx(w.model.p_alive(2, 10.0, 10.0))
+    w.controls["T"].value = 70.0  # lengthening it frees t_x again
+    w.controls["t_x"].value = 65.0
+    assert shown(w, "crmlab-bgnbd-p-alive") == pytest.approx(w.model.p_alive(2, 65.0, 70.0))
+
+
 def test_bgnbd_explorer_impossible_histories_give_a_message_not_a_traceback():
     w = widgets.bgnbd_explorer()
-    w.controls["t_x"].value = 60.0  # after the end of observation
+    w.controls["t_x"].value = 0.0  # repeat purchases at time 0
     assert w.error and "t_x" in w.error
     assert "Cannot compute" in w.readout.value
-    w.controls["t_x"].value = 0.0  # repeat purchases at time 0
-    assert w.error
     w.controls["x"].value = 0
     assert w.error is None
     for name, value in slider_extremes(w):

@@ -49,7 +49,7 @@ def _return(answer: object) -> Feedback:
     """Expected return of that campaign (incremental value minus spend)."""
     plan = cl.targeting.plan_campaign(_values(), budget=500, cost_per_customer=2, uplift=0.10)
     if is_close(answer, plan.expected_return, rel=1e-3):
-        return Feedback.correct(f"${plan.expected_return:,.2f}.")
+        return Feedback.correct(f"${plan.expected_return:,.0f}.")
     if is_close(answer, plan.incremental_value, rel=1e-3):
         return Feedback.wrong("that is the value added; subtract what the contacts cost.")
     return Feedback.wrong("read expected_return of the plan.")

@@ -64,7 +64,22 @@ class BGNBDExplorer(Dashboard):
                 f"Prediction horizon ({unit})", horizon, 0, 2 * max_T, 1, readout_format=".0f"
             ),
         }
+        # The last purchase cannot come after the end of observation: t_x follows T.
+        controls["t_x"].max = T
+        self._holding = False
         super().__init__(controls, figure_size=(6.0, 3.6))
+
+    def _on_change(self, change: Any) -> None:
+        if self._holding:
+            return
+        if change["owner"] is self.controls["T"]:
+            self._holding = True
+            try:
+                # Lowering the maximum below the value pulls the value down with it.
+                self.controls["t_x"].max = change["new"]
+            finally:
+                self._holding = False
+        self.refresh()
 
     def compute(self, *, x: int, t_x: float, T: float, horizon: float) -> dict[str, Any]:
         model = self.model

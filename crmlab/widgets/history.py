@@ -59,9 +59,9 @@ class TimelineExplorer(Dashboard):
             return _wrap(lang, f'<p class="crmlab-message">{html.escape(_EMPTY[lang])}</p>')
         items = []
         for event in result.itertuples():
-            year = f"c. {event.year}" if event.approximate else str(event.year)
+            # A period ("early 1970s") is shown as the sources give it, in the chosen language.
             items.append(
-                f'<li class="crmlab-event"><b>{html.escape(year)} · '
+                f'<li class="crmlab-event"><b>{html.escape(event.when)} · '
                 f"{html.escape(event.title)}</b><br>{html.escape(event.description)}"
                 f'<br><small class="crmlab-source">{html.escape(event.source)}</small></li>'
             )
