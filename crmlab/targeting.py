@@ -35,14 +35,18 @@ def expected_customer_value(
     horizon: int = 52,
     discount: float = 0.0,
     margin: float = 1.0,
+    period_length: float = 1.0,
 ) -> pd.Series:
     """Expected discounted margin of each customer over the next ``horizon`` periods.
 
-    Period ``k`` (1 … ``horizon``, in the unit of the summary) contributes the
-    expected purchases made in it — the increase of
-    ``purchases_model.conditional_expected_purchases`` from ``k - 1`` to ``k`` — times
-    the expected spend per purchase (``spend_model.conditional_expected_spend``),
-    times ``margin``, divided by ``(1 + discount) ** k``.
+    Period ``k`` (1 … ``horizon``) contributes the expected purchases made in it — the
+    increase of ``purchases_model.conditional_expected_purchases`` from
+    ``(k - 1) L`` to ``k L``, with ``L`` the ``period_length`` — times the expected
+    spend per purchase (``spend_model.conditional_expected_spend``), times ``margin``,
+    divided by ``(1 + discount) ** k``. The model assumes spend independent of the
+    purchase process, so the expectation of the product is the product of the
+    expectations (Fader, Hardie & Lee 2005, *Journal of Marketing Research* 42(4),
+    who discount continuously; this is the period-by-period form).
 
     Parameters
     ----------
@@ -59,6 +63,9 @@ def expected_customer_value(
         Discount rate per period (>= 0).
     margin : float
         Share of spend kept as margin (1 counts the whole spend).
+    period_length : float
+        Length of one period in the time unit of ``summary`` (> 0): with weekly data,
+        ``52 / 12`` values ``horizon`` months, discounted monthly.
 
     Returns
     -------
@@ -74,6 +81,9 @@ def expected_customer_value(
     ...                   "monetary": [22.35, np.nan]})
     >>> expected_customer_value(bg, gg, s, horizon=39).round(2).tolist()
     [30.24, 6.87]
+    >>> expected_customer_value(bg, gg, s, horizon=12, discount=0.01,
+    ...                         period_length=52 / 12).round(2).tolist()
+    [36.21, 8.35]
     """
     missing = [c for c in ("x", "t_x", "T", "monetary") if c not in summary.columns]
     if missing:
@@ -84,11 +94,13 @@ def expected_customer_value(
         raise ValueError(f"discount must be finite and >= 0, got {discount!r}")
     if not (margin >= 0 and math.isfinite(margin)):
         raise ValueError(f"margin must be finite and >= 0, got {margin!r}")
+    if not (period_length > 0 and math.isfinite(period_length)):
+        raise ValueError(f"period_length must be finite and > 0, got {period_length!r}")
     x = summary["x"].to_numpy(float)
     t_x = summary["t_x"].to_numpy(float)
     T = summary["T"].to_numpy(float)
     periods = np.arange(0, int(horizon) + 1, dtype=float)[:, None]
-    cumulative = purchases_model.conditional_expected_purchases(periods, x, t_x, T)
+    cumulative = purchases_model.conditional_expected_purchases(periods * period_length, x, t_x, T)
     per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
     weights = (1.0 + discount) ** -periods[1:]
     purchases = (per_period * weights).sum(axis=0)

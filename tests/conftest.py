@@ -18,6 +18,16 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+@pytest.fixture(scope="session")
+def cdnow_calibration():
+    """The CDNOW sample summarised over its 39-week calibration period, in weeks."""
+    import crmlab as cl
+
+    return cl.transactions.summarize(
+        cl.datasets.load_cdnow("sample"), observation_end="1997-09-30", unit="W"
+    )
+
+
 # Property tests draw the same examples on every run and keep no example database, so
 # that CI is deterministic and a fresh clone behaves like the last one.
 settings.register_profile("crmlab", derandomize=True, database=None)

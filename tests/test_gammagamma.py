@@ -7,22 +7,16 @@ import pandas as pd
 import pytest
 
 import crmlab as cl
-from crmlab.models import BGNBD, GammaGamma, ParetoNBD, customer_lifetime_value
+from crmlab.models import BGNBD, GammaGamma, ParetoNBD
+from crmlab.targeting import expected_customer_value
 
 PUBLISHED = {"p": 6.25, "q": 3.74, "gamma": 15.44}
 BGNBD_CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 @pytest.fixture(scope="module")
-def calibration():
-    return cl.transactions.summarize(
-        cl.datasets.load_cdnow("sample"), observation_end="1997-09-30", unit="W"
-    )
-
-
-@pytest.fixture(scope="module")
-def model(calibration):
-    return GammaGamma().fit(calibration)
+def model(cdnow_calibration):
+    return GammaGamma().fit(cdnow_calibration)
 
 
 # ----- the published figures ------------------------------------------------------------------
@@ -44,8 +38,8 @@ def test_hardies_published_zbar_gives_the_same_fit():
     assert round(fitted.loglik, 2) == -4055.92
 
 
-def test_population_mean_spend_is_close_to_the_observed_mean(model, calibration):
-    buyers = calibration[calibration["x"] > 0]
+def test_population_mean_spend_is_close_to_the_observed_mean(model, cdnow_calibration):
+    buyers = cdnow_calibration[cdnow_calibration["x"] > 0]
     # E(M) = p γ / (q - 1): $35.17 against the observed $35.08 average of the 946 means.
     assert round(model.mean_spend(), 2) == 35.17
     assert round(buyers["monetary"].mean(), 2) == 35.08
@@ -63,8 +57,8 @@ def test_conditional_spend_is_the_weighted_average_of_the_note():
     assert gg.mean_spend() < few < many < 100
 
 
-def test_frequency_and_spend_are_nearly_uncorrelated_in_cdnow(calibration):
-    assert round(cl.models.frequency_spend_correlation(calibration), 2) == 0.11
+def test_frequency_and_spend_are_nearly_uncorrelated_in_cdnow(cdnow_calibration):
+    assert round(cl.models.frequency_spend_correlation(cdnow_calibration), 2) == 0.11
 
 
 # ----- simulation, bad input --------------------------------------------------------------------
@@ -107,43 +101,40 @@ def models():
     return BGNBD().set_params(**BGNBD_CDNOW), GammaGamma().set_params(**PUBLISHED)
 
 
-def test_clv_is_spend_times_expected_purchases_without_discounting(models, calibration):
+def test_clv_is_spend_times_expected_purchases_without_discounting(models, cdnow_calibration):
     bg, gg = models
-    clv = customer_lifetime_value(bg, gg, calibration, horizon=39)
+    clv = expected_customer_value(bg, gg, cdnow_calibration, horizon=39)
     purchases = bg.conditional_expected_purchases(
-        39.0, calibration["x"], calibration["t_x"], calibration["T"]
+        39.0, cdnow_calibration["x"], cdnow_calibration["t_x"], cdnow_calibration["T"]
     )
-    spend = gg.conditional_expected_spend(calibration["x"], calibration["monetary"])
+    spend = gg.conditional_expected_spend(cdnow_calibration["x"], cdnow_calibration["monetary"])
     assert clv.to_numpy() == pytest.approx(purchases * spend, rel=1e-10)
-    assert clv.index.equals(calibration.index) and clv.name == "clv"
+    assert clv.index.equals(cdnow_calibration.index) and clv.name == "clv"
 
 
-def test_clv_agrees_with_the_targeting_module(models, calibration):
+def test_clv_discounting_margin_and_period_length(models, cdnow_calibration):
     bg, gg = models
-    ours = customer_lifetime_value(bg, gg, calibration, 52, discount_rate_per_period=0.002)
-    theirs = cl.targeting.expected_customer_value(bg, gg, calibration, horizon=52, discount=0.002)
-    assert ours.to_numpy() == pytest.approx(theirs.to_numpy(), rel=1e-10)
-
-
-def test_clv_discounting_margin_and_period_length(models, calibration):
-    bg, gg = models
-    head = calibration.head(200)
-    plain = customer_lifetime_value(bg, gg, head, 12, period_length=52 / 12)
-    weekly = customer_lifetime_value(bg, gg, head, 52)
+    head = cdnow_calibration.head(200)
+    plain = expected_customer_value(bg, gg, head, horizon=12, period_length=52 / 12)
+    weekly = expected_customer_value(bg, gg, head, horizon=52)
     assert plain.to_numpy() == pytest.approx(weekly.to_numpy(), rel=1e-9)  # same 52 weeks
-    discounted = customer_lifetime_value(bg, gg, head, 12, 0.01, period_length=52 / 12)
+    discounted = expected_customer_value(
+        bg, gg, head, horizon=12, discount=0.01, period_length=52 / 12
+    )
     assert (discounted < plain).all() and (discounted > plain / 1.01**12).all()
-    half = customer_lifetime_value(bg, gg, head, 12, 0.01, margin=0.5, period_length=52 / 12)
+    half = expected_customer_value(
+        bg, gg, head, horizon=12, discount=0.01, margin=0.5, period_length=52 / 12
+    )
     assert half.to_numpy() == pytest.approx(0.5 * discounted.to_numpy(), rel=1e-12)
 
 
-def test_clv_works_with_pareto_nbd_and_stays_finite_at_extremes(calibration):
+def test_clv_works_with_pareto_nbd_and_stays_finite_at_extremes(cdnow_calibration):
     pareto = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
     gg = GammaGamma().set_params(**PUBLISHED)
     extreme = pd.DataFrame(
         {"x": [0, 1000, 1], "t_x": [0.0, 38.9, 1e-9], "T": [1e-9, 39.0, 1e-9]}
     ).assign(monetary=[np.nan, 20.0, 5.0])
-    values = customer_lifetime_value(pareto, gg, extreme, horizon=52, discount_rate_per_period=0.0)
+    values = expected_customer_value(pareto, gg, extreme, horizon=52, discount=0.0)
     assert np.isfinite(values).all() and (values > 0).all()
     assert values.iloc[1] > 1000 * 20.0 * 0.5  # a heavy buyer keeps buying
 
@@ -153,18 +144,18 @@ def test_clv_works_with_pareto_nbd_and_stays_finite_at_extremes(calibration):
     [
         ({"horizon": 0}, "horizon must be a whole number"),
         ({"horizon": 2.5}, "horizon must be a whole number"),
-        ({"horizon": 5, "discount_rate_per_period": -0.1}, "discount_rate_per_period must be"),
+        ({"horizon": 5, "discount": -0.1}, "discount must be"),
         ({"horizon": 5, "margin": float("nan")}, "margin must be"),
         ({"horizon": 5, "period_length": 0.0}, "period_length must be"),
     ],
 )
-def test_clv_refuses_bad_arguments(models, calibration, kwargs, message):
+def test_clv_refuses_bad_arguments(models, cdnow_calibration, kwargs, message):
     bg, gg = models
     with pytest.raises(ValueError, match=message):
-        customer_lifetime_value(bg, gg, calibration, **kwargs)
+        expected_customer_value(bg, gg, cdnow_calibration, **kwargs)
 
 
-def test_clv_needs_the_monetary_column(models, calibration):
+def test_clv_needs_the_monetary_column(models, cdnow_calibration):
     bg, gg = models
-    with pytest.raises(ValueError, match=r"lack column\(s\) \['monetary'\]"):
-        customer_lifetime_value(bg, gg, calibration.drop(columns="monetary"), horizon=5)
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['monetary'\]"):
+        expected_customer_value(bg, gg, cdnow_calibration.drop(columns="monetary"), horizon=5)

@@ -10,13 +10,6 @@ from crmlab.models import BGBB, BGNBD, GammaGamma, ParetoNBD, ShiftedBetaGeometr
 
 
 @pytest.fixture(scope="module")
-def cdnow_calibration():
-    return cl.transactions.summarize(
-        cl.datasets.load_cdnow("sample"), observation_end="1997-09-30", unit="W"
-    )
-
-
-@pytest.fixture(scope="module")
 def bgnbd(cdnow_calibration):
     return BGNBD().fit(cdnow_calibration)
 

@@ -16,15 +16,8 @@ PUBLISHED = {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}
 
 
 @pytest.fixture(scope="module")
-def calibration():
-    return cl.transactions.summarize(
-        cl.datasets.load_cdnow("sample"), observation_end="1997-09-30", unit="W"
-    )
-
-
-@pytest.fixture(scope="module")
-def model(calibration):
-    return ParetoNBD().fit(calibration)
+def model(cdnow_calibration):
+    return ParetoNBD().fit(cdnow_calibration)
 
 
 def _direct_loglik(params, x, t_x, T):
@@ -83,14 +76,14 @@ def test_hardies_rounded_summary_gives_the_same_fit(model):
         (1.3, 3.0, 2.2, 30.0),
     ],
 )
-def test_transformed_likelihood_equals_the_direct_formula(calibration, params):
-    x, t_x, T = (calibration[c].to_numpy() for c in ("x", "t_x", "T"))
+def test_transformed_likelihood_equals_the_direct_formula(cdnow_calibration, params):
+    x, t_x, T = (cdnow_calibration[c].to_numpy() for c in ("x", "t_x", "T"))
     ours = ParetoNBD()._loglik_rows(np.array(params), x=x, t_x=t_x, T=T)
     assert ours == pytest.approx(_direct_loglik(params, x, t_x, T), rel=1e-9, abs=1e-9)
 
 
-def test_likelihood_is_continuous_where_alpha_meets_beta(calibration):
-    x, t_x, T = (calibration[c].to_numpy() for c in ("x", "t_x", "T"))
+def test_likelihood_is_continuous_where_alpha_meets_beta(cdnow_calibration):
+    x, t_x, T = (cdnow_calibration[c].to_numpy() for c in ("x", "t_x", "T"))
     values = [
         ParetoNBD()._loglik_rows(np.array([0.55, 11.0 + d, 0.61, 11.0]), x=x, t_x=t_x, T=T).sum()
         for d in (-1e-7, 0.0, 1e-7)
@@ -115,10 +108,10 @@ def test_simulated_counts_follow_the_pmf():
     assert share == pytest.approx(model.probability_of_purchases(np.arange(5), 39.0), abs=0.003)
 
 
-def test_frequency_distribution_matches_the_calibration_data(model, calibration):
-    T = calibration["T"].to_numpy()
+def test_frequency_distribution_matches_the_calibration_data(model, cdnow_calibration):
+    T = cdnow_calibration["T"].to_numpy()
     expected = np.array([model.probability_of_purchases(n, T).sum() for n in range(7)])
-    observed = np.array([(calibration["x"] == n).sum() for n in range(7)])
+    observed = np.array([(cdnow_calibration["x"] == n).sum() for n in range(7)])
     assert np.abs(expected - observed).sum() / observed.sum() < 0.06
 
 
@@ -190,10 +183,10 @@ def test_one_repeat_buyer_among_many_gives_finite_answers_and_a_flag():
     )
 
 
-def test_figures_render_for_pareto_nbd(model, calibration, tmp_path):
+def test_figures_render_for_pareto_nbd(model, cdnow_calibration, tmp_path):
     import matplotlib.pyplot as plt
 
-    ax = cl.plots.plot_frequency_fit(model, calibration)
+    ax = cl.plots.plot_frequency_fit(model, cdnow_calibration)
     heights = [patch.get_height() for patch in ax.patches if patch.get_height() > 0]
     assert sum(heights) == pytest.approx(2 * 2357, rel=1e-6)  # observed and expected bars
     ax.figure.savefig(tmp_path / "frequency.png")

@@ -8,7 +8,6 @@ standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
 """
 
 from crmlab.models._base import ConvergenceWarning
-from crmlab.models._clv_nc import customer_lifetime_value
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
 from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
@@ -22,7 +21,6 @@ __all__ = [
     "GammaGamma",
     "ParetoNBD",
     "ShiftedBetaGeometric",
-    "customer_lifetime_value",
     "frequency_spend_correlation",
     "survivors_to_durations",
 ]
