@@ -45,9 +45,15 @@ def main() -> list[dict]:
         ("BG/NBD", cl.models.BGNBD, "BetaGeoFitter"),
         ("Pareto/NBD", cl.models.ParetoNBD, "ParetoNBDFitter"),
     ]:
-        ours_s, model = _timed(lambda cls=ours_class: cls().fit(summary))
+        def ours(cls=ours_class):
+            # lifetimes computes the Hessian inside fit; ours waits to be asked, so ask.
+            model = cls().fit(summary)
+            model.standard_errors  # noqa: B018
+            return model
+
+        ours_s, model = _timed(ours)
         row = {
-            "benchmark": f"{name} fit, CDNOW sample",
+            "benchmark": f"{name} fit and standard errors, CDNOW sample",
             "ours_s": ours_s,
             "peer": f"lifetimes.{peer_name}",
             "peer_s": None,

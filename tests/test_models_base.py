@@ -218,3 +218,13 @@ def test_fitting_twice_gives_the_same_answer():
         warnings.simplefilter("error")  # a clean fit raises no warning at all
         first, second = BGNBD().fit(summary), BGNBD().fit(summary)
     assert first.params == second.params
+
+
+def test_standard_errors_come_from_the_last_fit_only(cdnow_calibration):
+    model = BGNBD().fit(cdnow_calibration)
+    errors = model.standard_errors
+    assert np.sqrt(np.diag(model.covariance.to_numpy())) == pytest.approx(list(errors.values()))
+    assert errors["r"] == pytest.approx(0.0126, abs=5e-4)
+    # Parameters set by hand have no data behind them: no standard errors.
+    refitted = BGNBD().fit(cdnow_calibration).set_params(r=0.3, alpha=4, a=0.8, b=2.4)
+    assert all(np.isnan(value) for value in refitted.standard_errors.values())

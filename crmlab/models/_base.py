@@ -244,6 +244,9 @@ class MLEModel:
         self.converged: bool = False
         self.message: str = ""
         self._covariance: np.ndarray | None = None
+        # The fitted data, kept until the covariance is first asked for: the Hessian
+        # costs as much as the fit itself, and many fits never need it.
+        self._pending_covariance: tuple[dict[str, np.ndarray], np.ndarray] | None = None
 
     # ----- what subclasses provide -------------------------------------------------
     def _read(
@@ -343,7 +346,8 @@ class MLEModel:
         self.loglik = float(-best.fun * scale)
         self.converged = bool(best.success) and np.isfinite(self.loglik)
         self.message = str(best.message)
-        self._covariance = self._covariance_at(self._estimate, columns, weights)
+        self._covariance = None
+        self._pending_covariance = (columns, weights)
         at_boundary = [
             name
             for name, value in zip(self.param_names, self._estimate, strict=True)
@@ -418,6 +422,7 @@ class MLEModel:
             raise ValueError(f"parameters must be positive and finite, got {params}")
         self._estimate = values
         self._covariance = None
+        self._pending_covariance = None
         self.converged = True
         return self
 
@@ -437,24 +442,28 @@ class MLEModel:
         columns, row_weights = self._read(data, weights)
         return float(np.dot(row_weights, self._loglik_rows(estimate, **columns)))
 
+    def _fitted_covariance(self) -> np.ndarray | None:
+        estimate = self._require_fit()
+        if self._pending_covariance is not None:
+            columns, weights = self._pending_covariance
+            self._covariance = self._covariance_at(estimate, columns, weights)
+            self._pending_covariance = None
+        return self._covariance
+
     @property
     def covariance(self) -> pd.DataFrame:
         """Estimated covariance of the parameters (inverse Hessian), NaN when unavailable."""
-        self._require_fit()
-        values = (
-            np.full((len(self.param_names),) * 2, np.nan)
-            if self._covariance is None
-            else self._covariance
-        )
+        covariance = self._fitted_covariance()
+        values = np.full((len(self.param_names),) * 2, np.nan) if covariance is None else covariance
         return pd.DataFrame(values, index=list(self.param_names), columns=list(self.param_names))
 
     @property
     def standard_errors(self) -> dict[str, float]:
         """Standard errors from the inverse Hessian (NaN when it is not invertible)."""
-        self._require_fit()
-        if self._covariance is None:
+        covariance = self._fitted_covariance()
+        if covariance is None:
             return dict.fromkeys(self.param_names, float("nan"))
-        errors = np.sqrt(np.diag(self._covariance))
+        errors = np.sqrt(np.diag(covariance))
         return {name: float(se) for name, se in zip(self.param_names, errors, strict=True)}
 
     def confidence_intervals(self, level: float = 0.95) -> pd.DataFrame:
