@@ -38,7 +38,9 @@ def _distinct_days_per_customer(
         return np.zeros(n_customers, dtype=np.int64)
     base_day = days.min()
     span = np.int64(days.max() - base_day + 1)
-    key = codes.astype(np.int64) * span + (days - base_day)
+    # A 32-bit key sorts about a third faster; it fits unless customers x days > 2**31.
+    dtype = np.int32 if n_customers * span < np.iinfo(np.int32).max else np.int64
+    key = codes.astype(dtype) * dtype(span) + (days - base_day).astype(dtype)
     key.sort()
     starts = np.empty(len(key), dtype=bool)
     starts[0] = True

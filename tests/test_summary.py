@@ -285,3 +285,14 @@ def test_duplicate_index_labels_do_not_confuse_the_messages():
         validate_transactions(log)
     netted, report = validate_transactions(log, returns="drop")
     assert len(netted) == 3 and report.returns_netted == 1
+
+
+def test_distinct_days_are_counted_right_with_keys_too_wide_for_32_bits():
+    from crmlab._summary_engine import count_days
+
+    codes = np.array([0, 0, 0, 1, 2, 2])
+    days = np.array([0, 2**31, 2**31, 5, 7, 2**32])
+    counts, _ = count_days(codes, days, None, n_customers=3)
+    assert counts.tolist() == [2, 1, 2]
+    narrow, _ = count_days(codes, days % 1000, None, n_customers=3)
+    assert narrow.tolist() == [2, 1, 2]
