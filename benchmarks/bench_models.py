@@ -45,6 +45,7 @@ def main() -> list[dict]:
         ("BG/NBD", cl.models.BGNBD, "BetaGeoFitter"),
         ("Pareto/NBD", cl.models.ParetoNBD, "ParetoNBDFitter"),
     ]:
+
         def ours(cls=ours_class):
             # lifetimes computes the Hessian inside fit; ours waits to be asked, so ask.
             model = cls().fit(summary)
