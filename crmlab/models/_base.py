@@ -220,7 +220,7 @@ def _central_hessian(func: Any, point: np.ndarray, steps: np.ndarray) -> np.ndar
 
 
 def _newton_polish(
-    objective: Any, point: np.ndarray, value: float, steps: int = 2
+    objective: Any, point: np.ndarray, value: float, steps: int = 1
 ) -> tuple[np.ndarray, float]:
     """Newton steps from near a minimum, with central-difference derivatives.
 
