@@ -33,6 +33,27 @@ def _counts(survivors: Any, calibration_periods: int) -> np.ndarray:
     return counts
 
 
+def _start(
+    survivors: Any, calibration_periods: int, ax: Any, horizon: int | None
+) -> tuple[np.ndarray, Any, int]:
+    """Checked counts, the Axes to draw on and the last period of the model curve."""
+    counts = _counts(survivors, calibration_periods)
+    last = len(counts) - 1 if horizon is None else int(horizon)
+    return counts, _axes(ax), last
+
+
+def _observed(ax: Any, periods: np.ndarray, values: np.ndarray, label: str) -> Any:
+    """Draw the observed values as dots; return their colour for the model's curve."""
+    points = ax.plot(
+        periods, values, marker="o", linestyle="none", label=f"observed {label}".strip()
+    )
+    return points[0].get_color()
+
+
+def _model_curve(ax: Any, periods: np.ndarray, values: np.ndarray, colour: Any, label: str) -> None:
+    ax.plot(periods, values, color=colour, linestyle="--", label=f"sBG {label}".strip())
+
+
 def _shade(ax: Any, start: float, stop: float) -> None:
     # Drawing two groups on one Axes must not shade the fitting window twice.
     if _SHADE_LABEL not in [patch.get_label() for patch in ax.patches]:
@@ -80,27 +101,13 @@ def plot_sbg_fit(
     >>> ax.get_ylabel()
     'customers still active (% of cohort)'
     """
-    counts = _counts(survivors, calibration_periods)
-    ax = _axes(ax)
-    last = len(counts) - 1 if horizon is None else int(horizon)
+    counts, ax, last = _start(survivors, calibration_periods, ax, horizon)
     _shade(ax, 0, calibration_periods)
-    points = ax.plot(
-        np.arange(len(counts)),
-        100 * counts / counts[0],
-        marker="o",
-        linestyle="none",
-        label=f"observed {label}".strip(),
-    )[0]
+    colour = _observed(ax, np.arange(len(counts)), 100 * counts / counts[0], label)
     fitted = np.arange(0, calibration_periods + 1)
     projected = np.arange(calibration_periods, last + 1)
-    ax.plot(fitted, 100 * model.survival(fitted), color=points.get_color(), linestyle="-")
-    ax.plot(
-        projected,
-        100 * model.survival(projected),
-        color=points.get_color(),
-        linestyle="--",
-        label=f"sBG {label}".strip(),
-    )
+    ax.plot(fitted, 100 * model.survival(fitted), color=colour, linestyle="-")
+    _model_curve(ax, projected, 100 * model.survival(projected), colour, label)
     ax.set_xlabel(f"time since acquisition ({unit})")
     ax.set_ylabel("customers still active (% of cohort)")
     ax.set_ylim(0, 102)
@@ -134,24 +141,13 @@ def plot_retention_rates(
     >>> ax.get_ylabel()
     'retention rate (% renewing)'
     """
-    counts = _counts(survivors, calibration_periods)
-    ax = _axes(ax)
-    last = len(counts) - 1 if horizon is None else int(horizon)
+    counts, ax, last = _start(survivors, calibration_periods, ax, horizon)
     _shade(ax, 0.5, calibration_periods + 0.5)
-    periods = np.arange(1, len(counts))
     with np.errstate(divide="ignore", invalid="ignore"):
         observed = 100 * counts[1:] / counts[:-1]
-    points = ax.plot(
-        periods, observed, marker="o", linestyle="none", label=f"observed {label}".strip()
-    )[0]
+    colour = _observed(ax, np.arange(1, len(counts)), observed, label)
     curve = np.arange(1, last + 1)
-    ax.plot(
-        curve,
-        100 * model.retention_rate(curve),
-        color=points.get_color(),
-        linestyle="--",
-        label=f"sBG {label}".strip(),
-    )
+    _model_curve(ax, curve, 100 * model.retention_rate(curve), colour, label)
     ax.set_xlabel(f"period t ({unit} since acquisition)")
     ax.set_ylabel("retention rate (% renewing)")
     ax.set_title("Retention rises with tenure: the sorting effect")
