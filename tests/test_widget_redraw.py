@@ -77,3 +77,11 @@ def test_the_background_is_painted_again_only_when_it_changes():
     assert calls[0] == 0
     cohorts.controls["period"].value = "Q"
     assert calls[0] == 1
+
+
+def test_a_plain_png_of_the_figure_includes_the_moving_artists():
+    widget = widgets.firm_simulator()
+    widget.controls["customer_retention"].value = 0.95
+    plain = pixels(figure_png(widget._figure))
+    shown = pixels(widget.image.value)
+    assert (np.abs(plain - shown).sum(axis=-1) > 0).mean() < 1e-3

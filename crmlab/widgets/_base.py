@@ -144,9 +144,12 @@ def figure_png(figure: Figure, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes, for an ``ipywidgets.Image``.
 
     The figure keeps one Agg canvas across calls: its renderer and text layouts are
-    reused, which halves the cost of a redraw compared with ``savefig``.
+    reused, which halves the cost of a redraw compared with ``savefig``. Artists
+    marked ``set_animated(True)``, which a plain draw leaves out, are drawn too.
     """
     _agg_canvas(figure, dpi).draw()
+    for artist in animated_artists(figure):
+        figure.draw_artist(artist)
     return _encode_png(figure)
 
 
