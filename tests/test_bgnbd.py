@@ -23,8 +23,9 @@ def transactions():
 
 
 @pytest.fixture(scope="module")
-def calibration(transactions):
-    return cl.transactions.summarize(transactions, observation_end="1997-09-30", unit="W")
+def calibration(cdnow_calibration):
+    # The shared summary (tests/conftest.py), under the name these tests use.
+    return cdnow_calibration
 
 
 @pytest.fixture(scope="module")

@@ -230,9 +230,8 @@ def _newton_polish(
     moves with those bits by only about 1e-8, so printed estimates and forecasts are
     the same everywhere. A step that does not lower the objective is not taken.
     """
+    size, h = len(point), 1e-4
     for _ in range(steps):
-        size = len(point)
-        h = 1e-4
         gradient = np.empty(size)
         for i in range(size):
             shift = np.zeros(size)

@@ -15,10 +15,11 @@ value, and the widget, its readout and its image carry stable CSS classes.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -147,10 +148,7 @@ def figure_png(figure: Figure, dpi: int | None = None) -> bytes:
     reused, which halves the cost of a redraw compared with ``savefig``. Artists
     marked ``set_animated(True)``, which a plain draw leaves out, are drawn too.
     """
-    _agg_canvas(figure, dpi).draw()
-    for artist in animated_artists(figure):
-        figure.draw_artist(artist)
-    return _encode_png(figure)
+    return BlittedFigure().png(figure, key=None, dpi=dpi)
 
 
 def animated_artists(figure: Figure) -> list[Any]:
@@ -210,6 +208,8 @@ class Dashboard(widgets.VBox):
 
     css_class = "crmlab-widget"
     title = ""
+    #: True while the widget sets its own controls (see :meth:`held`).
+    _holding = False
     #: True when :meth:`draw` clears and rebuilds the figure: its constrained layout
     #: then has to be recomputed on every draw instead of frozen after the first.
     rebuilds_figure = False
@@ -283,7 +283,23 @@ class Dashboard(widgets.VBox):
         """The current value of every control, by name."""
         return {name: control.value for name, control in self.controls.items()}
 
-    def _on_change(self, _change: Mapping[str, Any]) -> None:
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Set controls from code without each change triggering its own refresh."""
+        outer, self._holding = self._holding, True
+        try:
+            yield
+        finally:
+            self._holding = outer  # nested holds release only at the outermost
+
+    def follow(self, change: Mapping[str, Any]) -> None:
+        """Adjust other controls after a user's ``change`` (inside :meth:`held`)."""
+
+    def _on_change(self, change: Mapping[str, Any]) -> None:
+        if self._holding:
+            return
+        with self.held():
+            self.follow(change)
         self.refresh()
 
     def _canvas(self) -> Figure:

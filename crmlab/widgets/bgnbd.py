@@ -66,20 +66,12 @@ class BGNBDExplorer(Dashboard):
         }
         # The last purchase cannot come after the end of observation: t_x follows T.
         controls["t_x"].max = T
-        self._holding = False
         super().__init__(controls, figure_size=(6.0, 3.6))
 
-    def _on_change(self, change: Any) -> None:
-        if self._holding:
-            return
+    def follow(self, change: Any) -> None:
         if change["owner"] is self.controls["T"]:
-            self._holding = True
-            try:
-                # Lowering the maximum below the value pulls the value down with it.
-                self.controls["t_x"].max = change["new"]
-            finally:
-                self._holding = False
-        self.refresh()
+            # Lowering the maximum below the value pulls the value down with it.
+            self.controls["t_x"].max = change["new"]
 
     def compute(self, *, x: int, t_x: float, T: float, horizon: float) -> dict[str, Any]:
         model = self.model

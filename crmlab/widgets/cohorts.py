@@ -58,8 +58,8 @@ class CohortExplorer(Dashboard):
                 layout=CONTROL_LAYOUT,
             ),
         }
-        self._holding = False
         self._sync_cohorts(controls)
+        self._drawn_for: Any = None  # (dataset, period) of the heat map and curves drawn
         super().__init__(controls, figure_size=(10.0, 3.6))
 
     def table(self, dataset: str, period: str) -> pd.DataFrame:
@@ -74,19 +74,14 @@ class CohortExplorer(Dashboard):
         table = self.table(controls["dataset"].value, controls["period"].value)
         cohorts = [ALL, *sorted(pd.unique(table["cohort"]))]
         keep = controls["cohort"].value if controls["cohort"].value in cohorts else ALL
-        self._holding = True
-        try:
+        with self.held():
             controls["cohort"].options = cohorts
             controls["cohort"].value = keep
-        finally:
-            self._holding = False
 
-    def _on_change(self, change: Any) -> None:
-        if self._holding:
-            return
+    def follow(self, change: Any) -> None:
+        # Another dataset or period unit has other cohorts to choose from.
         if change["owner"] is not self.controls["cohort"]:
             self._sync_cohorts(self.controls)
-        self.refresh()
 
     def compute(self, *, dataset: str, period: str, cohort: str) -> dict[str, Any]:
         table = self.table(dataset, period)
@@ -135,7 +130,7 @@ class CohortExplorer(Dashboard):
         return (result["dataset"], result["period"])
 
     def draw(self, result: dict[str, Any], figure: Figure) -> None:
-        if getattr(self, "_drawn_for", None) != self.still_key(result) or not figure.axes:
+        if self._drawn_for != self.still_key(result):
             self._draw_data(result, figure)
         self._highlight(result, figure)
 

@@ -95,7 +95,6 @@ class SBGExplorer(Dashboard):
         )
         self.fit_button.add_class("crmlab-sbg-fit")
         self.fit_button.on_click(lambda _button: self.fit())
-        self._holding = False
         super().__init__(controls, extra=[self.fit_button], figure_size=(6.0, 3.4))
 
     def observed(self, group: str) -> pd.Series:
@@ -121,17 +120,10 @@ class SBGExplorer(Dashboard):
             "warnings": [str(w.message) for w in caught],
         }
         # One redraw for both sliders, not two.
-        self._holding = True
-        try:
+        with self.held():
             self.controls["alpha"].value = model.params["alpha"]
             self.controls["beta"].value = model.params["beta"]
-        finally:
-            self._holding = False
         self.refresh()
-
-    def _on_change(self, change: Any) -> None:
-        if not self._holding:
-            super()._on_change(change)
 
     def compute(
         self, *, group: str, calibration_years: int, alpha: float, beta: float
