@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -88,9 +89,165 @@ def test_timeline_is_sorted_sourced_and_within_range():
     assert {1950, 1970, 1980, 1990, 2000, 2010} <= decades
 
 
-def test_the_birth_of_crm_is_in_the_early_1970s():
+def test_the_birth_of_crm_in_the_early_1970s_is_the_seeds_claim_about_an_idea():
     early_70s = history.timeline(start=1970, end=1974)
-    assert early_70s["title"].str.contains("CRM is born").any()
+    born = early_70s[early_70s["title"].str.contains("CRM is born")]
+    assert len(born) == 1
+    assert born["title"].iloc[0].startswith("The seed texts:")
+    assert "idea" in born["title"].iloc[0] and "twenty years later" in born["description"].iloc[0]
+    principles = early_70s[early_70s["title"].str.contains("principles")].iloc[0]
+    assert "undated" in principles["when"] and "'original'" in principles["title"]
+
+
+def test_the_product_category_and_earlier_regulation_are_dated():
+    events = history.timeline()
+    dated = {(row.year, row.title.split(":")[0]) for row in events.itertuples()}
+    assert (1987, "ACT!") in dated
+    directive = events[events["title"].str.contains("Data Protection Directive")]
+    assert directive["year"].tolist() == [1995]
+    assert "95/46/EC" in directive["source"].iloc[0]
+    term = events[events["title"].str.contains("product category")].iloc[0]
+    assert term["approximate"] and term["when"] == "mid-1990s"
+
+
+def test_the_four_phases_are_the_seeds_framework_with_an_unverified_attribution():
+    seed = history.cite("seed_phases_fr")
+    assert "attributes it to Randy Harris" in seed and "no independent record" in seed
+    assert "consultant" not in seed
+    assert history.phases()["source"].str.contains("crmlab seed text 001").all()
+
+
+def test_course_glosses_are_marked_as_the_courses_own():
+    gloss = history.cite("crmlab_glosses")
+    for table in (history.phases(), history.principles(), history.ecrm_components()):
+        assert table["source"].str.contains(gloss, regex=False).all()
+    terms = history.glossary().set_index("key")
+    for key in ("sfa", "call_centre", "web_analytics", "content_management"):
+        assert gloss in terms.loc[key, "source"]
+
+
+# One term per concept and language: the word the glossary uses, and words it replaced.
+TERMS = {
+    "customer_equity": {
+        "en": "customer equity",
+        "fr": "capital client",
+        "de": "Kundenkapital",
+        "fa": "ارزش ویژهٔ مشتری",
+    },
+    "clv": {
+        "en": "lifetime value",
+        "fr": "valeur vie",
+        "de": "Kundenlebenszeitwert",
+        "fa": "ارزش طول عمر",
+    },
+    "retention_rate": {"en": "retention", "fr": "fidélisation", "de": "bindung", "fa": "حفظ"},
+    "consent": {"en": "consent", "fr": "consentement", "de": "Einwilligung", "fa": "رضایت آگاهانه"},
+    "sfa": {
+        "en": "sales-force automation",
+        "fr": "automatisation des forces de vente",
+        "de": "Vertriebsautomatisierung",
+        "fa": "خودکارسازی نیروی فروش",
+    },
+    "relationship_marketing": {
+        "en": "relationship marketing",
+        "fr": "marketing relationnel",
+        "de": "Beziehungsmarketing",
+        "fa": "بازاریابی رابطه‌ای",
+    },
+    "monetary_value": {"en": "monetary", "fr": "montant", "de": "monetär", "fa": "مبلغ"},
+}
+REPLACED = {
+    "fr": ["valeur client globale", "Valeur monétaire", "poussée des produits"],
+    "de": ["Kundenwert", "Lebenswert", "Geldwert", "Beta-Geometrisch", "Kundendauer"],
+    "fa": ["پیپرز", "نمایه‌سازی", "بی‌کار", "بخش کنند", "ارزش پولی", "لحظه‌ای نادیده"],
+}
+
+
+def test_the_terms_are_the_glossarys():
+    glossary = {lang: history.glossary(lang).set_index("key") for lang in history.languages()}
+    for key, words in TERMS.items():
+        for lang, word in words.items():
+            entry = glossary[lang].loc[key]
+            assert word.casefold() in (entry["term"] + " " + entry["definition"]).casefold()
+
+
+@pytest.mark.parametrize("name", ["timeline.json", "concepts.json"])
+def test_timeline_and_concepts_use_the_glossary_term_in_every_language(name):
+    texts = list(_texts(json.loads((DATA / name).read_text(encoding="utf-8"))))
+    used = 0
+    for text in texts:
+        for key, words in TERMS.items():
+            if words["en"] in text["en"].casefold():
+                used += 1
+                for lang in ("fr", "de", "fa"):
+                    assert words[lang].casefold() in text[lang].casefold(), (key, text[lang])
+        for lang, replaced in REPLACED.items():
+            for word in replaced:
+                assert word not in text[lang], (word, text[lang])
+    assert used >= 3
+
+
+NO_BREAK_BEFORE = re.compile(r" [:;?!»]|« |\d %")
+
+
+def test_french_typography_keeps_punctuation_on_its_line():
+    for name in TEXT_FILES:
+        for text in _texts(json.loads((DATA / name).read_text(encoding="utf-8"))):
+            assert not NO_BREAK_BEFORE.search(text["fr"]), text["fr"]
+    assert "\u202f" in history.first_questions("fr")[0]
+
+
+def _first_strong_direction(text: str) -> str | None:
+    """The paragraph direction a browser infers (rule P2 of the bidi algorithm)."""
+    depth = 0
+    for ch in text:
+        if ch in "\u2066\u2067\u2068":
+            depth += 1
+        elif ch == "\u2069":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and unicodedata.bidirectional(ch) in ("L", "R", "AL"):
+            return "ltr" if unicodedata.bidirectional(ch) == "L" else "rtl"
+    return None
+
+
+def _persian_texts():
+    yield from history.timeline("fa")[["when", "title", "description"]].to_numpy().ravel()
+    for table in (history.phases("fa"), history.principles("fa"), history.ecrm_components("fa")):
+        yield from table[["name", "explanation"]].to_numpy().ravel()
+    yield from history.perspectives("fa")["text"]
+    yield from history.glossary("fa")[["term", "definition"]].to_numpy().ravel()
+    yield from history.first_questions("fa")
+    yield history.crm_definition("fa")
+
+
+def test_persian_reads_right_to_left_with_latin_runs_isolated():
+    texts = list(_persian_texts())
+    assert len(texts) > 150
+    latin = 0
+    for text in texts:
+        direction = _first_strong_direction(text)
+        # A bare year has no direction of its own and takes the paragraph's.
+        assert direction == "rtl" or (direction is None and text.isdigit()), text
+        outside = re.sub("\u2066[^\u2069]*\u2069", "", text)
+        assert not re.search(r"[A-Za-z0-9]", outside), text
+        latin += "\u2066" in text
+    assert latin > 20
+    assert (
+        "\u20661/(1+d)\u2069"
+        in history.glossary("fa").set_index("key").loc["discount_rate", "definition"]
+    )
+
+
+def test_persian_years_are_in_persian_digits():
+    when = history.timeline("fa")["when"]
+    assert when.iloc[0] == "۱۹۵۴"
+    assert not when.str.contains(r"[0-9]").any()
+
+
+def test_persian_tells_consent_from_satisfaction():
+    terms = history.glossary("fa").set_index("key")["term"]
+    assert terms["consent"] != terms["satisfaction"]
+    assert "آگاهانه" in terms["consent"]
 
 
 def test_timeline_filters():
