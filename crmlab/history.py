@@ -363,10 +363,14 @@ class Shown:
         self.lines, self.lang, self.source, self.numbered = lines, lang, source, numbered
 
     def _repr_html_(self) -> str:
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in self.lines)
-        tag = "ol" if self.numbered else "ul"
-        style = ' style="list-style-type:persian"' if self.numbered and self.lang == "fa" else ""
-        body = f"<{tag}{style}>{items}</{tag}>"
+        if len(self.lines) == 1 and not self.numbered:
+            body = f"<p>{html.escape(self.lines[0])}</p>"
+        else:
+            items = "".join(f"<li>{html.escape(line)}</li>" for line in self.lines)
+            tag = "ol" if self.numbered else "ul"
+            persian = self.numbered and self.lang == "fa"
+            style = ' style="list-style-type:persian"' if persian else ""
+            body = f"<{tag}{style}>{items}</{tag}>"
         if self.source:
             body += citations_html(self.source)
         return block(self.lang, body)

@@ -11,12 +11,26 @@ from crmlab.exercises import check
 # hint must contain so that it points at the mistake.
 WRONG_ANSWERS = {
     "demo_square": [(6, "multiply")],
-    "origins_decade": [(1954, "Drucker"), (1990, "software")],
-    "origins_principle_count": [(10, "perspectives")],
-    "origins_events_before_1990": [(99, "count")],
-    "phases_current_phase": [(4, "entering")],
-    "phases_fourth_name": [("Process", "phase 3")],
-    "phases_ecrm_components": [(4, "phases")],
+    "origins_order_events": [
+        (["A", "B", "D", "F", "E", "C"], "comes after"),
+        (["B", "D", "A", "E", "F", "C"], "directive"),
+        (["B", "D", "A"], "six letters"),
+    ],
+    "origins_match_perspective": [
+        ({"a": 3, "b": 4, "c": 5, "d": 6}, "existing customers"),
+        ({"a": 3, "b": 9, "c": 9, "d": 6}, "proactive"),
+    ],
+    "origins_memo_assumption": [(5, "yardstick"), (1, "assume about customers")],
+    "phases_classify_cases": [
+        ({"A": 1, "B": 3, "C": 3, "D": 4}, "restructures the firm"),
+        ({"A": 1, "B": 2, "C": 4, "D": 4}, "customers' own answers"),
+        ({"A": 2, "B": 2, "C": 3, "D": 4}, "automation"),
+    ],
+    "phases_weak_assumption": [("b", "old behaviour"), ("c", "predicting")],
+    "phases_ecrm_match": [
+        ({"a": "content_management", "b": "web_analytics", "c": "collaboration"}, "swapped"),
+        ({"a": "web_analytics", "b": "collaboration", "c": "collaboration"}, "move b"),
+    ],
     "rfm_loyal_count": [(946, "ONE repeat"), (214, "exactly two")],
     "rfm_first_month_retention": [(15.479, "not a percentage"), ("0.15", "retention")],
     "rfm_best_segment_size": [(737, "'111'")],

@@ -96,7 +96,7 @@ def test_phases_explorer_labels_follow_the_language():
     w.controls["lang"].value = "fa"
     assert w.controls["section"].label.startswith("چهار مرحله")
     assert w.controls["section"].description == "نمایش"
-    assert 'list-style-type:persian' in w.readout.value
+    assert "list-style-type:persian" in w.readout.value
 
 
 def test_persian_citations_sit_in_a_left_to_right_block():

@@ -1,45 +1,91 @@
-"""Checks for notebook 01, the origins of CRM."""
+"""Checks for notebook 01, the origins of CRM: ordering, matching and spotting exercises."""
 
 from __future__ import annotations
 
-from crmlab import history
+import itertools
+
 from crmlab.exercises._core import Feedback, exercise
 
+#: Undated events of exercise 1, with their year and the clue that places them.
+EVENTS = {
+    "A": (1987, "a contact manager on a personal computer belongs to the PC era of the 1980s"),
+    "B": (1954, "Drucker's 'create a customer' is the idea the others build on, from the 1950s"),
+    "C": (2016, "the GDPR replaced the 1995 directive, so it is the most recent"),
+    "D": (1983, "Levitt's 'and keep' extends Drucker's sentence, decades later"),
+    "E": (1999, "renting software through a web browser needs the web of the late 1990s"),
+    "F": (1995, "the EU directive came first and was later replaced by a regulation"),
+}
+#: Exercise 2: each firm's move and the perspective (1-10) it reflects.
+MOVES = {"a": 3, "b": 4, "c": 9, "d": 6}
+_MOVE_HINTS = {
+    "a": "the order cards become records that software keeps by itself: perspective 3.",
+    "b": "the insurer acts before the customer leaves, not after: proactive, perspective 4.",
+    "c": "the budget moves from new prospects to more business with existing customers: 9.",
+    "d": "the carmaker turns from how cars are shipped to what buyers value: perspective 6.",
+}
+#: Exercise 3: the memo sentence that states the assumption the others rest on.
+MEMO_ASSUMPTION = 2
+_MEMO_HINTS = {
+    1: "sentence 1 is a claim about the product, which may well be true; what does the memo "
+    "assume about customers?",
+    3: "sentence 3 is a decision; it follows from an assumption stated earlier.",
+    4: "sentence 4 is reactive service, a consequence; look for the belief behind the plan.",
+    5: "sentence 5 is the yardstick that follows from the plan, not the belief behind it.",
+}
 
-@exercise("origins_decade")
-def _decade(answer: object) -> Feedback:
-    """Decade in which CRM was born, as a year such as 1950."""
-    if answer == 1970:
-        return Feedback.correct("the early 1970s, when firms turned from product to customer.")
-    if answer == 1954:
+
+@exercise("origins_order_events")
+def _order(answer: object) -> Feedback:
+    """Put the undated events A-F in the order in which they happened (oldest first)."""
+    if not isinstance(answer, (list, tuple)) or sorted(map(str, answer)) != sorted(EVENTS):
         return Feedback.wrong(
-            "1954 is Drucker's book, an idea CRM later grew from; look for the birth."
+            "give a list of the six letters, each once, oldest first, e.g. ['B', 'A', ...]."
         )
-    if answer in (1980, 1990):
+    order = [str(letter) for letter in answer]
+    expected = sorted(EVENTS, key=lambda letter: EVENTS[letter][0])
+    if order == expected:
+        return Feedback.correct(
+            "B (1954), D (1983), A (1987), F (1995), E (1999), C (2016): the idea first, "
+            "then the software, then the rules for customer data."
+        )
+    for earlier, later in itertools.pairwise(order):
+        if EVENTS[earlier][0] > EVENTS[later][0]:
+            return Feedback.wrong(
+                f"{earlier} comes after {later}, not before: {EVENTS[later][1]}, while "
+                f"{EVENTS[earlier][1]}."
+            )
+    return Feedback.wrong("the order is not yet right; reason from what each event needs first.")
+
+
+@exercise("origins_match_perspective")
+def _match(answer: object) -> Feedback:
+    """Match each firm's move (a-d) to the number (1-10) of the perspective it reflects."""
+    if not isinstance(answer, dict) or set(map(str, answer)) != set(MOVES):
+        return Feedback.wrong("give a dict with the keys 'a', 'b', 'c', 'd' and numbers 1-10.")
+    wrong = [key for key in sorted(MOVES) if answer.get(key) != MOVES[key]]
+    if not wrong:
+        return Feedback.correct(
+            "records kept by software (3), acting before the customer leaves (4), more "
+            "business with existing customers (9), what the customer values (6)."
+        )
+    key = wrong[0]
+    if key == "c" and answer.get(key) == 5:
         return Feedback.wrong(
-            "software came later; the idea is older. Filter the timeline on 'ideas'."
+            "move c is about whom the money is spent on, existing customers rather than new "
+            "prospects; that is more specific than perspective 5."
         )
-    return Feedback.wrong("give the decade as a year ending in 0, e.g. 1960.")
+    return Feedback.wrong(f"{len(wrong)} of 4 not yet right. Move {key}: {_MOVE_HINTS[key]}")
 
 
-@exercise("origins_principle_count")
-def _principles(answer: object) -> Feedback:
-    """How many founding principles did early CRM rest on?"""
-    expected = len(history.principles())
-    if answer == expected:
-        return Feedback.correct("protect, foster, grow the value of all customers.")
-    if answer == len(history.perspectives()):
-        return Feedback.wrong("that counts the perspectives, not the principles.")
-    return Feedback.wrong("count the rows of cl.history.principles().")
-
-
-@exercise("origins_events_before_1990")
-def _before_1990(answer: object) -> Feedback:
-    """How many events of the timeline are dated before 1990?"""
-    events = history.timeline()
-    expected = int((events["year"] < 1990).sum())
-    if answer == expected:
-        return Feedback.correct(f"{expected} events; CRM's ideas are older than its software.")
-    if answer == int((events["year"] <= 1990).sum()):
-        return Feedback.wrong("'before 1990' excludes 1990 itself: use < rather than <=.")
-    return Feedback.wrong("filter cl.history.timeline() on year < 1990 and count the rows.")
+@exercise("origins_memo_assumption")
+def _memo(answer: object) -> Feedback:
+    """Number (1-5) of the memo sentence that states the product-centred assumption."""
+    if answer == MEMO_ASSUMPTION:
+        return Feedback.correct(
+            "sentence 2 assumes that a good product brings customers by itself: customers "
+            "are buyers to be found, not relationships to be built. The budget (3), the "
+            "reactive service (4) and the yardstick (5) all follow from it."
+        )
+    if answer in _MEMO_HINTS:
+        return Feedback.wrong(_MEMO_HINTS[answer])
+    return Feedback.wrong("give the number of one sentence of the memo, from 1 to 5.")

@@ -1,38 +1,90 @@
-"""Checks for notebook 02, the four phases of CRM and e-CRM."""
+"""Checks for notebook 02: classify cases into the four phases, spot a weakened assumption,
+and match online moves to the components of e-CRM."""
 
 from __future__ import annotations
 
-from crmlab import history
 from crmlab.exercises._core import Feedback, exercise
 
-
-@exercise("phases_current_phase")
-def _current(answer: object) -> Feedback:
-    """Number of the phase the source calls 'the current phase' of CRM (before the fourth)."""
-    if answer == 3:
-        return Feedback.correct("phase 3, process: firms restructure around their customers.")
-    if answer == 4:
-        return Feedback.wrong("phase 4 is the one firms are now entering, not the current one.")
-    return Feedback.wrong("read the explanation of each phase in cl.history.phases().")
-
-
-@exercise("phases_fourth_name")
-def _fourth(answer: object) -> Feedback:
-    """The English name of the fourth phase."""
-    expected = history.phases("en")["name"].iloc[3]
-    if isinstance(answer, str) and answer.strip().casefold() == expected.casefold():
-        return Feedback.correct(f"{expected}.")
-    if isinstance(answer, str) and answer.strip().casefold() == "process":
-        return Feedback.wrong("that is phase 3; take the last row.")
-    return Feedback.wrong("take the 'name' of the last row of cl.history.phases('en').")
+#: Exercise 1: the phase (1-4) of each case, and the clue that decides it.
+CASES = {
+    "A": (1, "paper becomes a database and calls are logged: automation of manual work"),
+    "B": (2, "two departments share one customer record and one satisfaction goal: integration"),
+    "C": (3, "the organisation itself is rebuilt around customers and judged on satisfaction"),
+    "D": (4, "the customers' answers come first and the channels are designed around them"),
+}
+#: Exercise 2: the weakened assumption (a, b or c) the plan relies on.
+PLAN_ASSUMPTION = "a"
+_PLAN_HINTS = {
+    "b": "the plan says nothing about the offer staying attractive; it reuses old behaviour.",
+    "c": "the plan is about predicting who leaves, not about relationships securing loyalty.",
+}
+#: Exercise 3: the e-CRM component behind each online move.
+COMPONENTS = {"a": "web_analytics", "b": "content_management", "c": "collaboration"}
 
 
-@exercise("phases_ecrm_components")
+@exercise("phases_classify_cases")
+def _classify(answer: object) -> Feedback:
+    """Phase (1-4) of each case A-D in the four-phase framework of seed text 001."""
+    if not isinstance(answer, dict) or set(map(str, answer)) != set(CASES):
+        return Feedback.wrong("give a dict with the keys 'A', 'B', 'C', 'D' and phases 1-4.")
+    wrong = [case for case in sorted(CASES) if answer.get(case) != CASES[case][0]]
+    if not wrong:
+        return Feedback.correct(
+            "A 1 (paper becomes a database), B 2 (one shared record and goal), C 3 (the "
+            "organisation itself is rebuilt), D 4 (the customers' answers come first)."
+        )
+    case = wrong[0]
+    given, clue = answer.get(case), CASES[case][1]
+    if case == "B" and given == 3:
+        return Feedback.wrong(
+            "case B links two departments but leaves the organisation as it is; phase 3 "
+            "restructures the firm itself."
+        )
+    if case == "C" and given == 4:
+        return Feedback.wrong(
+            "case C reorganises around customers but starts from the firm's segments; in "
+            "phase 4 the customers' own answers come first."
+        )
+    return Feedback.wrong(f"{len(wrong)} of 4 not yet right. Case {case}: {clue}.")
+
+
+@exercise("phases_weak_assumption")
+def _assumption(answer: object) -> Feedback:
+    """Letter (a, b or c) of the weakened assumption the plan relies on."""
+    choice = answer.strip().casefold() if isinstance(answer, str) else None
+    if choice == PLAN_ASSUMPTION:
+        return Feedback.correct(
+            "the plan reuses 2015-2019 behaviour for five years: it assumes that past "
+            "behaviour predicts future behaviour, which the seed says no longer holds when "
+            "markets keep opening new ways to buy."
+        )
+    if choice in _PLAN_HINTS:
+        return Feedback.wrong(_PLAN_HINTS[choice])
+    return Feedback.wrong("give one letter, 'a', 'b' or 'c'.")
+
+
+@exercise("phases_ecrm_match")
 def _ecrm(answer: object) -> Feedback:
-    """How many components does e-CRM add according to the source?"""
-    expected = len(history.ecrm_components())
-    if answer == expected:
-        return Feedback.correct("web analytics, content management and collaboration.")
-    if answer == 4:
-        return Feedback.wrong("that is the number of phases of CRM, not of e-CRM components.")
-    return Feedback.wrong("count the rows of cl.history.ecrm_components().")
+    """Component of e-CRM behind each online move a-c."""
+    if not isinstance(answer, dict) or set(map(str, answer)) != set(COMPONENTS):
+        return Feedback.wrong(
+            "give a dict with the keys 'a', 'b', 'c' and values among 'web_analytics', "
+            "'content_management', 'collaboration' (the keys of cl.history.ecrm_components())."
+        )
+    given = {key: str(value).strip().casefold() for key, value in answer.items()}
+    wrong = [key for key in sorted(COMPONENTS) if given[key] != COMPONENTS[key]]
+    if not wrong:
+        return Feedback.correct(
+            "measuring where visitors drop out is web analytics, one system for the pages "
+            "each customer sees is content management, three parties on one ticket is "
+            "multi-level collaboration."
+        )
+    if set(given.values()) == set(COMPONENTS.values()):
+        return Feedback.wrong(
+            f"each component is used once, but {len(wrong)} are swapped: ask for each move "
+            "whether it measures, publishes or lets several parties work together."
+        )
+    return Feedback.wrong(
+        f"move {wrong[0]} not yet right: measuring is web analytics, publishing is content "
+        "management, working together is collaboration."
+    )
