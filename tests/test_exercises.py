@@ -183,6 +183,8 @@ def test_one_tolerance_rule(demo, answer, ok):
         (pd.Series([0.1, 0.2]), "2 values"),
         (pd.Series([], dtype=float), "empty"),
         (object(), "not a number"),
+        (pd.Timedelta(days=3), "length of time"),
+        (pd.Timestamp("1997-01-01"), "date"),
     ],
 )
 def test_common_mistakes_are_diagnosed_by_name(demo, answer, word):

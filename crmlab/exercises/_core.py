@@ -292,6 +292,17 @@ def _as_float(answer: Any) -> float | Feedback:
         return Feedback.wrong(
             f"{answer!r} is text (a string); give the number without quotes: {shown}."
         )
+    kind = type(answer).__name__
+    if kind in ("Timedelta", "timedelta", "timedelta64"):
+        return Feedback.wrong(
+            f"this is a {kind}, a length of time, not a number: express it in the unit the "
+            "question asks for, e.g. `.days / 7` for weeks, or divide by pd.Timedelta(weeks=1)."
+        )
+    if kind in ("Timestamp", "datetime", "datetime64", "date", "Period"):
+        return Feedback.wrong(
+            f"this is a date ({kind}), not a number; a time in the summary is a difference "
+            "of two dates, in the question's unit."
+        )
     if isinstance(answer, complex) or not hasattr(answer, "__float__"):
         return Feedback.wrong(
             f"this is a {type(answer).__name__}, not a number. If it is a result object or "
@@ -418,8 +429,8 @@ def number(
     ):
         return add_note(
             Feedback.wrong(
-                f"{value:g} is right to {typed} decimals only; the question asks for "
-                f"{decimals}: keep more digits."
+                f"{value:g} is right to {typed} decimal{'s' if typed != 1 else ''} only; the "
+                f"question asks for {decimals}: keep more digits."
             )
         )
     return None
@@ -484,7 +495,8 @@ def choice(
     Not yet: answer with the letter of one option, as a string: 'a' or 'b'.
     """
     letters = sorted(options)
-    listed = " or ".join(f"'{letter}'" for letter in letters)
+    quoted = [f"'{letter}'" for letter in letters]
+    listed = ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
     if not isinstance(answer, str) or _normalise(answer) not in letters:
         return Feedback.wrong(f"answer with the letter of one option, as a string: {listed}.")
     given = _normalise(answer)
