@@ -86,25 +86,8 @@ def test_the_persian_seed_is_not_called_an_etffin_page():
                 assert "Persian" not in line or "untitled Persian" in _markdown(path), line
 
 
-# notebook 03 belongs to the course-core branch; the lead fixes it on merge.
-_OTHER_OWNER = {"03_product_to_customer_focus"}
-
-
 @pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                p.stem in _OTHER_OWNER,
-                reason="cites Drucker (1954) with Harper & Row; fix it, then drop this mark",
-                strict=True,
-            ),
-        )
-        for p in ALL_NOTEBOOKS
-    ]
-    + [ROOT / "README.md"],
-    ids=lambda p: f"{p.parent.name}/{p.stem}",
+    "path", [*ALL_NOTEBOOKS, ROOT / "README.md"], ids=lambda p: f"{p.parent.name}/{p.stem}"
 )
 def test_drucker_1954_has_one_publisher_everywhere(path):
     publisher = "Harper & Brothers"

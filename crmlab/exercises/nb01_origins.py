@@ -34,8 +34,25 @@ _MEMO_HINTS = {
 }
 
 
-@exercise("origins_order_events")
-def _order(answer: object) -> Feedback:
+@exercise(
+    "origins_order_events",
+    hints=[
+        "reason from what each event needs first: an idea that another idea extends, a "
+        "technology (the personal computer, the web), a law that a later law replaces.",
+        "two pairs are fixed by logic: Levitt (D) extends Drucker (B), and the GDPR (C) "
+        "replaced the directive (F); place the two software events (A, E) by the "
+        "technology they need.",
+        "the timeline has every one of them: cl.history.timeline()[['year', 'title']].",
+    ],
+    right=[["B", "D", "A", "F", "E", "C"], ("B", "D", "A", "F", "E", "C")],
+    wrong=[
+        (["A", "B", "D", "F", "E", "C"], "comes after"),
+        (["B", "D", "A", "E", "F", "C"], "directive"),
+        (["B", "D", "A"], "six letters"),
+    ],
+    scalar=False,
+)
+def _order(answer: object) -> Feedback | None:
     """Put the undated events A-F in the order in which they happened (oldest first)."""
     if not isinstance(answer, (list, tuple)) or sorted(map(str, answer)) != sorted(EVENTS):
         return Feedback.wrong(
@@ -54,11 +71,27 @@ def _order(answer: object) -> Feedback:
                 f"{earlier} comes after {later}, not before: {EVENTS[later][1]}, while "
                 f"{EVENTS[earlier][1]}."
             )
-    return Feedback.wrong("the order is not yet right; reason from what each event needs first.")
+    return None
 
 
-@exercise("origins_match_perspective")
-def _match(answer: object) -> Feedback:
+@exercise(
+    "origins_match_perspective",
+    hints=[
+        "for each move ask what changes: how information is kept, when the firm acts, whom "
+        "it spends on, or what it measures.",
+        "read the ten perspectives again: cl.history.perspectives('en').",
+        "a keeps records by software, b acts before the customer leaves, c spends on "
+        "existing customers, d asks what customers value.",
+    ],
+    right=[{"a": 3, "b": 4, "c": 9, "d": 6}],
+    wrong=[
+        ({"a": 3, "b": 4, "c": 5, "d": 6}, "existing customers"),
+        ({"a": 3, "b": 9, "c": 9, "d": 6}, "proactive"),
+        ({"a": 3}, "keys"),
+    ],
+    scalar=False,
+)
+def _match(answer: object) -> Feedback | None:
     """Match each firm's move (a-d) to the number (1-10) of the perspective it reflects."""
     if not isinstance(answer, dict) or set(map(str, answer)) != set(MOVES):
         return Feedback.wrong("give a dict with the keys 'a', 'b', 'c', 'd' and numbers 1-10.")
@@ -77,8 +110,17 @@ def _match(answer: object) -> Feedback:
     return Feedback.wrong(f"{len(wrong)} of 4 not yet right. Move {key}: {_MOVE_HINTS[key]}")
 
 
-@exercise("origins_memo_assumption")
-def _memo(answer: object) -> Feedback:
+@exercise(
+    "origins_memo_assumption",
+    hints=[
+        "an assumption is a belief the memo does not argue for; the decisions follow from it.",
+        "look for the sentence about what customers will do, not about the product or the plan.",
+        "sentences 3-5 are a budget, a service rule and a yardstick; 1 is about the product.",
+    ],
+    right=[2],
+    wrong=[(5, "yardstick"), (1, "assume about customers"), (9, "from 1 to 5")],
+)
+def _memo(answer: object) -> Feedback | None:
     """Number (1-5) of the memo sentence that states the product-centred assumption."""
     if answer == MEMO_ASSUMPTION:
         return Feedback.correct(
@@ -86,6 +128,6 @@ def _memo(answer: object) -> Feedback:
             "are buyers to be found, not relationships to be built. The budget (3), the "
             "reactive service (4) and the yardstick (5) all follow from it."
         )
-    if answer in _MEMO_HINTS:
+    if isinstance(answer, int) and not isinstance(answer, bool) and answer in _MEMO_HINTS:
         return Feedback.wrong(_MEMO_HINTS[answer])
     return Feedback.wrong("give the number of one sentence of the memo, from 1 to 5.")

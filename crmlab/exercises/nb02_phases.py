@@ -3,7 +3,7 @@ and match online moves to the components of e-CRM."""
 
 from __future__ import annotations
 
-from crmlab.exercises._core import Feedback, exercise
+from crmlab.exercises._core import Feedback, choice, exercise
 
 #: Exercise 1: the phase (1-4) of each case, and the clue that decides it.
 CASES = {
@@ -14,16 +14,28 @@ CASES = {
 }
 #: Exercise 2: the weakened assumption (a, b or c) the plan relies on.
 PLAN_ASSUMPTION = "a"
-_PLAN_HINTS = {
-    "b": "the plan says nothing about the offer staying attractive; it reuses old behaviour.",
-    "c": "the plan is about predicting who leaves, not about relationships securing loyalty.",
-}
 #: Exercise 3: the e-CRM component behind each online move.
 COMPONENTS = {"a": "web_analytics", "b": "content_management", "c": "collaboration"}
 
 
-@exercise("phases_classify_cases")
-def _classify(answer: object) -> Feedback:
+@exercise(
+    "phases_classify_cases",
+    hints=[
+        "ask of each case how much of the firm changes: a tool, the links between "
+        "departments, the organisation, or the starting point of the design.",
+        "compare each case with the explanations in cl.history.phases('en').",
+        "A automates, B shares one record, C restructures, D starts from the customers.",
+    ],
+    right=[{"A": 1, "B": 2, "C": 3, "D": 4}],
+    wrong=[
+        ({"A": 1, "B": 3, "C": 3, "D": 4}, "restructures the firm"),
+        ({"A": 1, "B": 2, "C": 4, "D": 4}, "customers' own answers"),
+        ({"A": 2, "B": 2, "C": 3, "D": 4}, "automation"),
+        ({"A": 1}, "keys"),
+    ],
+    scalar=False,
+)
+def _classify(answer: object) -> Feedback | None:
     """Phase (1-4) of each case A-D in the four-phase framework of seed text 001."""
     if not isinstance(answer, dict) or set(map(str, answer)) != set(CASES):
         return Feedback.wrong("give a dict with the keys 'A', 'B', 'C', 'D' and phases 1-4.")
@@ -48,22 +60,40 @@ def _classify(answer: object) -> Feedback:
     return Feedback.wrong(f"{len(wrong)} of 4 not yet right. Case {case}: {clue}.")
 
 
-@exercise("phases_weak_assumption")
+_PLAN_OPTIONS = {
+    "a": "the plan reuses 2015-2019 behaviour for five years: it assumes that past behaviour "
+    "predicts future behaviour, which the seed says no longer holds when markets keep "
+    "opening new ways to buy.",
+    "b": "the plan says nothing about the offer staying attractive; it reuses old behaviour.",
+    "c": "the plan is about predicting who leaves, not about relationships securing loyalty.",
+}
+
+
+@exercise(
+    "phases_weak_assumption",
+    hints=["what does the plan reuse, unchanged, for five years?"],
+    right=["a", "A"],
+    wrong=[("b", "old behaviour"), ("c", "predicting"), ("d", "letter")],
+)
 def _assumption(answer: object) -> Feedback:
     """Letter (a, b or c) of the weakened assumption the plan relies on."""
-    choice = answer.strip().casefold() if isinstance(answer, str) else None
-    if choice == PLAN_ASSUMPTION:
-        return Feedback.correct(
-            "the plan reuses 2015-2019 behaviour for five years: it assumes that past "
-            "behaviour predicts future behaviour, which the seed says no longer holds when "
-            "markets keep opening new ways to buy."
-        )
-    if choice in _PLAN_HINTS:
-        return Feedback.wrong(_PLAN_HINTS[choice])
-    return Feedback.wrong("give one letter, 'a', 'b' or 'c'.")
+    return choice(answer, PLAN_ASSUMPTION, _PLAN_OPTIONS)
 
 
-@exercise("phases_ecrm_match")
+@exercise(
+    "phases_ecrm_match",
+    hints=[
+        "ask of each move whether it measures, publishes, or lets several parties work together.",
+        "the keys and explanations are in cl.history.ecrm_components('en').",
+    ],
+    right=[{"a": "web_analytics", "b": "content_management", "c": "collaboration"}],
+    wrong=[
+        ({"a": "content_management", "b": "web_analytics", "c": "collaboration"}, "swapped"),
+        ({"a": "web_analytics", "b": "collaboration", "c": "collaboration"}, "move b"),
+        ({"a": "web_analytics"}, "keys"),
+    ],
+    scalar=False,
+)
 def _ecrm(answer: object) -> Feedback:
     """Component of e-CRM behind each online move a-c."""
     if not isinstance(answer, dict) or set(map(str, answer)) != set(COMPONENTS):
