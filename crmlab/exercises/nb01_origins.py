@@ -121,7 +121,7 @@ def _match(answer: object) -> Feedback | None:
     wrong=[(5, "yardstick"), (1, "assume about customers"), (9, "from 1 to 5")],
 )
 def _memo(answer: object) -> Feedback | None:
-    """Number (1-5) of the memo sentence that states the product-centred assumption."""
+    """Number (1-5) of the memo sentence that states the product-centric assumption."""
     if answer == MEMO_ASSUMPTION:
         return Feedback.correct(
             "sentence 2 assumes that a good product brings customers by itself: customers "
