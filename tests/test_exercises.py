@@ -50,12 +50,6 @@ def test_every_check_declares_hints_and_answers(name):
 # rung (the old fallback hint). Their notebooks' owners give them three rungs; remove a
 # name here when its ladder is done. New checks never go on this list.
 ONE_RUNG_FOR_NOW = {
-    "origins_decade",
-    "origins_principle_count",
-    "origins_events_before_1990",
-    "phases_current_phase",
-    "phases_fourth_name",
-    "phases_ecrm_components",
     "retention_year_two_rate",
     "retention_high_end_year_12",
     "retention_paradox_rate",

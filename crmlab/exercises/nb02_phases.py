@@ -71,7 +71,11 @@ _PLAN_OPTIONS = {
 
 @exercise(
     "phases_weak_assumption",
-    hints=["what does the plan reuse, unchanged, for five years?"],
+    hints=[
+        "ask what the plan takes from the past and keeps unchanged for five years.",
+        "compare that with the three beliefs in the table of section 2.",
+        "the model learned 2015-2019 behaviour; which belief says that is enough?",
+    ],
     right=["a", "A"],
     wrong=[("b", "old behaviour"), ("c", "predicting"), ("d", "letter")],
 )
@@ -85,6 +89,8 @@ def _assumption(answer: object) -> Feedback:
     hints=[
         "ask of each move whether it measures, publishes, or lets several parties work together.",
         "the keys and explanations are in cl.history.ecrm_components('en').",
+        "a measures (web_analytics), b publishes (content_management), c lets three "
+        "parties work together (collaboration).",
     ],
     right=[{"a": "web_analytics", "b": "content_management", "c": "collaboration"}],
     wrong=[
