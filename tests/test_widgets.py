@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -264,8 +265,24 @@ def test_bgnbd_explorer_shows_the_published_customer():
     assert shown(w, "crmlab-bgnbd-expected") == pytest.approx(
         model.conditional_expected_purchases(52, 7, 20.0, 50.0)
     )
-    assert w.result["map"].shape == (21, 60)
+    assert w.result["map"].shape == (60, 21)  # t_x cells by x = 0..20
     assert is_png(w.image.value)
+
+
+def test_bgnbd_explorer_draws_the_notebook_p_alive_map():
+    # One drawing for both: the widget's figure is plots.plot_p_alive_map's, updated.
+    w = widgets.bgnbd_explorer()
+    w.controls["x"].value = 4
+    w.controls["T"].value = 30.0
+    w.controls["t_x"].value = 12.0
+    ax = cl.plots.plot_p_alive_map(w.model, 30.0, max_x=20, unit="weeks", mark=(4, 12.0))
+    mine = w._figure.axes[0]
+    np.testing.assert_allclose(mine.images[0].get_array(), ax.images[0].get_array())
+    assert mine.images[0].get_cmap().name == ax.images[0].get_cmap().name
+    assert mine.images[0].get_extent() == ax.images[0].get_extent()
+    assert mine.lines[0].get_xydata().tolist() == [[4.0, 12.0]]
+    assert (mine.get_xlabel(), mine.get_title()) == (ax.get_xlabel(), ax.get_title())
+    plt.close("all")
 
 
 def test_bgnbd_explorer_last_purchase_follows_the_observation_period():

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from crmlab.plots.tracking import _axes
+from crmlab.plots._common import new_axes as _axes
 
 __all__ = ["plot_cohort_heatmap", "plot_retention_curves", "plot_survival_curve"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from crmlab.plots.tracking import _axes
+from crmlab.plots._common import new_axes as _axes
 
 __all__ = ["plot_retention_rates", "plot_sbg_fit"]
 
