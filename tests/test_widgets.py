@@ -233,11 +233,27 @@ def test_sbg_explorer_sliders_show_the_models_survival():
     assert shown(w, "crmlab-sbg-observed-last") == pytest.approx(39.4)
     assert shown(w, "crmlab-sbg-retention-last") == pytest.approx(model.retention_rate(12))
     refit = cl.models.ShiftedBetaGeometric().fit(cl.datasets.load_survival()["high_end"].loc[:7])
-    from crmlab.widgets.sbg import loglik_at
-
-    assert loglik_at(refit, cl.datasets.load_survival()["high_end"].loc[:7]) == pytest.approx(
+    assert refit.log_likelihood(cl.datasets.load_survival()["high_end"].loc[:7]) == pytest.approx(
         refit.loglik
     )
+
+
+def test_sbg_explorer_draws_the_notebook_sbg_figure():
+    # One drawing for both: the widget fills plots.draw_sbg_survival's artists.
+    survival = cl.datasets.load_survival()
+    w = widgets.sbg_explorer()
+    w.fit()
+    model = cl.models.ShiftedBetaGeometric().set_params(**w.result["fitted"]["params"])
+    ax = cl.plots.plot_sbg_fit(model, survival["regular"], 7, label="Regular")
+    mine = w._figure.axes[0]
+    assert len(mine.lines) == len(ax.lines) == 3
+    for widget_line, plot_line in zip(mine.lines, ax.lines, strict=True):
+        np.testing.assert_allclose(widget_line.get_xydata(), plot_line.get_xydata())
+        assert widget_line.get_linestyle() == plot_line.get_linestyle()
+    assert [p.get_width() for p in mine.patches] == [p.get_width() for p in ax.patches] == [7]
+    w.controls["calibration_years"].value = 4
+    assert [p.get_width() for p in mine.patches] == [4]
+    plt.close("all")
 
 
 def test_sbg_explorer_extremes_and_a_hopeless_fit_give_messages():
