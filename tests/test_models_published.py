@@ -1,4 +1,4 @@
-"""Every model against the figures its paper prints (DESIGN §5 and the papers' own tables)."""
+"""Every model against the figures its paper prints (the papers' own tables)."""
 
 from __future__ import annotations
 
