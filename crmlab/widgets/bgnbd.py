@@ -22,10 +22,10 @@ def cdnow_bgnbd() -> BGNBD:
     >>> {k: round(v, 3) for k, v in cdnow_bgnbd().params.items()}
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
     """
-    from crmlab.datasets import load_cdnow_published_summary
+    from crmlab.cdnow import calibration
     from crmlab.models import BGNBD
 
-    return BGNBD().fit(load_cdnow_published_summary())
+    return BGNBD().fit(calibration())
 
 
 class BGNBDExplorer(Dashboard):
