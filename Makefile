@@ -27,6 +27,7 @@ help:
 	@echo "make bench      speed and memory against lifetimes; writes benchmarks/results.md"
 	@echo "make dashboard  serve the instructor dashboards with Voila on 127.0.0.1"
 	@echo "make clean      remove the virtual environment and caches"
+	@echo "Changing crmlab? CONTRIBUTING.md has the architecture, the house rules and recipes."
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \

@@ -1,6 +1,6 @@
 """How long ``import crmlab`` takes, against ``import pandas``, each in a fresh interpreter.
 
-Target (DESIGN §6): at most 1.5 times ``import pandas`` measured in the same run, and
+Target (CONTRIBUTING.md §6): at most 1.5 times ``import pandas`` measured in the same run, and
 seaborn, matplotlib.pyplot and ipywidgets load only when a plot or widget is asked for.
 """
 
@@ -30,7 +30,7 @@ def main() -> list[dict]:
     pandas_s = _import_seconds("import pandas")
     rows = []
     for label, statement, target in [
-        ("import crmlab", "import crmlab", "target (DESIGN §6) ours <= 1.5 x pandas"),
+        ("import crmlab", "import crmlab", "target (CONTRIBUTING.md §6) ours <= 1.5 x pandas"),
         (
             "import crmlab + transactions, models, clv",
             "import crmlab, crmlab.transactions, crmlab.models, crmlab.clv",

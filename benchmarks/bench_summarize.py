@@ -1,7 +1,7 @@
 """Speed and memory of the (x, t_x, T, monetary) summary against lifetimes.
 
-5 million transactions of 500,000 customers over two years (seeded). Target (DESIGN §6):
-at least 5x faster than ``lifetimes.utils.summary_data_from_transaction_data`` on the
+5 million transactions of 500,000 customers over two years (seeded). Target (CONTRIBUTING.md
+§6): at least 10x faster than ``lifetimes.utils.summary_data_from_transaction_data`` on the
 same frame in the same run, with peak memory at most 3x the input frame.
 """
 

@@ -3,7 +3,7 @@
 For each widget, a control is moved through a cycle of values; the update time is
 the time from setting the value to the readout and image being rewritten (the
 callback runs synchronously in the kernel, as it does in a notebook). Compute
-alone calls the widget's ``compute`` with the same values. Targets (DESIGN §6):
+alone calls the widget's ``compute`` with the same values. Targets (CONTRIBUTING.md §6):
 update median < 100 ms, compute median < 20 ms. No peer: the ``peer`` columns
 stay empty.
 

@@ -23,9 +23,7 @@ def cdnow_calibration():
     """The CDNOW sample summarised over its 39-week calibration period, in weeks."""
     import crmlab as cl
 
-    return cl.transactions.summarize(
-        cl.datasets.load_cdnow("sample"), observation_end="1997-09-30", unit="W"
-    )
+    return cl.cdnow.calibration()
 
 
 # Property tests draw the same examples on every run and keep no example database, so

@@ -1,4 +1,4 @@
-"""Real-browser tests (DESIGN §8): JupyterLab and Voilà driven by Debian's chromium.
+"""Real-browser tests: JupyterLab and Voilà driven by Debian's chromium.
 
 Playwright for Python drives the system chromium through ``executable_path`` (the
 browsers that ``playwright install`` downloads cannot be fetched here). Servers run

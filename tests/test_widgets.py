@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -232,11 +233,27 @@ def test_sbg_explorer_sliders_show_the_models_survival():
     assert shown(w, "crmlab-sbg-observed-last") == pytest.approx(39.4)
     assert shown(w, "crmlab-sbg-retention-last") == pytest.approx(model.retention_rate(12))
     refit = cl.models.ShiftedBetaGeometric().fit(cl.datasets.load_survival()["high_end"].loc[:7])
-    from crmlab.widgets.sbg import loglik_at
-
-    assert loglik_at(refit, cl.datasets.load_survival()["high_end"].loc[:7]) == pytest.approx(
+    assert refit.log_likelihood(cl.datasets.load_survival()["high_end"].loc[:7]) == pytest.approx(
         refit.loglik
     )
+
+
+def test_sbg_explorer_draws_the_notebook_sbg_figure():
+    # One drawing for both: the widget fills plots.draw_sbg_survival's artists.
+    survival = cl.datasets.load_survival()
+    w = widgets.sbg_explorer()
+    w.fit()
+    model = cl.models.ShiftedBetaGeometric().set_params(**w.result["fitted"]["params"])
+    ax = cl.plots.plot_sbg_fit(model, survival["regular"], 7, label="Regular")
+    mine = w._figure.axes[0]
+    assert len(mine.lines) == len(ax.lines) == 3
+    for widget_line, plot_line in zip(mine.lines, ax.lines, strict=True):
+        np.testing.assert_allclose(widget_line.get_xydata(), plot_line.get_xydata())
+        assert widget_line.get_linestyle() == plot_line.get_linestyle()
+    assert [p.get_width() for p in mine.patches] == [p.get_width() for p in ax.patches] == [7]
+    w.controls["calibration_years"].value = 4
+    assert [p.get_width() for p in mine.patches] == [4]
+    plt.close("all")
 
 
 def test_sbg_explorer_extremes_and_a_hopeless_fit_give_messages():
@@ -264,8 +281,24 @@ def test_bgnbd_explorer_shows_the_published_customer():
     assert shown(w, "crmlab-bgnbd-expected") == pytest.approx(
         model.conditional_expected_purchases(52, 7, 20.0, 50.0)
     )
-    assert w.result["map"].shape == (21, 60)
+    assert w.result["map"].shape == (60, 21)  # t_x cells by x = 0..20
     assert is_png(w.image.value)
+
+
+def test_bgnbd_explorer_draws_the_notebook_p_alive_map():
+    # One drawing for both: the widget's figure is plots.plot_p_alive_map's, updated.
+    w = widgets.bgnbd_explorer()
+    w.controls["x"].value = 4
+    w.controls["T"].value = 30.0
+    w.controls["t_x"].value = 12.0
+    ax = cl.plots.plot_p_alive_map(w.model, 30.0, max_x=20, unit="weeks", mark=(4, 12.0))
+    mine = w._figure.axes[0]
+    np.testing.assert_allclose(mine.images[0].get_array(), ax.images[0].get_array())
+    assert mine.images[0].get_cmap().name == ax.images[0].get_cmap().name
+    assert mine.images[0].get_extent() == ax.images[0].get_extent()
+    assert mine.lines[0].get_xydata().tolist() == [[4.0, 12.0]]
+    assert (mine.get_xlabel(), mine.get_title()) == (ax.get_xlabel(), ax.get_title())
+    plt.close("all")
 
 
 def test_bgnbd_explorer_last_purchase_follows_the_observation_period():

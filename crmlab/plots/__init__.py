@@ -8,8 +8,7 @@ inside the functions, so importing this module costs little.
 
 from crmlab.plots.cohorts import plot_cohort_heatmap, plot_retention_curves, plot_survival_curve
 from crmlab.plots.firms import plot_firms
-from crmlab.plots.survival import plot_retention_rates as plot_retention_rates
-from crmlab.plots.survival import plot_sbg_fit
+from crmlab.plots.survival import plot_retention_rates, plot_sbg_fit
 from crmlab.plots.tracking import (
     plot_conditional_expectations,
     plot_frequency_fit,
@@ -25,6 +24,7 @@ __all__ = [
     "plot_frequency_fit",
     "plot_p_alive_map",
     "plot_retention_curves",
+    "plot_retention_rates",
     "plot_sbg_fit",
     "plot_survival_curve",
     "plot_tracking",

@@ -12,9 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from crmlab.plots.tracking import _axes
+from crmlab.plots._common import new_axes as _axes
+from crmlab.plots._common import unit_name
 
-__all__ = ["plot_retention_rates", "plot_sbg_fit"]
+__all__ = [
+    "draw_sbg_survival",
+    "plot_retention_rates",
+    "plot_sbg_fit",
+    "update_sbg_survival",
+]
 
 _SHADE_LABEL = "fitted on"
 
@@ -42,22 +48,71 @@ def _start(
     return counts, _axes(ax), last
 
 
-def _observed(ax: Any, periods: np.ndarray, values: np.ndarray, label: str) -> Any:
-    """Draw the observed values as dots; return their colour for the model's curve."""
-    points = ax.plot(
-        periods, values, marker="o", linestyle="none", label=f"observed {label}".strip()
+def _shade(ax: Any, start: float, stop: float) -> Any:
+    """The grey band over the fitting window (one per Axes, however many groups)."""
+    for patch in ax.patches:
+        if patch.get_label() == _SHADE_LABEL:
+            return patch
+    from matplotlib.patches import Rectangle
+
+    # Spanning the full height in axes coordinates, so that only its width moves.
+    band = Rectangle(
+        (start, 0),
+        stop - start,
+        1,
+        transform=ax.get_xaxis_transform(),
+        color="grey",
+        alpha=0.12,
+        label=_SHADE_LABEL,
     )
-    return points[0].get_color()
+    return ax.add_patch(band)
 
 
-def _model_curve(ax: Any, periods: np.ndarray, values: np.ndarray, colour: Any, label: str) -> None:
-    ax.plot(periods, values, color=colour, linestyle="--", label=f"sBG {label}".strip())
+def draw_sbg_survival(ax: Any, label: str = "", unit: str = "years") -> tuple[Any, Any, Any]:
+    """Empty artists of the sBG survival figure: observed dots, fitted and projected curves.
+
+    The fitted curve is solid over the calibration periods and dashed beyond, in the
+    colour of the group's dots; the fitting window is shaded. Fill them with
+    :func:`update_sbg_survival`. Drawing a second group on the same Axes takes the next
+    colour. :func:`plot_sbg_fit` and the sBG explorer widget both draw this figure.
+    """
+    _shade(ax, 0, 1)
+    (observed,) = ax.plot([], [], marker="o", linestyle="none", label=f"observed {label}".strip())
+    colour = observed.get_color()
+    (fitted,) = ax.plot([], [], color=colour, linestyle="-")
+    (projected,) = ax.plot([], [], color=colour, linestyle="--", label=f"sBG {label}".strip())
+    ax.set_xlabel(f"time since acquisition ({unit_name(unit)})")
+    ax.set_ylabel("customers still active (% of cohort)")
+    ax.set_ylim(0, 102)
+    ax.set_title("sBG fit (solid) and projection (dashed)")
+    ax.legend(loc="upper right")
+    return observed, fitted, projected
 
 
-def _shade(ax: Any, start: float, stop: float) -> None:
-    # Drawing two groups on one Axes must not shade the fitting window twice.
-    if _SHADE_LABEL not in [patch.get_label() for patch in ax.patches]:
-        ax.axvspan(start, stop, color="grey", alpha=0.12, label=_SHADE_LABEL)
+def update_sbg_survival(
+    artists: tuple[Any, Any, Any],
+    observed: Any,
+    model_survival: Any,
+    calibration_periods: int,
+) -> None:
+    """Fill :func:`draw_sbg_survival`'s artists.
+
+    ``observed`` and ``model_survival`` are fractions of the cohort for periods
+    0, 1, ...; the model's curve may run past the observations (a projection).
+    """
+    dots, fitted, projected = artists
+    observed = np.asarray(observed, dtype=float)
+    model_survival = np.asarray(model_survival, dtype=float)
+    periods = np.arange(len(model_survival))
+    split = calibration_periods + 1
+    dots.set_data(np.arange(len(observed)), 100 * observed)
+    fitted.set_data(periods[:split], 100 * model_survival[:split])
+    projected.set_data(periods[split - 1 :], 100 * model_survival[split - 1 :])
+    ax = dots.axes
+    _shade(ax, 0, 1).set_width(calibration_periods)
+    # Every group drawn on these Axes counts, so a second group never hides the first.
+    ax.relim()
+    ax.autoscale_view(scalex=True, scaley=False)
 
 
 def plot_sbg_fit(
@@ -102,17 +157,10 @@ def plot_sbg_fit(
     'customers still active (% of cohort)'
     """
     counts, ax, last = _start(survivors, calibration_periods, ax, horizon)
-    _shade(ax, 0, calibration_periods)
-    colour = _observed(ax, np.arange(len(counts)), 100 * counts / counts[0], label)
-    fitted = np.arange(0, calibration_periods + 1)
-    projected = np.arange(calibration_periods, last + 1)
-    ax.plot(fitted, 100 * model.survival(fitted), color=colour, linestyle="-")
-    _model_curve(ax, projected, 100 * model.survival(projected), colour, label)
-    ax.set_xlabel(f"time since acquisition ({unit})")
-    ax.set_ylabel("customers still active (% of cohort)")
-    ax.set_ylim(0, 102)
-    ax.set_title("sBG fit (solid) and projection (dashed)")
-    ax.legend()
+    artists = draw_sbg_survival(ax, label, unit)
+    survival = model.survival(np.arange(0, max(last, calibration_periods) + 1))
+    update_sbg_survival(artists, counts / counts[0], survival, calibration_periods)
+    ax.legend(loc="upper right")
     return ax
 
 
@@ -145,10 +193,22 @@ def plot_retention_rates(
     _shade(ax, 0.5, calibration_periods + 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
         observed = 100 * counts[1:] / counts[:-1]
-    colour = _observed(ax, np.arange(1, len(counts)), observed, label)
+    (dots,) = ax.plot(
+        np.arange(1, len(counts)),
+        observed,
+        marker="o",
+        linestyle="none",
+        label=f"observed {label}".strip(),
+    )
     curve = np.arange(1, last + 1)
-    _model_curve(ax, curve, 100 * model.retention_rate(curve), colour, label)
-    ax.set_xlabel(f"period t ({unit} since acquisition)")
+    ax.plot(
+        curve,
+        100 * model.retention_rate(curve),
+        color=dots.get_color(),
+        linestyle="--",
+        label=f"sBG {label}".strip(),
+    )
+    ax.set_xlabel(f"period t ({unit_name(unit)} since acquisition)")
     ax.set_ylabel("retention rate (% renewing)")
     ax.set_title("Retention rises with tenure: the sorting effect")
     ax.legend()

@@ -11,30 +11,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlab.plots._common import new_axes as _axes
+from crmlab.plots._common import unit_name
+
 __all__ = [
+    "draw_p_alive_map",
+    "p_alive_grid",
     "plot_conditional_expectations",
     "plot_frequency_fit",
     "plot_p_alive_map",
     "plot_tracking",
     "repeat_transactions_by_period",
+    "update_p_alive_map",
 ]
-
-_UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}
-
-
-def _axes(ax: Any = None, figsize: tuple[float, float] = (7, 4)) -> Any:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    sns.set_theme(style="whitegrid", palette="colorblind")
-    if ax is None:
-        # Constrained layout keeps long axis labels and colour bars inside the figure.
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
 
 
 def _unit(frame: pd.DataFrame) -> str:
-    return _UNIT_NAMES.get(frame.attrs.get("unit", "W"), frame.attrs.get("unit", "W"))
+    return unit_name(frame.attrs.get("unit", "W"))
 
 
 def plot_frequency_fit(model: Any, summary: pd.DataFrame, max_x: int = 7, ax: Any = None) -> Any:
@@ -136,7 +129,7 @@ def plot_tracking(
     boundary = (pd.Timestamp(calibration_end) - start).days / length
     ax.axvline(boundary, color="grey", linestyle=":")
     ax.text(boundary, ax.get_ylim()[1] * 0.95, " holdout →", va="top", color="grey")
-    ax.set_xlabel(f"time since the start of the log ({_UNIT_NAMES.get(unit, unit)})")
+    ax.set_xlabel(f"time since the start of the log ({unit_name(unit)})")
     ax.set_ylabel("repeat transactions" + (" (cumulative)" if cumulative else " per period"))
     ax.set_title("Tracking repeat purchases: calibration, then holdout")
     ax.legend()
@@ -180,6 +173,80 @@ def plot_conditional_expectations(
     return ax
 
 
+#: Cells of the P(alive) map along the t_x axis.
+P_ALIVE_CELLS = 60
+
+
+def p_alive_grid(model: Any, T: float, max_x: int = 20, cells: int = P_ALIVE_CELLS) -> np.ndarray:
+    """P(alive) on a grid: rows are ``cells`` values of t_x, columns x = 0..``max_x``.
+
+    t_x is taken at the centres of ``cells`` equal cells of [0, T], so that no cell
+    asks for a repeat purchase at t_x = 0. A customer with x = 0 has t_x = 0 by
+    definition: her column holds the one value P(alive | 0, 0, T).
+
+    >>> import crmlab as cl
+    >>> m = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> grid = p_alive_grid(m, 38.86, max_x=5)
+    >>> grid.shape, bool(np.all(grid[:, 0] == 1.0)), bool(grid[0, 5] < grid[-1, 5])
+    ((60, 6), True, True)
+    """
+    t_x = (np.arange(cells) + 0.5) * T / cells
+    x = np.arange(max_x + 1)
+    grid = np.asarray(model.p_alive(x[None, 1:], t_x[:, None], T), dtype=float)
+    first = np.full((cells, 1), float(model.p_alive(0, 0, T)))
+    return np.hstack([first, grid])
+
+
+def draw_p_alive_map(ax: Any, grid: np.ndarray, T: float, unit: str = "W") -> Any:
+    """Draw a :func:`p_alive_grid` as a heat map with a colour bar and a customer marker.
+
+    Returns the image; :func:`update_p_alive_map` changes its data, age and marker in
+    place, which is how the BG/NBD explorer redraws the same figure.
+    """
+    import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
+
+    image = ax.imshow(
+        grid,
+        origin="lower",
+        aspect="auto",
+        vmin=0,
+        vmax=1,
+        cmap=sns.color_palette("mako", as_cmap=True),
+        interpolation="nearest",
+    )
+    ax.figure.colorbar(image, ax=ax, label="P(alive)")
+    # The customer's marker, hidden until update_p_alive_map is given one.
+    ax.plot(
+        [],
+        [],
+        marker="X",
+        linestyle="none",
+        color="#f0e442",
+        markersize=12,
+        markeredgecolor="black",
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("repeat purchases x")
+    ax.set_ylabel(f"time of the last purchase t_x ({unit_name(unit)})")
+    update_p_alive_map(ax, grid, T, unit)
+    return image
+
+
+def update_p_alive_map(
+    ax: Any, grid: np.ndarray, T: float, unit: str = "W", mark: tuple[float, float] | None = None
+) -> None:
+    """Put a new grid, age ``T`` and customer ``mark=(x, t_x)`` on a drawn P(alive) map."""
+    max_x = grid.shape[1] - 1
+    image = ax.images[0]
+    image.set_data(grid)
+    image.set_extent((-0.5, max_x + 0.5, 0.0, T))
+    ax.lines[0].set_data([] if mark is None else [mark[0]], [] if mark is None else [mark[1]])
+    ax.set_xlim(-0.5, max_x + 0.5)
+    ax.set_ylim(0.0, T)
+    ax.set_title(f"Probability of still being active after T = {T:g} {unit_name(unit)}")
+
+
 def plot_p_alive_map(
     model: Any,
     T: float,
@@ -190,27 +257,17 @@ def plot_p_alive_map(
 ) -> Any:
     """Heat map of P(alive) by repeat purchases ``x`` and recency ``t_x``, for age ``T``.
 
-    ``mark=(x, t_x)`` draws a customer on the map.
+    ``mark=(x, t_x)`` draws a customer on the map. The BG/NBD explorer widget draws
+    the same figure (:func:`draw_p_alive_map`).
+
+    >>> import crmlab as cl
+    >>> m = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_p_alive_map(m, 38.86, mark=(2, 30.43))
+    >>> ax.get_xlabel(), ax.lines[0].get_xydata().tolist()
+    ('repeat purchases x', [[2.0, 30.43]])
     """
     ax = _axes(ax, figsize=(7, 5))
-    x_values = np.arange(0, max_x + 1)
-    t_values = np.linspace(0, T, 60)
-    xx, tt = np.meshgrid(x_values, t_values)
-    valid = (xx == 0) == (tt == 0)
-    valid |= xx > 0
-    tt_safe = np.where((xx > 0) & (tt == 0), T / 120, tt)
-    grid = np.where(xx == 0, model.p_alive(0, 0, T), model.p_alive(xx, tt_safe, T))
-    grid = np.where(valid, grid, np.nan)
-    image = ax.pcolormesh(
-        x_values, t_values, grid, cmap="viridis", vmin=0, vmax=1, shading="nearest"
-    )
-    ax.figure.colorbar(image, ax=ax, label="P(alive)")
-    if mark is not None:
-        ax.plot(*mark, marker="*", markersize=18, color="white", markeredgecolor="black")
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("repeat purchases x")
-    ax.set_ylabel(f"time of the last purchase t_x ({_UNIT_NAMES.get(unit, unit)})")
-    ax.set_title(f"Probability of still being active after T = {T:g} {_UNIT_NAMES.get(unit, unit)}")
+    grid = p_alive_grid(model, T, max_x)
+    draw_p_alive_map(ax, grid, T, unit)
+    update_p_alive_map(ax, grid, T, unit, mark)
     return ax

@@ -5,8 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from crmlab.widgets._base import Dashboard, float_slider, int_slider, number_span
 
 if TYPE_CHECKING:
@@ -16,9 +14,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BGNBDExplorer", "bgnbd_explorer", "cdnow_bgnbd"]
 
-#: Cells of the P(alive) map along the t_x axis.
-MAP_COLUMNS = 60
-
 
 @lru_cache(maxsize=1)
 def cdnow_bgnbd() -> BGNBD:
@@ -27,10 +22,10 @@ def cdnow_bgnbd() -> BGNBD:
     >>> {k: round(v, 3) for k, v in cdnow_bgnbd().params.items()}
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
     """
-    from crmlab.datasets import load_cdnow_published_summary
+    from crmlab.cdnow import calibration
     from crmlab.models import BGNBD
 
-    return BGNBD().fit(load_cdnow_published_summary())
+    return BGNBD().fit(calibration())
 
 
 class BGNBDExplorer(Dashboard):
@@ -74,10 +69,9 @@ class BGNBDExplorer(Dashboard):
             self.controls["t_x"].max = change["new"]
 
     def compute(self, *, x: int, t_x: float, T: float, horizon: float) -> dict[str, Any]:
+        from crmlab.plots.tracking import p_alive_grid
+
         model = self.model
-        # Cell centres along t_x, so that no cell asks for x > 0 with t_x = 0.
-        grid_t = (np.arange(MAP_COLUMNS) + 0.5) * T / MAP_COLUMNS
-        grid_x = np.arange(self.max_x + 1)
         return {
             "x": x,
             "t_x": t_x,
@@ -85,7 +79,7 @@ class BGNBDExplorer(Dashboard):
             "horizon": horizon,
             "p_alive": model.p_alive(x, t_x, T),
             "expected": model.conditional_expected_purchases(horizon, x, t_x, T),
-            "map": model.p_alive(grid_x[:, None], grid_t[None, :], T),
+            "map": p_alive_grid(model, T, self.max_x),
         }
 
     def render(self, result: dict[str, Any]) -> str:
@@ -102,36 +96,13 @@ class BGNBDExplorer(Dashboard):
         )
 
     def draw(self, result: dict[str, Any], figure: Figure) -> None:
-        import seaborn as sns
-        from matplotlib.ticker import MaxNLocator
+        # The notebook's P(alive) map (crmlab.plots.plot_p_alive_map), updated in place.
+        from crmlab.plots.tracking import draw_p_alive_map, update_p_alive_map
 
-        T = result["T"]
-        extent = (0.0, T, -0.5, self.max_x + 0.5)
         if not figure.axes:
-            ax = figure.subplots()
-            image = ax.imshow(
-                result["map"],
-                origin="lower",
-                aspect="auto",
-                extent=extent,
-                vmin=0,
-                vmax=1,
-                cmap=sns.color_palette("mako", as_cmap=True),
-                interpolation="nearest",
-            )
-            figure.colorbar(image, ax=ax, label="P(alive)")
-            ax.plot([], [], "X", color="#f0e442", markersize=11, markeredgecolor="black")
-            ax.set_xlabel(f"time of last purchase t_x ({self.unit})")
-            ax.set_ylabel("repeat purchases x")
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax = figure.axes[0]
-        image = ax.images[0]
-        image.set_data(result["map"])
-        image.set_extent(extent)
-        ax.lines[0].set_data([result["t_x"]], [result["x"]])
-        ax.set_xlim(0, T)
-        ax.set_ylim(-0.5, self.max_x + 0.5)
-        ax.set_title(f"T = {T:.1f} {self.unit}", fontsize=9)
+            draw_p_alive_map(figure.subplots(), result["map"], result["T"], self.unit)
+        mark = (result["x"], result["t_x"])
+        update_p_alive_map(figure.axes[0], result["map"], result["T"], self.unit, mark)
 
 
 def bgnbd_explorer(

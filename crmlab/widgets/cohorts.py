@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from crmlab.retention import retention_matrix
 from crmlab.transactions import cohort_table
 from crmlab.widgets._base import CONTROL_LAYOUT, LABEL_STYLE, Dashboard, number_span
 
@@ -19,6 +20,7 @@ __all__ = ["CohortExplorer", "cohort_explorer"]
 
 ALL = "all cohorts"
 PERIODS = (("month", "M"), ("quarter", "Q"))
+PERIOD_NAMES = {code: name for name, code in PERIODS}
 DATASETS = (("CDNOW sample (2,357 customers)", "sample"), ("CDNOW master (23,570)", "master"))
 
 
@@ -60,6 +62,8 @@ class CohortExplorer(Dashboard):
         }
         self._sync_cohorts(controls)
         self._drawn_for: Any = None  # (dataset, period) of the heat map and curves drawn
+        self._row_frame: Any = None  # the chosen cohort's frame on the heat map
+        self._curves: dict[Any, tuple[Any, Any]] = {}  # cohort -> (line, its colour)
         super().__init__(controls, figure_size=(10.0, 3.6))
 
     def table(self, dataset: str, period: str) -> pd.DataFrame:
@@ -85,7 +89,7 @@ class CohortExplorer(Dashboard):
 
     def compute(self, *, dataset: str, period: str, cohort: str) -> dict[str, Any]:
         table = self.table(dataset, period)
-        grid = table.pivot(index="cohort", columns="period", values="retention")
+        grid = retention_matrix(table)
         chosen = table if cohort == ALL else table[table["cohort"] == cohort]
         later = chosen[chosen["period"] >= 1]
         # Customer-weighted retention over all (cohort, period) cells after acquisition.
@@ -112,7 +116,7 @@ class CohortExplorer(Dashboard):
         }
 
     def render(self, result: dict[str, Any]) -> str:
-        unit = dict((code, name) for name, code in PERIODS)[result["period"]]
+        unit = PERIOD_NAMES[result["period"]]
         return (
             f"<p>{result['cohort']}: "
             f"{number_span('crmlab-cohorts-n', result['n_customers'], 0)} customers. "
@@ -139,34 +143,20 @@ class CohortExplorer(Dashboard):
         import seaborn as sns
         from matplotlib.patches import Rectangle
 
+        from crmlab.plots.cohorts import draw_cohort_heatmap, update_cohort_heatmap
+
         grid = result["grid"]
-        unit = dict((code, name) for name, code in PERIODS)[result["period"]]
-        # Period 0 is 100% by definition; leaving it out gives the colours to the rest.
+        unit = PERIOD_NAMES[result["period"]]
         later = 100 * grid.loc[:, grid.columns >= 1].to_numpy(float)
-        extent = (0.5, later.shape[1] + 0.5, len(grid) - 0.5, -0.5)
         if not figure.axes:
             # Axes and colour bar are made once (the layout is then kept); the data are
-            # swapped in when the dataset or the period unit change.
+            # swapped in when the dataset or the period unit change. The heat map is
+            # the notebook's (crmlab.plots.plot_cohort_heatmap).
             heat, curves = figure.subplots(1, 2, width_ratios=[1.3, 1])
-            image = heat.imshow(
-                later,
-                aspect="auto",
-                cmap=sns.color_palette("rocket_r", as_cmap=True),
-                interpolation="nearest",
-                extent=extent,
-            )
-            figure.colorbar(image, ax=heat, label="active (% of cohort)")
+            draw_cohort_heatmap(heat, grid)
         heat, curves = figure.axes[:2]
-        image = heat.images[0]
-        image.set_data(later)
-        image.set_extent(extent)
-        image.set_clim(0, max(float(np.nanmax(later)) if later.size else 1.0, 1.0))
-        heat.set_xlim(extent[0], extent[1])
-        heat.set_ylim(extent[2], extent[3])
-        step = max(1, len(grid) // 12)
-        heat.set_yticks(range(0, len(grid), step), grid.index[::step])
+        update_cohort_heatmap(heat, grid)
         heat.set_xlabel(f"{unit}s since first purchase")
-        heat.set_ylabel("cohort (first purchase)")
         for patch in list(heat.patches):
             patch.remove()
         self._row_frame = heat.add_patch(

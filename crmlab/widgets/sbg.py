@@ -21,19 +21,6 @@ __all__ = ["SBGExplorer", "sbg_explorer"]
 GROUP_LABELS = {"regular": "Regular", "high_end": "High End"}
 
 
-def loglik_at(model: ShiftedBetaGeometric, survivors: Any) -> float:
-    """Total log-likelihood of ``survivors`` under the model's current parameters.
-
-    The model's own :meth:`~crmlab.models._base.MLEModel.log_likelihood`, so the
-    number is the one its ``fit`` maximises.
-
-    >>> m = ShiftedBetaGeometric().set_params(alpha=0.704, beta=1.182)
-    >>> round(loglik_at(m, [1000, 631, 468, 382, 326, 289, 262, 241]), 2)
-    -1680.27
-    """
-    return model.log_likelihood(survivors)
-
-
 def _log_slider(description: str, value: float, css_class: str) -> widgets.FloatLogSlider:
     slider = widgets.FloatLogSlider(
         value=value,
@@ -52,7 +39,7 @@ def _log_slider(description: str, value: float, css_class: str) -> widgets.Float
 
 
 class SBGExplorer(Dashboard):
-    """Observed vs sBG survival, with a projection beyond the calibration years."""
+    """Observed vs sBG survival, with a projection beyond the calibration periods."""
 
     css_class = "crmlab-sbg"
     title = "Shifted-beta-geometric model of retention"
@@ -95,6 +82,7 @@ class SBGExplorer(Dashboard):
         )
         self.fit_button.add_class("crmlab-sbg-fit")
         self.fit_button.on_click(lambda _button: self.fit())
+        self._artists: tuple[Any, Any, Any] | None = None  # set by the first draw
         super().__init__(controls, extra=[self.fit_button], figure_size=(6.0, 3.4))
 
     def observed(self, group: str) -> pd.Series:
@@ -141,7 +129,7 @@ class SBGExplorer(Dashboard):
             "periods": periods,
             "observed": observed.to_numpy() / cohort,
             "model": survival,
-            "loglik": loglik_at(model, observed.iloc[: calibration_years + 1]),
+            "loglik": model.log_likelihood(observed.iloc[: calibration_years + 1]),
             "retention_last": model.retention_rate(periods[-1]),
             "fitted": self.fitted,
         }
@@ -184,30 +172,20 @@ class SBGExplorer(Dashboard):
         return "".join(lines)
 
     def draw(self, result: dict[str, Any], figure: Figure) -> None:
-        import seaborn as sns
+        # The notebook's figure (crmlab.plots.plot_sbg_fit), filled in place.
+        from crmlab.plots.survival import draw_sbg_survival, update_sbg_survival
 
-        periods = result["periods"]
-        calibration = result["calibration_years"]
-        if not figure.axes:
-            # Built once, then only the data move: the layout stays and redraws are fast.
-            ax = figure.subplots()
-            observed_colour, model_colour = sns.color_palette("colorblind", 2)
-            ax.plot([], [], "o", color=observed_colour, label="observed")
-            ax.plot([], [], "-", color=model_colour, label="sBG model")
-            ax.axvline(0, color="grey", linestyle=":", linewidth=1)
-            ax.text(0, 95, "fit | projection", color="grey", fontsize=8)
-            ax.set_xlabel("tenure (periods since acquisition)")
-            ax.set_ylabel("customers still active (%)")
-            ax.set_ylim(0, 102)
-            ax.grid(alpha=0.3)
-            ax.legend(frameon=False, loc="lower left")
-        ax = figure.axes[0]
-        observed_line, model_line, boundary = ax.lines
-        observed_line.set_data(periods, 100 * result["observed"])
-        model_line.set_data(periods, 100 * result["model"])
-        boundary.set_xdata([calibration, calibration])
-        ax.texts[0].set_x(calibration + 0.1)
-        ax.set_xlim(-0.5, periods[-1] + 0.5)
+        if self._artists is None:
+            label = GROUP_LABELS.get(str(result["group"]), str(result["group"]))
+            self._artists = draw_sbg_survival(figure.subplots(), label, unit="periods")
+        dots, _, projected = self._artists
+        label = GROUP_LABELS.get(str(result["group"]), str(result["group"]))
+        dots.set_label(f"observed {label}")
+        projected.set_label(f"sBG {label}")
+        update_sbg_survival(
+            self._artists, result["observed"], result["model"], result["calibration_years"]
+        )
+        figure.axes[0].legend(loc="upper right")
 
 
 def sbg_explorer(

@@ -28,12 +28,11 @@ def cdnow_customer_values() -> pd.Series:
     BG/NBD and Gamma–Gamma fitted to the 39 calibration weeks; 30% margin on spend;
     10% a year discount (weekly rate 1.1 ** (1 / 52) - 1).
     """
-    from crmlab.datasets import load_cdnow
+    from crmlab.cdnow import calibration
     from crmlab.models import GammaGamma
-    from crmlab.transactions import summarize
     from crmlab.widgets.bgnbd import cdnow_bgnbd
 
-    summary = summarize(load_cdnow("sample"), observation_end="1997-09-30", unit="W")
+    summary = calibration()
     spend = GammaGamma().fit(summary)
     return expected_customer_value(
         cdnow_bgnbd(), spend, summary, horizon=52, discount=1.1 ** (1 / 52) - 1, margin=0.3
