@@ -8,8 +8,7 @@ inside the functions, so importing this module costs little.
 
 from crmlab.plots.cohorts import plot_cohort_heatmap, plot_retention_curves, plot_survival_curve
 from crmlab.plots.firms import plot_firms
-from crmlab.plots.survival import plot_retention_rates as plot_retention_rates
-from crmlab.plots.survival import plot_sbg_fit
+from crmlab.plots.survival import plot_churn_distribution, plot_retention_rates, plot_sbg_fit
 from crmlab.plots.tracking import (
     plot_conditional_expectations,
     plot_frequency_fit,
@@ -19,12 +18,14 @@ from crmlab.plots.tracking import (
 )
 
 __all__ = [
+    "plot_churn_distribution",
     "plot_cohort_heatmap",
     "plot_conditional_expectations",
     "plot_firms",
     "plot_frequency_fit",
     "plot_p_alive_map",
     "plot_retention_curves",
+    "plot_retention_rates",
     "plot_sbg_fit",
     "plot_survival_curve",
     "plot_tracking",
