@@ -238,7 +238,7 @@ def plot_churn_distribution(model: Any, label: str = "", ax: Any = None, points:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, min(8.0, max(ax.get_ylim()[1], float(np.max(density)) * 1.05)))
     ax.set_xlabel("churn probability per period, theta")
-    ax.set_ylabel("density (customers per unit of theta)")
+    ax.set_ylabel("density (share of customers per unit of theta)")
     ax.set_title("How the probability of leaving is spread across customers")
     ax.legend()
     return ax
