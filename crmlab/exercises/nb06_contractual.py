@@ -82,52 +82,59 @@ def _end_of_period(answer: object) -> Feedback | None:
 # ----------------------------------------------------------------------- exercise 2
 
 
-def _gain(timing: str) -> float:
-    return cl.clv.retention_point_value(80, 0.85, 0.12, timing=timing)
+def _rate_for(extra: float, m: float = 80, r: float = 0.85, d: float = 0.12) -> float:
+    """Retention at which the end-timing CLV is ``extra`` above its value at ``r``."""
+    target = cl.clv.simple_clv(m, r, d, timing="end") + extra
+    return target * (1 + d) / (m + target)
+
+
+def _linear_rate() -> float:
+    # Extrapolating the value of one point: ignores that each point is worth more.
+    return 0.85 + 0.01 * 50 / cl.clv.retention_point_value(80, 0.85, 0.12, timing="end")
 
 
 @exercise(
-    "clv_point_value_end",
+    "clv_rate_for_fifty",
     hints=[
-        "The value of a point is a difference: the CLV at the higher retention minus the "
-        "CLV at the lower one, everything else equal.",
-        "Evaluate the end-timing CLV, m r / (1 + d - r), at r = 0.86 and at r = 0.85 "
-        "(m = 80, d = 0.12) and subtract.",
-        "gain_end = cl.clv.simple_clv(80, 0.86, 0.12, timing='end') - "
-        "cl.clv.simple_clv(80, 0.85, 0.12, timing='end')",
+        "The question runs the formula backwards: you know the CLV you want (today's plus "
+        "$50) and look for the r that gives it.",
+        "Set m r / (1 + d - r) = V with V = CLV_end(0.85) + 50 and solve for r: "
+        "r (m + V) = V (1 + d).",
+        "target_end = cl.clv.simple_clv(80, 0.85, 0.12, timing='end') + 50; "
+        "new_rate_end = target_end * 1.12 / (80 + target_end)",
     ],
-    right=lambda: [_gain("end"), round(_gain("end"), 2)],
+    right=lambda: [_rate_for(50), round(_rate_for(50), 3)],
     wrong=lambda: [
-        (cl.clv.simple_clv(80, 0.86, 0.12, timing="end"), "difference"),
-        (0.01 * 80 * 1.12 / (1.12 - 0.85) ** 2, "slope"),
-        (cl.clv.retention_point_value(80, 0.85, 0.12, timing="end", points=0.1), "0.86"),
+        (_rate_for(50) - 0.85, "increase"),
+        (_linear_rate(), "each point"),
+        (100 * _rate_for(50), "percentage"),
     ],
 )
-def _point_value(answer: object) -> Feedback | None:
-    """Gain in CLV (end timing) when retention rises from 0.85 to 0.86; m = 80, d = 0.12."""
-    expected = _gain("end")
+def _rate_for_fifty(answer: object) -> Feedback | None:
+    """Retention that adds $50 to an end-timing CLV (m = 80, d = 0.12, r = 0.85), 3 decimals."""
+    expected = _rate_for(50)
     return number(
         answer,
         expected,
-        decimals=2,
-        correct=f"${expected:.2f}.",
+        decimals=3,
+        fraction=True,
+        correct=(
+            f"{expected:.3f}: {100 * (expected - 0.85):.1f} points of retention add $50, "
+            "whichever the timing."
+        ),
         mistakes=[
             (
-                cl.clv.simple_clv(80, 0.86, 0.12, timing="end"),
-                "that is the CLV at 0.86; the question asks for the difference from 0.85.",
+                expected - 0.85,
+                "that is the increase in retention; the question asks for the new rate.",
             ),
             (
-                cl.clv.simple_clv(80, 0.85, 0.12, timing="end"),
-                "that is the CLV at 0.85; the question asks for the difference.",
+                _linear_rate(),
+                "that extrapolates the value of the first point in a straight line, but each "
+                "point is worth more than the last, so fewer are needed: solve the formula.",
             ),
             (
-                0.01 * 80 * 1.12 / (1.12 - 0.85) ** 2,
-                "that is the slope times 0.01, an approximation; compute the two CLVs and "
-                "subtract.",
-            ),
-            (
-                cl.clv.retention_point_value(80, 0.85, 0.12, timing="end", points=0.1),
-                "that raises retention by ten points, to 0.95; one point is 0.85 to 0.86.",
+                cl.clv.simple_clv(80, 0.85, 0.12, timing="end") + 50,
+                "that is the target CLV; the question asks for the retention rate that gives it.",
             ),
         ],
     )
