@@ -549,16 +549,16 @@ def _sbg_loglik(answer: object) -> Feedback | None:
 
 
 def _pair(answer: Any) -> tuple[float, float] | Feedback | None:
-    if isinstance(answer, dict):
-        if {"alpha", "beta"} <= set(answer):
-            answer = (answer["alpha"], answer["beta"])
-        else:
-            return Feedback.wrong("give (alpha, beta), or a dict with keys 'alpha' and 'beta'.")
     if hasattr(answer, "x") and hasattr(answer, "fun"):
         return Feedback.wrong(
             "this is the optimiser's whole result; its `.x` holds the solution (on the "
             "scale you optimised on)."
         )
+    if isinstance(answer, dict):
+        if {"alpha", "beta"} <= set(answer):
+            answer = (answer["alpha"], answer["beta"])
+        else:
+            return Feedback.wrong("give (alpha, beta), or a dict with keys 'alpha' and 'beta'.")
     if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
         return Feedback.wrong("give the two estimates as a pair: (alpha, beta).")
     try:
@@ -570,6 +570,12 @@ def _pair(answer: Any) -> tuple[float, float] | Feedback | None:
     if not np.all(np.isfinite(values)):
         return Feedback.wrong("an estimate is NaN or infinite: did the optimiser fail?")
     return float(values[0]), float(values[1])
+
+
+def _optimiser_result() -> Any:
+    from scipy.optimize import OptimizeResult
+
+    return OptimizeResult(x=np.log(_params("high_end")), fun=-_sbg("high_end").loglik)
 
 
 def _params(group: str, last_year: int = 7) -> tuple[float, float]:
@@ -600,6 +606,7 @@ def _close_pair(pair: tuple[float, float], target: tuple[float, float]) -> bool:
         (tuple(np.log(_params("high_end"))), "logarithm"),
         (_params("high_end")[::-1], "order"),
         ((0.67, 3.8), "decimals"),
+        (_optimiser_result(), "whole result"),
     ],
     scalar=False,
 )
