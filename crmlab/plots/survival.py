@@ -221,9 +221,7 @@ def plot_churn_distribution(model: Any, label: str = "", ax: Any = None, points:
     theta = np.linspace(0.005, 0.995, int(points))
     density = stats.beta(alpha, beta).pdf(theta)
     mean = alpha / (alpha + beta)
-    line = ax.plot(
-        theta, density, linewidth=2, label=f"{label} (α={alpha:.2f}, β={beta:.2f})".strip()
-    )[0]
+    line = ax.plot(theta, density, linewidth=2, label=label or None)[0]
     ax.axvline(mean, color=line.get_color(), linestyle="--", linewidth=1)
     ax.annotate(
         f"mean {mean:.2f}",
@@ -240,5 +238,6 @@ def plot_churn_distribution(model: Any, label: str = "", ax: Any = None, points:
     ax.set_xlabel("churn probability per period, theta")
     ax.set_ylabel("density (share of customers per unit of theta)")
     ax.set_title("How the probability of leaving is spread across customers")
-    ax.legend()
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend()
     return ax
