@@ -774,8 +774,8 @@ def _churn_below_ten(answer: object) -> Feedback | None:
             (
                 expected - 1,
                 f"in year {expected - 1} the model's churn is {churn(expected - 1):.1%}, just "
-                "above 10% (the observed rate crosses earlier, but the question asks for the "
-                "model).",
+                "above 10%. Check the t - 1 in r_t = (beta + t - 1) / (alpha + beta + t - 1); "
+                "and the observed rate crosses earlier, but the question asks for the model.",
             ),
             (
                 expected + 1,
