@@ -383,16 +383,17 @@ _COST = 260.0
 
 
 def _payback(discount: float = 0.10, group: str = "regular", constant: bool = False) -> int:
-    years = np.arange(0, 200)
+    """Year n of her life (year 1 pays at t = 0) by which the discounted margins reach $260."""
+    t = np.arange(0, 200)
     if constant:
         counts = list(cl.datasets.load_survival()[group].loc[:7])
-        survival = cl.retention.constant_retention_rate(counts) ** years
+        survival = cl.retention.constant_retention_rate(counts) ** t
     else:
         alpha, beta = _fit(group)
         model = cl.models.ShiftedBetaGeometric().set_params(alpha=alpha, beta=beta)
-        survival = model.survival(years)
-    cumulative = np.cumsum(100 * survival / (1 + discount) ** years)
-    return int(years[cumulative >= _COST][0])
+        survival = model.survival(t)
+    cumulative = np.cumsum(100 * survival / (1 + discount) ** t)
+    return int(t[cumulative >= _COST][0]) + 1
 
 
 @exercise(
@@ -400,41 +401,41 @@ def _payback(discount: float = 0.10, group: str = "regular", constant: bool = Fa
     hints=[
         "Add up, year by year, what the customer is expected to pay, discounted to today; "
         "payback is the first year in which the running total reaches the cost.",
-        "The expected discounted margin of year t is 100 S(t) / 1.1^t with S(t) = "
-        "sbg.survival(t), for t = 0, 1, 2, ...; `np.cumsum` gives the running total.",
-        "years = np.arange(0, 40); cumulative = np.cumsum(100 * sbg.survival(years) / "
-        "1.10**years); int(years[cumulative >= 260][0])",
+        "Year n of her life pays at t = n - 1: its expected discounted margin is "
+        "100 S(t) / 1.1^t with S(t) = sbg.survival(t); `np.cumsum` gives the running total, "
+        "and year 1 is the year of sign-up (t = 0).",
+        "t = np.arange(0, 40); cumulative = np.cumsum(100 * sbg.survival(t) / 1.10**t); "
+        "int(t[cumulative >= 260][0]) + 1",
     ],
     right=lambda: [_payback()],
     wrong=lambda: [
-        (_payback() - 1, "discount"),
-        (_payback() + 1, "payments"),
+        (_payback() - 1, "t = 0"),
+        (_payback() - 1, "discounting"),
+        (_payback() + 1, "one year"),
         (_payback(group="high_end"), "High End"),
     ],
 )
 def _payback_year(answer: object) -> Feedback | None:
-    """Discounted payback year of a $260 acquisition cost for a Regular-type customer."""
+    """Payback year of a $260 acquisition cost for a Regular-type customer (year 1 = sign-up)."""
     expected = _payback()
     alpha, beta = _fit("regular")
     model = cl.models.ShiftedBetaGeometric().set_params(alpha=alpha, beta=beta)
-    years = np.arange(0, expected + 1)
-    cumulative = np.cumsum(100 * model.survival(years) / 1.1**years)
+    t = np.arange(0, expected + 1)
+    cumulative = np.cumsum(100 * model.survival(t) / 1.1**t)
     mistakes = {
         expected - 1: (
-            f"by year {expected - 1} the expected discounted margins add up to "
-            f"${cumulative[-2]:.0f}, still short of $260. (Without discounting, or with one "
-            "constant retention rate, the total would reach it earlier.)"
+            f"by the end of year {expected - 1} of her life (payments at t = 0 to "
+            f"{expected - 2}) the expected discounted margins add up to "
+            f"${cumulative[expected - 2]:.0f}, still short of $260. If you counted years "
+            "from t = 0, add one: year 1 is the year of sign-up. (Without discounting, or "
+            "with one constant retention rate, the total would come earlier.)"
         ),
-        expected + 1: (
-            f"that is the number of payments ({expected + 1}, counting the one at sign-up); "
-            "the question asks for the year k, counted from t = 0."
-        ),
+        expected + 1: (f"by year {expected} the total has already passed $260: one year too late."),
     }
-    high_end = _payback(group="high_end")
     mistakes.setdefault(
-        high_end,
-        "that is what a High End customer would give, or one constant retention rate; use "
-        "the Regular sBG.",
+        _payback(group="high_end"),
+        "that is what a High End customer, or one constant retention rate counted from "
+        "t = 0, would give; use the Regular sBG.",
     )
     return number(
         answer,
@@ -442,8 +443,8 @@ def _payback_year(answer: object) -> Feedback | None:
         decimals=0,
         sign=False,
         correct=(
-            f"year {expected}: by then the expected discounted margins reach "
-            f"${cumulative[-1]:.0f}. Payback takes {expected} years for a customer worth "
+            f"year {expected} of her life: by then the expected discounted margins reach "
+            f"${cumulative[expected - 1]:.0f}. That is a long wait for a customer worth "
             f"${_del_value():.0f}."
         ),
         mistakes=list(mistakes.items()),
