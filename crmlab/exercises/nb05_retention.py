@@ -77,6 +77,7 @@ def _high_end_wrong() -> list[tuple[Any, str]]:
         (_rates("regular"), "Regular"),
         (100 * rates, "percentage"),
         (1 / rates, "upside down"),
+        (counts.pct_change().iloc[1:], "pct_change"),
         ((counts / counts.shift(1)), "year 0"),
         (rates.reset_index(drop=True), "index"),
         (rates.iloc[:6], "6 values"),
@@ -134,6 +135,11 @@ def _high_end_rates(answer: object) -> Feedback | None:
         (1 - expected, "those are churn rates; retention is their complement."),
         (_rates("regular"), "those are the Regular group's rates; the question is about High End."),
         (1 / expected, "the ratio is upside down: last year's customers go in the denominator."),
+        (
+            expected - 1,
+            "these are the relative changes r_t - 1 (what `pct_change` gives); retention is "
+            "the ratio itself, n_t / n_(t-1).",
+        ),
     ]
     for values, message in mistakes:
         if _same_values(series, values):
