@@ -50,12 +50,6 @@ def test_every_check_declares_hints_and_answers(name):
 # rung (the old fallback hint). Their notebooks' owners give them three rungs; remove a
 # name here when its ladder is done. New checks never go on this list.
 ONE_RUNG_FOR_NOW = {
-    "retention_year_two_rate",
-    "retention_high_end_year_12",
-    "retention_paradox_rate",
-    "clv_end_of_period",
-    "clv_derl_third_period",
-    "clv_retention_point",
     "nc_p_alive_customer_one",
     "nc_expected_in_a_year",
     "nc_share_likely_gone",

@@ -8,7 +8,7 @@ inside the functions, so importing this module costs little.
 
 from crmlab.plots.cohorts import plot_cohort_heatmap, plot_retention_curves, plot_survival_curve
 from crmlab.plots.firms import plot_firms
-from crmlab.plots.survival import plot_retention_rates, plot_sbg_fit
+from crmlab.plots.survival import plot_churn_distribution, plot_retention_rates, plot_sbg_fit
 from crmlab.plots.tracking import (
     plot_conditional_expectations,
     plot_frequency_fit,
@@ -18,6 +18,7 @@ from crmlab.plots.tracking import (
 )
 
 __all__ = [
+    "plot_churn_distribution",
     "plot_cohort_heatmap",
     "plot_conditional_expectations",
     "plot_firms",

@@ -17,6 +17,7 @@ from crmlab.plots._common import unit_name
 
 __all__ = [
     "draw_sbg_survival",
+    "plot_churn_distribution",
     "plot_retention_rates",
     "plot_sbg_fit",
     "update_sbg_survival",
@@ -123,6 +124,8 @@ def plot_sbg_fit(
     ax: Any = None,
     unit: str = "years",
     horizon: int | None = None,
+    *,
+    benchmark: bool = False,
 ) -> Any:
     """Observed survival (%) against the sBG fit and its projection beyond the calibration.
 
@@ -142,6 +145,10 @@ def plot_sbg_fit(
         Length of a period, for the x label.
     horizon : int, optional
         Last period of the model curve (default: the last observed period).
+    benchmark : bool
+        Also draw, dotted, the projection of one constant retention rate fitted to
+        the same periods (:func:`crmlab.retention.constant_retention_rate`): the
+        model that ignores heterogeneity.
 
     Returns
     -------
@@ -152,14 +159,30 @@ def plot_sbg_fit(
     >>> import crmlab as cl
     >>> s = cl.datasets.load_survival()["regular"]
     >>> m = cl.models.ShiftedBetaGeometric().fit(s.loc[:7])
-    >>> ax = plot_sbg_fit(m, s, 7, label="Regular")
+    >>> ax = plot_sbg_fit(m, s, 7, label="Regular", benchmark=True)
     >>> ax.get_ylabel()
     'customers still active (% of cohort)'
+    >>> ax.get_lines()[-1].get_label()
+    'constant retention Regular'
     """
     counts, ax, last = _start(survivors, calibration_periods, ax, horizon)
     artists = draw_sbg_survival(ax, label, unit)
     survival = model.survival(np.arange(0, max(last, calibration_periods) + 1))
     update_sbg_survival(artists, counts / counts[0], survival, calibration_periods)
+    if benchmark:
+        from crmlab.retention import constant_retention_rate
+
+        rate = constant_retention_rate(counts[: calibration_periods + 1])
+        periods = np.arange(0, last + 1)
+        ax.plot(
+            periods,
+            100 * rate**periods,
+            color=artists[0].get_color(),
+            linestyle=":",
+            linewidth=2,
+            label=f"constant retention {label}".strip(),
+        )
+        ax.set_title("sBG fit (solid) and projection (dashed); constant retention (dotted)")
     ax.legend(loc="upper right")
     return ax
 
@@ -200,16 +223,82 @@ def plot_retention_rates(
         linestyle="none",
         label=f"observed {label}".strip(),
     )
-    curve = np.arange(1, last + 1)
+    colour = dots.get_color()
+    # The same line convention as plot_sbg_fit: solid where fitted, dashed beyond.
+    fitted = np.arange(1, calibration_periods + 1)
+    ax.plot(fitted, 100 * model.retention_rate(fitted), color=colour, linestyle="-")
+    curve = np.arange(calibration_periods, last + 1)
     ax.plot(
         curve,
         100 * model.retention_rate(curve),
-        color=dots.get_color(),
+        color=colour,
         linestyle="--",
         label=f"sBG {label}".strip(),
     )
     ax.set_xlabel(f"period t ({unit_name(unit)} since acquisition)")
     ax.set_ylabel("retention rate (% renewing)")
-    ax.set_title("Retention rises with tenure: the sorting effect")
+    ax.set_title("Retention rises with tenure: sBG fit (solid) and projection (dashed)")
     ax.legend()
+    return ax
+
+
+def plot_churn_distribution(model: Any, label: str = "", ax: Any = None, points: int = 400) -> Any:
+    """Density of the churn probability theta across customers, Beta(alpha, beta).
+
+    The picture behind the sBG model: each customer has her own probability of
+    leaving each period, and this is how those probabilities are spread. The mean
+    ``alpha / (alpha + beta)`` is marked. Calling again with the same ``ax`` adds a
+    group in the next colour.
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeometric
+        A fitted model (or one with parameters set).
+    label : str
+        Name of the group, for the legend.
+    ax : matplotlib Axes, optional
+        Draw here (default: a new figure).
+    points : int
+        Grid points on (0, 1).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import crmlab as cl
+    >>> m = cl.models.ShiftedBetaGeometric().set_params(alpha=0.704, beta=1.182)
+    >>> ax = plot_churn_distribution(m, label="Regular")
+    >>> ax.get_xlabel()
+    'churn probability per period, theta'
+    """
+    from scipy import stats
+
+    params = model.params
+    alpha, beta = params["alpha"], params["beta"]
+    ax = _axes(ax)
+    # An alpha or beta below 1 sends the density to infinity at an end; stop short of it.
+    theta = np.linspace(0.005, 0.995, int(points))
+    density = stats.beta(alpha, beta).pdf(theta)
+    mean = alpha / (alpha + beta)
+    line = ax.plot(theta, density, linewidth=2, label=label or None)[0]
+    ax.axvline(mean, color=line.get_color(), linestyle="--", linewidth=1)
+    ax.annotate(
+        f"mean {mean:.2f}",
+        (mean, 0.97),
+        xycoords=("data", "axes fraction"),
+        color=line.get_color(),
+        ha="left",
+        va="top",
+        xytext=(3, 0),
+        textcoords="offset points",
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, min(8.0, max(ax.get_ylim()[1], float(np.max(density)) * 1.05)))
+    ax.set_xlabel("churn probability per period, theta")
+    ax.set_ylabel("density (share of customers per unit of theta)")
+    ax.set_title("How the probability of leaving is spread across customers")
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend()
     return ax
