@@ -334,14 +334,17 @@ def uplift_by_group(
         labels = experiment[groups]
         name = groups
     else:
-        values = np.asarray(groups)
+        # .array keeps a categorical's order (deciles stay in order, not alphabetical).
+        values = groups.array if isinstance(groups, pd.Series) else pd.array(np.asarray(groups))
         if len(values) != len(experiment):
             raise ValueError(
                 f"groups has {len(values)} labels for {len(experiment)} rows of experiment"
             )
         labels = pd.Series(values, index=experiment.index)
         name = getattr(groups, "name", None) or "group"
-    frame = pd.DataFrame({"group": labels.to_numpy(), "t": assigned.to_numpy(bool), "y": result})
+    frame = pd.DataFrame(
+        {"group": labels.array, "t": assigned.to_numpy(bool), "y": result.to_numpy()}
+    )
     stats = frame.groupby(["group", "t"], observed=True)["y"].agg(["size", "mean", "var"])
     # A group with only treated or only control customers keeps its row, with NaN.
     stats = stats.unstack("t").reindex(

@@ -57,6 +57,18 @@ def test_the_standard_error_matches_the_spread_over_repeated_campaigns():
     assert np.std(estimates) == pytest.approx(np.mean(errors), rel=0.15)
 
 
+def test_groups_keep_the_order_of_their_categories():
+    trial = retention_campaign(np.full(400, 0.5), seed=1)
+    labels = pd.Categorical(
+        np.repeat(["low", "mid", "high"], [100, 100, 200]),
+        categories=["low", "mid", "high"],
+        ordered=True,
+    )
+    table = uplift_by_group(trial, pd.Series(labels, index=trial.index))
+    assert table.index.tolist() == ["low", "mid", "high"]
+    assert table["n_treated"].add(table["n_control"]).tolist() == [100, 100, 200]
+
+
 def test_a_group_without_controls_gets_nan_not_an_error():
     trial = pd.DataFrame({"treated": [True, True, False], "retained": [1, 0, 1]})
     table = uplift_by_group(trial, ["a", "a", "b"])
