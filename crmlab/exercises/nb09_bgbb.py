@@ -221,7 +221,12 @@ def _pattern_p_alive(answer: object) -> Feedback | None:
 # ----- Exercise 4 ---------------------------------------------------------------------
 @exercise(
     "bgbb_who_is_alive",
-    hints=["compute both with bb.p_alive(x, t_x, n) and compare."],
+    hints=[
+        "think of what each donor's silence at two drives would mean if she were alive.",
+        "P(alive) weighs two explanations of the silence: she left, or she is alive and "
+        "simply did not give; which is likelier for a donor who gives rarely?",
+        "compare bb.p_alive(4, 4, 6) with bb.p_alive(1, 4, 6).",
+    ],
     right=["b", "B", "(b)"],
     wrong=[("a", "silence"), ("c", "letter")],
 )
