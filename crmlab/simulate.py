@@ -11,6 +11,9 @@ Two simulations support the course:
 * :func:`heterogeneous_cohort` — a cohort mixing loyal and fickle customers, in which
   every customer's retention rate is constant and yet the *aggregate* retention rate
   rises year after year, because the fickle leave first (the retention "paradox").
+* :func:`retention_campaign` — a randomised retention campaign whose effect differs
+  from customer to customer, so that the customers a contact moves most are not the
+  ones most at risk, nor the most valuable (Ascarza 2018).
 
 Both have a deterministic expected-value version (the default) and a seeded
 stochastic version (``stochastic=True, seed=...``) in which retention is a binomial
@@ -38,6 +41,7 @@ __all__ = [
     "FIRM_METRICS",
     "Crossover",
     "heterogeneous_cohort",
+    "retention_campaign",
     "retention_crossover",
     "simulate_firms",
 ]
@@ -497,4 +501,92 @@ def heterogeneous_cohort(
             "retention_rate": rate,
             "loyal_share": share_loyal,
         }
+    )
+
+
+def retention_campaign(
+    baseline: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    max_uplift: float = 0.2,
+    treated_share: float = 0.5,
+    responsiveness_shape: float = 2.0,
+    seed: int | None = 0,
+) -> pd.DataFrame:
+    """A randomised retention campaign with an effect that differs between customers.
+
+    Each customer ``i`` would stay (be active at the end of the campaign period) with
+    probability ``baseline[i]`` if left alone. A contact raises that probability by
+    her *uplift*
+
+    ``uplift[i] = min(max_uplift * 4 b (1 - b) * m[i], 1 - b)``,  ``b = baseline[i]``,
+
+    where ``m[i]`` is her responsiveness, drawn from a gamma distribution with mean 1
+    and shape ``responsiveness_shape`` independently of everything else. The factor
+    ``4 b (1 - b)`` encodes the assumption behind Ascarza (2018): a customer who will
+    stay anyway (``b`` near 1) cannot be moved, nor can one who is already as good
+    as gone (``b`` near 0); the wavering middle moves most, and within it some
+    customers respond and others do not. Every customer is assigned to the
+    treatment group with probability ``treated_share``, then her outcome is drawn.
+
+    Parameters
+    ----------
+    baseline : array-like or pandas.Series
+        Probability of staying without a contact, each in [0, 1]; a Series keeps its
+        index in the result.
+    max_uplift : float
+        Uplift of a customer with ``b = 0.5`` and average responsiveness, in [0, 1].
+    treated_share : float
+        Probability of being assigned to the campaign, in (0, 1).
+    responsiveness_shape : float
+        Shape of the gamma distribution of responsiveness (> 0); smaller is more
+        unequal.
+    seed : int, optional
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per customer: ``baseline``, ``uplift`` (the true effect, which a real
+        campaign never reveals), ``treated`` (bool) and ``retained`` (bool).
+
+    References
+    ----------
+    Ascarza, E. (2018). Retention futility: Targeting high-risk customers might be
+    ineffective. *Journal of Marketing Research*, 55(1), 80–98.
+
+    Examples
+    --------
+    >>> trial = retention_campaign([0.05, 0.5, 0.95], seed=1)
+    >>> trial.columns.tolist()
+    ['baseline', 'uplift', 'treated', 'retained']
+    >>> bool(trial["uplift"].idxmax() == 1)  # the wavering customer moves most on average
+    True
+    """
+    index = baseline.index if isinstance(baseline, pd.Series) else None
+    b = np.asarray(baseline, dtype=float).ravel()
+    bad = ~np.isfinite(b) | (b < 0) | (b > 1)
+    if bad.any():
+        where = np.flatnonzero(bad)[:5].tolist()
+        raise ValueError(
+            f"baseline must hold probabilities in [0, 1]; {int(bad.sum())} value(s) do not, "
+            f"at positions {where}: {b[where].tolist()}"
+        )
+    max_uplift = _check_fraction("max_uplift", max_uplift)
+    treated_share = _check_fraction("treated_share", treated_share)
+    if treated_share in (0.0, 1.0):
+        raise ValueError(
+            f"treated_share must be strictly between 0 and 1 (a campaign needs both a "
+            f"treated and a control group), got {treated_share!r}"
+        )
+    responsiveness_shape = _check_positive("responsiveness_shape", responsiveness_shape)
+    rng = np.random.default_rng(seed)
+    # Drawn in a fixed order so that a seed gives the same customers whatever is asked.
+    responsiveness = rng.gamma(responsiveness_shape, 1.0 / responsiveness_shape, b.size)
+    treated = rng.random(b.size) < treated_share
+    draws = rng.random(b.size)
+    uplift = np.minimum(max_uplift * 4.0 * b * (1.0 - b) * responsiveness, 1.0 - b)
+    retained = draws < b + np.where(treated, uplift, 0.0)
+    return pd.DataFrame(
+        {"baseline": b, "uplift": uplift, "treated": treated, "retained": retained},
+        index=index,
     )

@@ -10,6 +10,16 @@ Two steps, both pure:
   customer's value), rank customers by the value the contact adds, contact the best
   ones while the budget lasts and the contact pays for itself, and report the
   expected return.
+
+The uplift of :func:`plan_campaign` is an assumption: the same share of every
+customer's value. A randomised campaign measures it instead, and it varies from
+customer to customer; two more functions work with measured uplifts:
+
+* :func:`uplift_by_group` — the uplift a randomised campaign shows in each group of
+  customers: retention of the contacted minus retention of the control group, with
+  its standard error.
+* :func:`plan_by_incremental_value` — the same rule as :func:`plan_campaign`, for any
+  per-customer incremental value (e.g. measured uplift × value of a kept customer).
 """
 
 from __future__ import annotations
@@ -24,7 +34,13 @@ import pandas as pd
 if TYPE_CHECKING:
     from crmlab.models import BGNBD, GammaGamma
 
-__all__ = ["CampaignPlan", "expected_customer_value", "plan_campaign"]
+__all__ = [
+    "CampaignPlan",
+    "expected_customer_value",
+    "plan_by_incremental_value",
+    "plan_campaign",
+    "uplift_by_group",
+]
 
 
 def expected_customer_value(
@@ -177,26 +193,66 @@ def plan_campaign(
     'profitability'
     """
     values = pd.Series(clv, dtype=float, name="clv")
+    _check_values("clv", values)
+    if not (uplift >= 0 and math.isfinite(uplift)):
+        raise ValueError(f"uplift must be finite and >= 0, got {uplift!r}")
+    plan = plan_by_incremental_value(
+        values * uplift, budget=budget, cost_per_customer=cost_per_customer
+    )
+    plan.customers.insert(0, "clv", values.loc[plan.customers.index])
+    return plan
+
+
+def _check_values(name: str, values: pd.Series) -> None:
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         raise ValueError(
-            f"clv must be finite and >= 0; {int(bad.sum())} value(s) are not: "
+            f"{name} must be finite and >= 0; {int(bad.sum())} value(s) are not: "
             f"{values[bad].head(5).to_dict()}"
         )
-    for name, value in (
-        ("budget", budget),
-        ("cost_per_customer", cost_per_customer),
-        ("uplift", uplift),
-    ):
+
+
+def plan_by_incremental_value(
+    incremental_value: Any, *, budget: float, cost_per_customer: float
+) -> CampaignPlan:
+    """Choose whom to contact from what a contact adds to each customer's value.
+
+    The rule of :func:`plan_campaign`, without its assumption that a contact adds
+    the same share of every customer's value: customers are ranked by
+    ``incremental_value`` and taken in that order while the budget covers another
+    contact and the contact adds more than it costs.
+
+    Parameters
+    ----------
+    incremental_value : pandas.Series or array-like
+        Expected value a contact adds to each customer (>= 0), e.g. the uplift in
+        retention a randomised campaign measured for her group × the value of keeping
+        her.
+    budget : float
+        Money available for the campaign (>= 0).
+    cost_per_customer : float
+        Cost of contacting one customer (>= 0).
+
+    Returns
+    -------
+    CampaignPlan
+        Its ``customers`` table has no ``clv`` column, only ``incremental_value`` and
+        what follows from it.
+
+    Examples
+    --------
+    >>> plan = plan_by_incremental_value([1.0, 9.0, 4.0, 0.5], budget=25,
+    ...                                  cost_per_customer=2)
+    >>> plan.customers.index.tolist(), plan.n_targeted, plan.expected_return
+    ([1, 2, 0, 3], 2, 9.0)
+    """
+    incremental = pd.Series(incremental_value, dtype=float, name="incremental_value")
+    _check_values("incremental_value", incremental)
+    for name, value in (("budget", budget), ("cost_per_customer", cost_per_customer)):
         if not (value >= 0 and math.isfinite(value)):
             raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    incremental = values * uplift
     frame = pd.DataFrame(
-        {
-            "clv": values,
-            "incremental_value": incremental,
-            "net_value": incremental - cost_per_customer,
-        }
+        {"incremental_value": incremental, "net_value": incremental - cost_per_customer}
     )
     order = np.argsort(-incremental.to_numpy(), kind="stable")
     frame = frame.iloc[order]
@@ -218,3 +274,90 @@ def plan_campaign(
         roi=gain / spend if spend > 0 else float("nan"),
         limited_by="budget" if affordable < profitable else "profitability",
     )
+
+
+def uplift_by_group(
+    experiment: pd.DataFrame,
+    groups: Any,
+    *,
+    treatment: str = "treated",
+    outcome: str = "retained",
+) -> pd.DataFrame:
+    """What a randomised campaign did in each group: treated minus control outcome.
+
+    Because customers were assigned to the campaign at random, the difference of
+    the mean outcome of the treated and of the control customers of a group is an
+    unbiased estimate of the campaign's average effect in that group (its uplift).
+    The standard error is that of a difference of two independent means.
+
+    Parameters
+    ----------
+    experiment : pandas.DataFrame
+        One row per customer with a boolean ``treatment`` column and a numeric or
+        boolean ``outcome`` column (e.g. :func:`crmlab.simulate.retention_campaign`).
+    groups : str or array-like
+        A column of ``experiment``, or one group label per row (e.g. deciles of
+        value from :func:`pandas.qcut`).
+    treatment, outcome : str
+        Names of the assignment and outcome columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``n_treated``, ``n_control``, ``treated_rate``,
+        ``control_rate``, ``uplift`` and ``se`` (NaN where a group lacks treated or
+        control customers).
+
+    Examples
+    --------
+    >>> trial = pd.DataFrame({"treated": [True, True, False, False],
+    ...                       "retained": [1, 1, 0, 1], "band": ["a", "a", "a", "a"]})
+    >>> uplift_by_group(trial, "band").loc["a", ["treated_rate", "control_rate", "uplift"]].tolist()
+    [1.0, 0.5, 0.5]
+    """
+    for column in (treatment, outcome):
+        if column not in experiment.columns:
+            raise ValueError(
+                f"experiment lacks column {column!r}; it has {list(experiment.columns)}"
+            )
+    assigned = experiment[treatment]
+    if assigned.isna().any() or not set(pd.unique(assigned)) <= {True, False}:
+        raise ValueError(f"column {treatment!r} must be True (contacted) or False (control)")
+    result = pd.to_numeric(experiment[outcome], errors="coerce").astype(float)
+    if result.isna().any():
+        rows = experiment.index[result.isna()][:5].tolist()
+        raise ValueError(
+            f"column {outcome!r} has {int(result.isna().sum())} missing or non-numeric "
+            f"value(s), first at rows {rows}"
+        )
+    if isinstance(groups, str):
+        labels = experiment[groups]
+        name = groups
+    else:
+        # .array keeps a categorical's order (deciles stay in order, not alphabetical).
+        values = groups.array if isinstance(groups, pd.Series) else pd.array(np.asarray(groups))
+        if len(values) != len(experiment):
+            raise ValueError(
+                f"groups has {len(values)} labels for {len(experiment)} rows of experiment"
+            )
+        labels = pd.Series(values, index=experiment.index)
+        name = getattr(groups, "name", None) or "group"
+    frame = pd.DataFrame(
+        {"group": labels.array, "t": assigned.to_numpy(bool), "y": result.to_numpy()}
+    )
+    stats = frame.groupby(["group", "t"], observed=True)["y"].agg(["size", "mean", "var"])
+    # A group with only treated or only control customers keeps its row, with NaN.
+    stats = stats.unstack("t").reindex(
+        columns=pd.MultiIndex.from_product([["size", "mean", "var"], [False, True]])
+    )
+    out = pd.DataFrame(index=stats.index)
+    out["n_treated"] = stats[("size", True)].fillna(0).astype(int)
+    out["n_control"] = stats[("size", False)].fillna(0).astype(int)
+    out["treated_rate"] = stats[("mean", True)]
+    out["control_rate"] = stats[("mean", False)]
+    out["uplift"] = out["treated_rate"] - out["control_rate"]
+    out["se"] = np.sqrt(
+        stats[("var", True)] / out["n_treated"] + stats[("var", False)] / out["n_control"]
+    )
+    out.index.name = name
+    return out

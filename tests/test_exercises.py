@@ -53,9 +53,6 @@ ONE_RUNG_FOR_NOW = {
     "nc_p_alive_customer_one",
     "nc_expected_in_a_year",
     "nc_share_likely_gone",
-    "practice_top_decile_share",
-    "practice_targeted_count",
-    "practice_campaign_return",
 }
 
 

@@ -24,6 +24,7 @@ _BUILDERS = {
     "cohort_explorer": "cohorts",
     "sbg_explorer": "sbg",
     "bgnbd_explorer": "bgnbd",
+    "bgbb_explorer": "bgbb",
     "clv_targeting": "targeting",
 }
 
