@@ -18,6 +18,7 @@ import ast
 import copy
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -59,16 +60,10 @@ def assigned_names(code: str) -> list[str]:
 def _placeholder(match: re.Match[str]) -> str:
     block = match.group(1)
     indent = re.match(r"[ \t]*", block).group(0) if block.strip() else ""
-    names = assigned_names(_dedent(block))
+    names = assigned_names(textwrap.dedent(block))
     if not names:
         return f"{indent}# Your code here\n"
     return "".join(f"{indent}{name} = ...\n" for name in names)
-
-
-def _dedent(block: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(block)
 
 
 def student_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -113,7 +113,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import EllipsisType
 from typing import Any
 
 __all__ = [
@@ -693,7 +692,3 @@ def exercise(
         return func
 
     return decorate
-
-
-# Re-exported for type hints in the per-notebook modules.
-Placeholder = EllipsisType

@@ -17,7 +17,7 @@ BUDGET, COST, ASSUMED_UPLIFT, LIST_LENGTH = 500, 2, 0.10, 250
 @cache
 def _world() -> dict[str, Any]:
     """Everything the notebook builds before its exercises, built the same way."""
-    summary = cl.transactions.summarize(cl.datasets.load_cdnow("sample"), "1997-09-30", unit="W")
+    summary = cl.cdnow.calibration()
     purchases = cl.models.ParetoNBD().fit(summary)
     spend = cl.models.GammaGamma().fit(summary)
     value = cl.targeting.expected_customer_value(
