@@ -13,6 +13,9 @@ Correct: 3 squared is 9.
 Not answered yet: replace the `...` with your answer and run the cell again.
 >>> check.run("demo_square", 4).ok
 False
+
+How checks judge answers, the hint ladder, and how to write one: see
+:mod:`crmlab.exercises._core`.
 """
 
 from __future__ import annotations
@@ -20,17 +23,42 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from crmlab.exercises._core import Feedback, check, exercise, is_close
+from crmlab.exercises._core import (
+    Feedback,
+    check,
+    choice,
+    exercise,
+    is_close,
+    number,
+    text,
+    tolerance,
+)
 
-__all__ = ["Feedback", "check", "exercise", "is_close"]
+__all__ = ["Feedback", "check", "choice", "exercise", "is_close", "number", "text", "tolerance"]
 
 
-@exercise("demo_square")
-def _demo_square(answer: object) -> Feedback:
+@exercise(
+    "demo_square",
+    hints=[
+        "Squaring a number multiplies it by itself.",
+        "3 squared is 3 times 3.",
+        "answer = 3 ** 2",
+    ],
+    right=[9, 9.0],
+    wrong=[(6, "multiply"), (3, "multiply")],
+)
+def _demo_square(answer: object) -> Feedback | None:
     """What is 3 squared? (used by the documentation and the course introduction)"""
-    if answer == 9:
-        return Feedback.correct("3 squared is 9.")
-    return Feedback.wrong(f"{answer!r} is not 3 squared; multiply 3 by itself.")
+    return number(
+        answer,
+        9,
+        decimals=0,
+        correct="3 squared is 9.",
+        mistakes=[
+            (6, "6 is 3 + 3 or 3 times 2; squaring means: multiply 3 by itself."),
+            (3, "3 is the number itself; squaring means: multiply 3 by itself."),
+        ],
+    )
 
 
 def _register_notebook_checks() -> None:

@@ -6,8 +6,13 @@ from crmlab import history
 from crmlab.exercises._core import Feedback, exercise
 
 
-@exercise("origins_decade")
-def _decade(answer: object) -> Feedback:
+@exercise(
+    "origins_decade",
+    hints=["give the decade as a year ending in 0, e.g. 1960."],
+    right=[1970],
+    wrong=[(1954, "Drucker"), (1990, "software")],
+)
+def _decade(answer: object) -> Feedback | None:
     """Decade in which CRM was born, as a year such as 1950."""
     if answer == 1970:
         return Feedback.correct("the early 1970s, when firms turned from product to customer.")
@@ -19,22 +24,32 @@ def _decade(answer: object) -> Feedback:
         return Feedback.wrong(
             "software came later; the idea is older. Filter the timeline on 'ideas'."
         )
-    return Feedback.wrong("give the decade as a year ending in 0, e.g. 1960.")
+    return None
 
 
-@exercise("origins_principle_count")
-def _principles(answer: object) -> Feedback:
+@exercise(
+    "origins_principle_count",
+    hints=["count the rows of cl.history.principles()."],
+    right=lambda: [len(history.principles())],
+    wrong=[(10, "perspectives")],
+)
+def _principles(answer: object) -> Feedback | None:
     """How many founding principles did early CRM rest on?"""
     expected = len(history.principles())
     if answer == expected:
         return Feedback.correct("protect, foster, grow the value of all customers.")
     if answer == len(history.perspectives()):
         return Feedback.wrong("that counts the perspectives, not the principles.")
-    return Feedback.wrong("count the rows of cl.history.principles().")
+    return None
 
 
-@exercise("origins_events_before_1990")
-def _before_1990(answer: object) -> Feedback:
+@exercise(
+    "origins_events_before_1990",
+    hints=["filter cl.history.timeline() on year < 1990 and count the rows."],
+    right=lambda: [int((history.timeline()["year"] < 1990).sum())],
+    wrong=[(99, "count")],
+)
+def _before_1990(answer: object) -> Feedback | None:
     """How many events of the timeline are dated before 1990?"""
     events = history.timeline()
     expected = int((events["year"] < 1990).sum())
@@ -42,4 +57,4 @@ def _before_1990(answer: object) -> Feedback:
         return Feedback.correct(f"{expected} events; CRM's ideas are older than its software.")
     if answer == int((events["year"] <= 1990).sum()):
         return Feedback.wrong("'before 1990' excludes 1990 itself: use < rather than <=.")
-    return Feedback.wrong("filter cl.history.timeline() on year < 1990 and count the rows.")
+    return None

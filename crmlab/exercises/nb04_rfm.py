@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import crmlab as cl
-from crmlab.exercises._core import Feedback, exercise
+from crmlab.exercises._core import Feedback, exercise, number
 
 
 @cache
@@ -13,43 +13,103 @@ def _summary():
     return cl.transactions.summarize(cl.datasets.load_cdnow("sample"), "1997-09-30", unit="W")
 
 
-@exercise("rfm_loyal_count")
-def _loyal_count(answer: object) -> Feedback:
+def _count(condition) -> int:
+    return int(condition(_summary()["x"]).sum())
+
+
+@exercise(
+    "rfm_loyal_count",
+    hints=[
+        "x counts REPEAT purchases: the first purchase is not in it.",
+        "'at least two' keeps x equal to 2 and everything above.",
+        "(summary['x'] >= 2).sum()",
+    ],
+    right=lambda: [_count(lambda x: x >= 2)],
+    wrong=lambda: [
+        (_count(lambda x: x >= 1), "ONE repeat"),
+        (_count(lambda x: x == 2), "exactly two"),
+        (_count(lambda x: x > 2), "more than two"),
+    ],
+)
+def _loyal_count(answer: object) -> Feedback | None:
     """How many CDNOW sample customers made at least two repeat purchases by 1997-09-30?"""
-    expected = int((_summary()["x"] >= 2).sum())
-    if answer == expected:
-        return Feedback.correct(f"{expected} customers bought again at least twice.")
-    if answer == int((_summary()["x"] >= 1).sum()):
-        return Feedback.wrong(
-            "that counts customers with at least ONE repeat purchase; use x >= 2."
-        )
-    if answer == int((_summary()["x"] == 2).sum()):
-        return Feedback.wrong("that counts exactly two; 'at least two' includes more.")
-    return Feedback.wrong("filter the summary on x >= 2 and count the rows.")
+    expected = _count(lambda x: x >= 2)
+    return number(
+        answer,
+        expected,
+        decimals=0,
+        correct=f"{expected} customers bought again at least twice.",
+        mistakes=[
+            (_count(lambda x: x >= 1), "that counts at least ONE repeat purchase; 'two' is asked."),
+            (_count(lambda x: x == 2), "that counts exactly two; 'at least two' includes more."),
+            (_count(lambda x: x > 2), "that counts more than two; 'at least two' includes 2."),
+        ],
+    )
 
 
-@exercise("rfm_first_month_retention")
-def _first_month_retention(answer: object) -> Feedback:
-    """Share of the 1997-02 cohort of the master file active in its second month (period 1)."""
-    table = cl.transactions.cohort_table(cl.datasets.load_cdnow("master"), period="M")
+@cache
+def _cohorts(kind: str):
+    return cl.transactions.cohort_table(cl.datasets.load_cdnow(kind), period="M")
+
+
+def _february(kind: str, column: str = "retention") -> float:
+    table = _cohorts(kind)
     row = table[(table["cohort"] == "1997-02") & (table["period"] == 1)].iloc[0]
-    expected = float(row["retention"])
-    if cl.exercises.is_close(answer, expected, rel=1e-3):
-        return Feedback.correct(f"{expected:.1%} of February's new customers bought in March.")
-    if cl.exercises.is_close(answer, 100 * expected, rel=1e-3):
-        return Feedback.wrong("give the share as a fraction between 0 and 1, not a percentage.")
-    if cl.exercises.is_close(answer, row["active"], rel=1e-9):
-        return Feedback.wrong("that is the number of active customers; divide by the cohort size.")
-    return Feedback.wrong("pick the row with cohort '1997-02' and period 1, column 'retention'.")
+    return float(row[column])
 
 
-@exercise("rfm_best_segment_size")
-def _best_segment(answer: object) -> Feedback:
+@exercise(
+    "rfm_first_month_retention",
+    hints=[
+        "the share compares the customers active in month 1 with the size of the cohort.",
+        "the cohort table has one row per cohort and period; February is '1997-02'.",
+        "table[(table['cohort'] == '1997-02') & (table['period'] == 1)]['retention']",
+    ],
+    right=lambda: [_february("master"), 0.155],
+    wrong=lambda: [
+        (100 * _february("master"), "percentage"),
+        (_february("master", "active"), "number of active"),
+    ],
+)
+def _first_month_retention(answer: object) -> Feedback | None:
+    """Share of the 1997-02 cohort of the master file active in its second month (period 1)."""
+    expected = _february("master")
+    return number(
+        answer,
+        expected,
+        decimals=3,
+        fraction=True,
+        correct=f"{expected:.1%} of February's new customers bought in March.",
+        mistakes=[
+            (
+                _february("master", "active"),
+                "that is the number of active customers; divide by the cohort size.",
+            ),
+        ],
+    )
+
+
+def _segment_size(segment: str) -> int:
+    return int((cl.rfm.rfm_scores(_summary())["segment"] == segment).sum())
+
+
+@exercise(
+    "rfm_best_segment_size",
+    hints=[
+        "the best customers score highest on all three of R, F and M.",
+        "the segment column holds strings such as '231'.",
+        "(scores['segment'] == '333').sum()",
+    ],
+    right=lambda: [_segment_size("333")],
+    wrong=lambda: [(_segment_size("111"), "'111'")],
+)
+def _best_segment(answer: object) -> Feedback | None:
     """How many customers score 3 on R, F and M (segment '333')?"""
-    scores = cl.rfm.rfm_scores(_summary())
-    expected = int((scores["segment"] == "333").sum())
-    if answer == expected:
-        return Feedback.correct(f"{expected} customers are in the best segment.")
-    if answer == int((scores["segment"] == "111").sum()):
-        return Feedback.wrong("that is segment '111', the least valuable one.")
-    return Feedback.wrong("count the rows whose segment equals the string '333'.")
+    expected = _segment_size("333")
+    return number(
+        answer,
+        expected,
+        decimals=0,
+        correct=f"{expected} customers are in the best segment.",
+        mistakes=[(_segment_size("111"), "that is segment '111', the least valuable one.")],
+    )

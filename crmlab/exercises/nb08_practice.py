@@ -19,8 +19,22 @@ def _values():
     )
 
 
-@exercise("practice_top_decile_share")
-def _top_decile(answer: object) -> Feedback:
+def _top_share() -> float:
+    ranked = _values().sort_values(ascending=False)
+    return float(ranked.iloc[: len(ranked) // 10].sum() / ranked.sum())
+
+
+def _plan():
+    return cl.targeting.plan_campaign(_values(), budget=500, cost_per_customer=2, uplift=0.10)
+
+
+@exercise(
+    "practice_top_decile_share",
+    hints=["sort the values in descending order, sum the first 10%, divide by the total."],
+    right=lambda: [_top_share()],
+    wrong=[(56.7, "percentage")],
+)
+def _top_decile(answer: object) -> Feedback | None:
     """Share of total expected value held by the 10% most valuable customers."""
     ranked = _values().sort_values(ascending=False)
     top = ranked.iloc[: len(ranked) // 10].sum() / ranked.sum()
@@ -28,28 +42,36 @@ def _top_decile(answer: object) -> Feedback:
         return Feedback.correct(f"{top:.1%} of the value sits with a tenth of the customers.")
     if is_close(answer, 100 * top, rel=5e-3):
         return Feedback.wrong("give a share between 0 and 1, not a percentage.")
-    return Feedback.wrong(
-        "sort the values in descending order, sum the first 10%, divide by the total."
-    )
+    return None
 
 
-@exercise("practice_targeted_count")
-def _targeted(answer: object) -> Feedback:
+@exercise(
+    "practice_targeted_count",
+    hints=["call plan_campaign(...) and read n_targeted."],
+    right=lambda: [_plan().n_targeted],
+    wrong=[(250, "budget allows")],
+)
+def _targeted(answer: object) -> Feedback | None:
     """Customers targeted with budget 500, cost 2 per contact, uplift 10%."""
     plan = cl.targeting.plan_campaign(_values(), budget=500, cost_per_customer=2, uplift=0.10)
     if answer == plan.n_targeted:
         return Feedback.correct(f"{plan.n_targeted} customers, limited by {plan.limited_by}.")
     if answer == 250:
         return Feedback.wrong("500 / 2 = 250 is what the budget allows; not all of them pay back.")
-    return Feedback.wrong("call plan_campaign(...) and read n_targeted.")
+    return None
 
 
-@exercise("practice_campaign_return")
-def _return(answer: object) -> Feedback:
+@exercise(
+    "practice_campaign_return",
+    hints=["read expected_return of the plan."],
+    right=lambda: [_plan().expected_return],
+    wrong=[(1243.45, "subtract")],
+)
+def _return(answer: object) -> Feedback | None:
     """Expected return of that campaign (incremental value minus spend)."""
     plan = cl.targeting.plan_campaign(_values(), budget=500, cost_per_customer=2, uplift=0.10)
     if is_close(answer, plan.expected_return, rel=1e-3):
         return Feedback.correct(f"${plan.expected_return:,.0f}.")
     if is_close(answer, plan.incremental_value, rel=1e-3):
         return Feedback.wrong("that is the value added; subtract what the contacts cost.")
-    return Feedback.wrong("read expected_return of the plan.")
+    return None
