@@ -160,7 +160,7 @@ def _loglik_variants() -> dict[str, float]:
     ],
 )
 def _loglik(answer: Any) -> Feedback | None:
-    """BG/NBD log-likelihood of CDNOW's calibration data at the published parameters (2 decimals)."""
+    """BG/NBD log-likelihood of CDNOW's calibration data at the published parameters (2 dp)."""
     variants = _loglik_variants()
     return number(
         answer,
@@ -172,7 +172,10 @@ def _loglik(answer: Any) -> Feedback | None:
             "likelihood."
         ),
         mistakes=[
-            (-variants["expected"], "check the sign: the log of probabilities below 1 is negative."),
+            (
+                -variants["expected"],
+                "check the sign: the log of probabilities below 1 is negative.",
+            ),
             (
                 variants["both terms for x = 0"],
                 "customers with x == 0 got the second term too; for them it is absent "
@@ -245,7 +248,7 @@ def _p_alive_exponent_r() -> np.ndarray:
         "exist only for customers who made a repeat purchase.",
         "odds = a / (b + x - 1) · ((α + T) / (α + t_x))^(r + x) where x > 0, and 0 where "
         "x == 0; the parameters are in bgnbd.params.",
-        'odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0); '
+        "odds = np.where(x > 0, a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0); "
         "answer = 1 / (1 + odds)",
     ],
     right=lambda: [_p_alive_expected(), np.round(_p_alive_expected(), 4)],
@@ -399,7 +402,10 @@ def _winback(answer: Any) -> Feedback | None:
         sign=False,
         correct=f"{counts['expected']:,} customers. Who are they? Look at their x (question 2).",
         mistakes=[
-            (counts["pareto"], "that is the whole Pareto/NBD list; remove those also on the BG/NBD's."),
+            (
+                counts["pareto"],
+                "that is the whole Pareto/NBD list; remove those also on the BG/NBD's.",
+            ),
             (counts["bg"], "that is the BG/NBD's list; the question compares the two."),
             (counts["both"], "those are on both lists; the question asks for Pareto/NBD only."),
             (counts["reverse"], "that is the other way round: on the BG/NBD's list only."),

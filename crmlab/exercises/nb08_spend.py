@@ -75,7 +75,9 @@ def _spend_simulation() -> pd.DataFrame:
     rng = np.random.default_rng(_SIM_SEED)
     true_mean = p / rng.gamma(q, 1 / gamma, size=_SIM_CUSTOMERS)
     purchases = rng.integers(1, 11, size=_SIM_CUSTOMERS)
-    observed = np.array([rng.gamma(p, m / p, size=k).mean() for m, k in zip(true_mean, purchases)])
+    observed = np.array(
+        [rng.gamma(p, m / p, size=k).mean() for m, k in zip(true_mean, purchases, strict=True)]
+    )
     return pd.DataFrame({"x": purchases, "observed": observed, "true": true_mean})
 
 
@@ -105,7 +107,7 @@ def _big_once() -> pd.DataFrame:
     ],
 )
 def _big_spenders(answer: Any) -> Feedback | None:
-    """Mean true spend of simulated one-purchase customers who spent over $60 (dollars, 2 decimals)."""
+    """Mean true spend of simulated one-purchase customers who spent over $60 (dollars, 2 dp)."""
     sim = _spend_simulation()
     big = _big_once()
     expected = float(big["true"].mean())
@@ -167,9 +169,7 @@ def _shrinkage_weights(answer: Any) -> Feedback | None:
         return values
     expected = _weights(_X)
     if np.max(np.abs(values - expected)) < 5e-4:
-        return Feedback.correct(
-            f"from {expected[0]:.3f} at x = 1 to {expected[-1]:.3f} at x = 10."
-        )
+        return Feedback.correct(f"from {expected[0]:.3f} at x = 1 to {expected[-1]:.3f} at x = 10.")
     if np.max(np.abs(values - (1 - expected))) < 5e-4:
         return Feedback.wrong(
             "those are the weights on the population mean, 1 - w_x; the question asks for "
@@ -277,7 +277,7 @@ def _expected_spend() -> np.ndarray:
     scalar=False,
 )
 def _conditional_formula(answer: Any) -> Feedback | None:
-    """E[Z | x, m_x] from the shrinkage formula, one value per repeat buyer the model was fitted on."""
+    """E[Z | x, m_x] from the shrinkage formula, one value per repeat buyer of the fit."""
     expected = _expected_spend()
     values = _as_values(answer, expected.size, "expected spends (one per fitted repeat buyer)")
     if isinstance(values, Feedback):
@@ -312,7 +312,12 @@ def _total_value(months: int) -> float:
     month, discount = _monthly()
     return float(
         cl.targeting.expected_customer_value(
-            bgnbd, spend, data, horizon=months, discount=discount, margin=_MARGIN,
+            bgnbd,
+            spend,
+            data,
+            horizon=months,
+            discount=discount,
+            margin=_MARGIN,
             period_length=month,
         ).sum()
     )
@@ -336,7 +341,7 @@ def _first_year_share() -> float:
     right=lambda: [_first_year_share(), round(_first_year_share(), 3)],
     wrong=lambda: [
         (100 * _first_year_share(), "percentage"),
-        (1 / _first_year_share(), "part over the whole"),
+        (1 / _first_year_share(), "whole over the part"),
         (_total_value(_MONTHS) / _total_value(10), "120 months"),
     ],
 )
@@ -374,7 +379,9 @@ def _interval_ends() -> dict[str, np.ndarray]:
     purchase_draws = rng.multivariate_normal(
         list(bgnbd.params.values()), bgnbd.covariance, size=_DRAWS
     )
-    spend_draws = rng.multivariate_normal(list(spend.params.values()), spend.covariance, size=_DRAWS)
+    spend_draws = rng.multivariate_normal(
+        list(spend.params.values()), spend.covariance, size=_DRAWS
+    )
     usable = (purchase_draws > 0).all(axis=1) & (spend_draws > 0).all(axis=1)
     usable &= spend_draws[:, 1] > 1
     values = np.array(
@@ -382,14 +389,23 @@ def _interval_ends() -> dict[str, np.ndarray]:
             cl.targeting.expected_customer_value(
                 cl.models.BGNBD().set_params(**dict(zip(bgnbd.params, bg_draw, strict=True))),
                 cl.models.GammaGamma().set_params(**dict(zip(spend.params, gg_draw, strict=True))),
-                data, horizon=_MONTHS, discount=discount, margin=_MARGIN, period_length=month,
+                data,
+                horizon=_MONTHS,
+                discount=discount,
+                margin=_MARGIN,
+                period_length=month,
             ).to_numpy()
             for bg_draw, gg_draw in zip(purchase_draws[usable], spend_draws[usable], strict=True)
         ]
     )
     low, high = np.percentile(values, [5, 95], axis=0)
     point = cl.targeting.expected_customer_value(
-        bgnbd, spend, data, horizon=_MONTHS, discount=discount, margin=_MARGIN,
+        bgnbd,
+        spend,
+        data,
+        horizon=_MONTHS,
+        discount=discount,
+        margin=_MARGIN,
         period_length=month,
     ).to_numpy()
     return {"low": low, "value": point, "high": high}
@@ -402,8 +418,7 @@ def _count(column: str) -> int:
 @exercise(
     "spend_sure_to_pay",
     hints=[
-        "'For sure' here means: even the pessimistic end of the customer's interval covers "
-        "the $3.",
+        "'For sure' here means: even the pessimistic end of the customer's interval covers the $3.",
         "Compare the column value_low of `results` with 3 and count the customers above.",
         'answer = int((results["value_low"] > 3).sum())',
     ],
