@@ -257,12 +257,17 @@ def _p_alive_exponent_r() -> np.ndarray:
         (_p_alive_without_delta(), "x == 0"),
         (_p_alive_exponent_r(), "exponent"),
         (_p_alive_expected()[:1], "one probability per customer"),
+        (None, "return"),
     ],
     scalar=False,
 )
 def _p_alive(answer: Any) -> Feedback | None:
     """BG/NBD P(alive) from its formula, one value per CDNOW customer, with the fitted model."""
     expected = _p_alive_expected()
+    if answer is None:
+        return Feedback.wrong(
+            "the answer is None: does your function end with `return` and the probabilities?"
+        )
     if np.size(answer) == 1 and not isinstance(answer, str):
         return Feedback.wrong(
             f"give one probability per customer ({expected.size:,} values), not a single number."
