@@ -10,9 +10,10 @@ a summary, a model's horizon and a CLV discount:
 * ``"Y"`` year, 365.25 days (52.18 weeks).
 
 A duration is a plain number (already in the data's unit), a string such as
-``"1Y"``, ``"26W"`` or ``"2.5M"``, or a pair ``(12, "M")``. Converting a duration
-into another unit is always explicit (:func:`to_unit`); a duration with a unit given
-to a model that does not know its own unit is an error, never a guess.
+``"1Y"``, ``"26W"``, ``"2.5M"`` or ``"M"`` (one month), or a pair ``(12, "M")``.
+Converting a duration into another unit is always explicit (:func:`to_unit`); a
+duration with a unit given to a model that does not know its own unit is an error,
+never a guess.
 
 >>> round(to_unit("1Y", "W"), 2)
 52.18
@@ -34,7 +35,7 @@ UNITS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
 #: Plural names, for axis labels and messages.
 UNIT_NAMES: dict[str, str] = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}
 
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([DWMY])\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)?\s*([DWMY])\s*$", re.IGNORECASE)
 
 
 def unit_length_days(unit: str) -> float:
@@ -64,7 +65,8 @@ def parse_duration(value: Any, name: str = "horizon") -> tuple[float, str | None
                 f"{name}={value!r} is not a duration; write a number in the data's unit, "
                 "a string such as '1Y', '26W', '12M', '90D', or a pair such as (12, 'M')"
             )
-        amount, unit = float(match.group(1)), match.group(2).upper()
+        # A bare unit ("M") is one of it.
+        amount, unit = float(match.group(1) or 1), match.group(2).upper()
     elif isinstance(value, tuple):
         if len(value) != 2:
             raise ValueError(f"{name}={value!r}: a duration pair is (amount, unit), e.g. (12, 'M')")

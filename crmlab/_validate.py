@@ -181,27 +181,27 @@ def check_values(
     array = np.asarray(values, dtype="float64")
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(array) if finite else np.isnan(array)
-        rules = ["finite"] if finite else ["not NaN"]
+        bounds = []
         if low is not None and high is not None:
             bad |= (array < low) | (array > high)
-            rules.append(f"between {low:g} and {high:g}")
+            bounds.append(f"between {low:g} and {high:g}")
         elif low is not None:
             bad |= array < low
-            rules.append(f">= {low:g}")
+            bounds.append(f">= {low:g}")
         elif high is not None:
             bad |= array > high
-            rules.append(f"<= {high:g}")
+            bounds.append(f"<= {high:g}")
         if above is not None:
             bad |= array <= above
-            rules.append(f"> {above:g}")
+            bounds.append(f"> {above:g}")
         if whole:
             bad |= np.isfinite(array) & (array != np.round(array))
-            rules.append("whole numbers")
+    # "whole numbers >= 0" says finite already; otherwise "finite and >= 0".
+    head = "whole numbers" if whole else ("finite" if finite else "numbers")
+    rule = " ".join([head, *bounds]) if whole else " and ".join([head, *bounds])
     if np.any(bad):
         shown = first_rows(bad, array, labels=labels) if labels is not None else _values(array, bad)
-        problem = Problem(
-            f"{name} must be {' and '.join(rules)}", int(np.sum(bad)), "value(s) are not", shown
-        )
+        problem = Problem(f"{name} must be {rule}", int(np.sum(bad)), "value(s) are not", shown)
         raise InputError(str(problem), [problem])
 
 
