@@ -20,17 +20,18 @@ learner may type what the notebook shows: ``1077`` for 1076.98 shown as ``1,077.
 that agrees only to fewer decimals than asked (``0.15``) is told to keep more digits.
 Without ``decimals``, three significant digits are asked for.
 
-**2. Common mistakes are diagnosed by name** before any hint is shown, by
-:func:`number` (and :func:`choice`, :func:`text`), in this order: the placeholder
-``...``; ``None``; a one-element pandas/numpy container (accepted as its value, with a
-note: we would rather teach ``.item()`` than reject a right number); a container of many
-values (a boolean one is told to count with ``.sum()`` or take a share with ``.mean()``);
-text where a number is due (and what the text would give as a number); ``True``/``False``;
-NaN and infinity; then, against the expected value: mistakes the check declares
-(``mistakes=[(value, message)]``), a percentage given for a fraction (``fraction=True``)
-or a fraction for a percentage (``percent=True``), unit slips the check declares as factors
-(``slips={7: "that looks like days; ..."}``, for an answer 7 times the right one), a
-wrong sign, and too few decimals.
+**2. Common mistakes are diagnosed by name** before any hint is shown, by :func:`number`
+(and :func:`choice`, :func:`text`), in this order: the placeholder ``...``; ``None``; a
+one-element pandas/numpy container (accepted as its value, with a note: we would rather
+teach ``.item()`` than reject a right number); a container of many values (a boolean one
+is told to count with ``.sum()`` or take a share with ``.mean()``); text where a number
+is due (and what the text would give as a number); ``True``/``False``; a length of time
+(``Timedelta``) or a date where a number is due; NaN and infinity; then, against the
+expected value: mistakes the check declares (``mistakes=[(value, message)]``), a
+percentage given for a fraction (``fraction=True``) or a fraction for a percentage
+(``percent=True``), unit slips the check declares as factors (``slips={7: "that looks
+like days; ..."}``, for an answer 7 times the right one), a wrong sign, and too few
+decimals.
 
 **3. A hint ladder.** Each check declares ``hints``: a conceptual nudge first, then a
 pointer to the right table, column or function, and code only on the last rung. A wrong
@@ -62,11 +63,16 @@ How to write a check
 4. Declare the mistakes you expect (the other firm, the other column, ``<=`` for ``<``,
    days for weeks) with a message that says what was done and what to do instead,
    without handing over the code.
-5. Write three hints: a nudge about the idea, a pointer to where the answer lives, and
-   only then the code.
+5. Write three hints (the tests ask for at least three distinct rungs): a nudge about the
+   idea, a pointer to where the answer lives, and only then the code.
 6. Declare ``right=`` (the exact value and the rounded one the notebook displays) and
    ``wrong=`` (each declared mistake with a word of its message); run
    ``pytest tests/test_exercises.py``.
+7. A check takes one answer. For a decision, offer lettered options and use
+   :func:`choice` (every option gets its own explanation). For an answer that is a table,
+   an array or a function, pass ``scalar=False`` and judge it yourself.
+8. The question (in the notebook and the check's docstring) states the unit and the
+   number of decimals; the answer must not be on the screen before the exercise.
 
 Example
 -------
@@ -292,6 +298,17 @@ def _as_float(answer: Any) -> float | Feedback:
         return Feedback.wrong(
             f"{answer!r} is text (a string); give the number without quotes: {shown}."
         )
+    kind = type(answer).__name__
+    if kind in ("Timedelta", "timedelta", "timedelta64"):
+        return Feedback.wrong(
+            f"this is a {kind}, a length of time, not a number: express it in the unit the "
+            "question asks for, e.g. `.days / 7` for weeks, or divide by pd.Timedelta(weeks=1)."
+        )
+    if kind in ("Timestamp", "datetime", "datetime64", "date", "Period"):
+        return Feedback.wrong(
+            f"this is a date ({kind}), not a number; a time in the summary is a difference "
+            "of two dates, in the question's unit."
+        )
     if isinstance(answer, complex) or not hasattr(answer, "__float__"):
         return Feedback.wrong(
             f"this is a {type(answer).__name__}, not a number. If it is a result object or "
@@ -418,8 +435,8 @@ def number(
     ):
         return add_note(
             Feedback.wrong(
-                f"{value:g} is right to {typed} decimals only; the question asks for "
-                f"{decimals}: keep more digits."
+                f"{value:g} is right to {typed} decimal{'s' if typed != 1 else ''} only; the "
+                f"question asks for {decimals}: keep more digits."
             )
         )
     return None
@@ -484,7 +501,8 @@ def choice(
     Not yet: answer with the letter of one option, as a string: 'a' or 'b'.
     """
     letters = sorted(options)
-    listed = " or ".join(f"'{letter}'" for letter in letters)
+    quoted = [f"'{letter}'" for letter in letters]
+    listed = ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
     if not isinstance(answer, str) or _normalise(answer) not in letters:
         return Feedback.wrong(f"answer with the letter of one option, as a string: {listed}.")
     given = _normalise(answer)
