@@ -302,25 +302,22 @@ def _conditional_formula(answer: Any) -> Feedback | None:
 # ----------------------------------------------------------------------------- exercise 5
 
 
-def _monthly() -> tuple[float, float]:
-    month = 365.25 / 12 / cl.transactions.unit_length_days("W")
-    return month, (1 + _ANNUAL_DISCOUNT) ** (1 / 12) - 1
+def _value(purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: int) -> pd.Series:
+    # The notebook's customer_value: months, discounted monthly at 10% a year.
+    return cl.targeting.expected_customer_value(
+        purchase_model,
+        spend_model,
+        data,
+        horizon=(months, "M"),
+        period_length="M",
+        discount=(_ANNUAL_DISCOUNT, "Y"),
+        margin=_MARGIN,
+    )
 
 
 def _total_value(months: int) -> float:
     data, bgnbd, spend = _cdnow()
-    month, discount = _monthly()
-    return float(
-        cl.targeting.expected_customer_value(
-            bgnbd,
-            spend,
-            data,
-            horizon=months,
-            discount=discount,
-            margin=_MARGIN,
-            period_length=month,
-        ).sum()
-    )
+    return float(_value(bgnbd, spend, data, months).sum())
 
 
 @cache
@@ -374,40 +371,28 @@ def _first_year(answer: Any) -> Feedback | None:
 def _interval_ends() -> dict[str, np.ndarray]:
     # The notebook's draws: seed 8, purchase-model draws first, then the spend model's.
     data, bgnbd, spend = _cdnow()
-    month, discount = _monthly()
     rng = np.random.default_rng(_DRAW_SEED)
     purchase_draws = rng.multivariate_normal(
-        list(bgnbd.params.values()), bgnbd.covariance, size=_DRAWS
+        list(bgnbd.params.values()), bgnbd.covariance.to_numpy(), _DRAWS
     )
     spend_draws = rng.multivariate_normal(
-        list(spend.params.values()), spend.covariance, size=_DRAWS
+        list(spend.params.values()), spend.covariance.to_numpy(), _DRAWS
     )
     usable = (purchase_draws > 0).all(axis=1) & (spend_draws > 0).all(axis=1)
     usable &= spend_draws[:, 1] > 1
     values = np.array(
         [
-            cl.targeting.expected_customer_value(
+            _value(
                 cl.models.BGNBD().set_params(**dict(zip(bgnbd.params, bg_draw, strict=True))),
                 cl.models.GammaGamma().set_params(**dict(zip(spend.params, gg_draw, strict=True))),
                 data,
-                horizon=_MONTHS,
-                discount=discount,
-                margin=_MARGIN,
-                period_length=month,
+                _MONTHS,
             ).to_numpy()
             for bg_draw, gg_draw in zip(purchase_draws[usable], spend_draws[usable], strict=True)
         ]
     )
     low, high = np.percentile(values, [5, 95], axis=0)
-    point = cl.targeting.expected_customer_value(
-        bgnbd,
-        spend,
-        data,
-        horizon=_MONTHS,
-        discount=discount,
-        margin=_MARGIN,
-        period_length=month,
-    ).to_numpy()
+    point = _value(bgnbd, spend, data, _MONTHS).to_numpy()
     return {"low": low, "value": point, "high": high}
 
 
