@@ -244,6 +244,8 @@ class CleanLog:
     amounts: np.ndarray | None
     positions: np.ndarray  # row positions in the input of each kept row
     report: ValidationReport
+    codes: np.ndarray | None = None  # codes into ``uniques`` (sorted ids) of each kept row
+    uniques: Any = None
 
 
 def check_options(**options: Any) -> None:
@@ -264,7 +266,9 @@ def _timestamps(values: pd.Series) -> np.ndarray:
         try:
             # ISO 8601 is by far the commonest and parses fastest; other formats, row by row.
             parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
-            retry = parsed.isna().to_numpy() & values.notna().to_numpy()
+            retry = parsed.isna().to_numpy()
+            if retry.any():
+                retry = retry & values.notna().to_numpy()
             if retry.any():
                 again = pd.to_datetime(values[retry], errors="coerce", format="mixed")
                 if getattr(again.dt, "tz", None) is not None:
@@ -324,7 +328,9 @@ def _amounts(
         values = column.to_numpy(dtype="float64", na_value=np.nan)
         return values, np.zeros(len(values), bool), ~np.isfinite(values), 0
     numbers = pd.to_numeric(column, errors="coerce").astype("float64")
-    failed = numbers.isna().to_numpy() & column.notna().to_numpy()
+    failed = numbers.isna().to_numpy()
+    if failed.any():
+        failed = failed & column.notna().to_numpy()
     looks_currency = np.zeros(len(column), bool)
     parsed = 0
     if failed.any():
@@ -352,21 +358,24 @@ def _amounts(
 def _duplicate_mask(codes: np.ndarray, times: np.ndarray, amounts: np.ndarray | None) -> np.ndarray:
     """Rows repeating an earlier row exactly in (customer code, timestamp, amount).
 
-    The three columns are hashed to integer codes and combined into one int64 key,
-    whose repeats a hash table finds in linear time.
+    The three integer columns are mixed into one int64 hash, whose repeats a hash
+    table finds in one linear pass; only the few rows whose hash repeats are then
+    compared exactly, so a hash collision can never pass for a duplicate.
     """
-    key = codes.astype(np.int64)
-    size = int(codes.max()) + 1 if len(codes) else 1
-    for column in (times,) if amounts is None else (times, amounts):
-        column_codes, uniques = pd.factorize(column)
-        if size * len(uniques) >= 2**62:  # too wide for one key: let pandas combine them
-            frame = pd.DataFrame({"c": codes, "t": times})
-            if amounts is not None:
-                frame["a"] = amounts
-            return frame.duplicated().to_numpy()
-        key = key * len(uniques) + column_codes
-        size *= len(uniques)
-    return pd.Series(key).duplicated().to_numpy()
+    with np.errstate(over="ignore"):
+        mixed = times * np.int64(-7046029254386353131) ^ codes.astype(np.int64)
+        if amounts is not None:
+            bits = (amounts + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
+            mixed = mixed ^ (bits * np.int64(-4658895280553007687))
+    candidate = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    duplicated = np.zeros(len(codes), dtype=bool)
+    if candidate.any():
+        rows = np.flatnonzero(candidate)
+        frame = pd.DataFrame({"c": codes[rows], "t": times[rows]})
+        if amounts is not None:
+            frame["a"] = amounts[rows]
+        duplicated[rows] = frame.duplicated().to_numpy()
+    return duplicated
 
 
 def net_returns(
@@ -403,6 +412,21 @@ def net_returns(
     }
     if not returns.any():
         return keep, new, counts
+    # Only the customers with a return can change: work on their rows alone.
+    involved = np.zeros(int(codes.max()) + 1, dtype=bool)
+    involved[codes[returns]] = True
+    rows = np.flatnonzero(involved[codes])
+    sub_keep, sub_new, counts = _net_rows(codes[rows], days[rows], amounts[rows], counts)
+    keep[rows], new[rows] = sub_keep, sub_new
+    return keep, new, counts
+
+
+def _net_rows(
+    codes: np.ndarray, days: np.ndarray, amounts: np.ndarray, counts: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    keep = np.ones(len(codes), dtype=bool)
+    new = amounts.copy()
+    returns = amounts < 0
     base = int(days.min())
     span = np.int64(days.max() - base + 1)
     key = codes.astype(np.int64) * span + (days - base).astype(np.int64)
@@ -479,7 +503,9 @@ def clean_log(
     }
     labels = tx.index
     ids = tx[customer_col]
-    id_missing = ids.isna().to_numpy()
+    # Sorted codes serve the summary too; a missing id gets code -1.
+    codes_all, uniques = pd.factorize(ids, sort=True)
+    id_missing = codes_all < 0
     times = _timestamps(tx[date_col])
     nat = np.iinfo(np.int64).min
     date_bad = times == nat
@@ -541,7 +567,6 @@ def clean_log(
         )
 
     valid = ~(id_missing | date_bad | currency_bad | amount_bad)
-    codes_all, uniques = pd.factorize(ids)
     days_all = np.where(date_bad, nat, times // _NS_PER_DAY)
     lost = _first_purchase_lost(codes_all, days_all, valid, len(uniques))
     n_lost = int(lost.sum())
@@ -656,18 +681,21 @@ def clean_log(
             )
             for name, value in counts.items():
                 setattr(report, name, value)
-            before = np.unique(codes_all[positions][amounts[positions] >= 0])
-            report.customers_returned_whole = int(
-                len(before) - len(np.unique(codes_all[positions][stay]))
-            )
+            before = np.zeros(len(uniques), dtype=bool)
+            before[codes_all[positions][amounts[positions] >= 0]] = True
+            after = np.zeros(len(uniques), dtype=bool)
+            after[codes_all[positions][stay]] = True
+            report.customers_returned_whole = int(before.sum() - after.sum())
         positions, kept_amounts = positions[stay], kept_amounts[stay]
     if kept_amounts is not None:
         report.zero_amounts = int((kept_amounts == 0).sum())
     report.rows_out = len(positions)
     return CleanLog(
-        ids=ids.to_numpy()[positions],
+        ids=np.asarray(uniques)[codes_all[positions]],
         times=times[positions],
         amounts=kept_amounts,
         positions=positions,
         report=report,
+        codes=codes_all[positions],
+        uniques=uniques,
     )

@@ -241,9 +241,11 @@ def _clean(
 
 
 def _fast_arrays(
-    tx: Any, customer_col: str, date_col: str, amount_col: str | None
+    tx: Any, customer_col: str, date_col: str, amount_col: str | None, as_days: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
-    """Ids, int64 nanoseconds and amounts of a log that needs no cleaning, else None.
+    """Ids, integer times and amounts of a log that needs no cleaning, else None.
+
+    Times are day numbers with ``as_days``, int64 nanoseconds otherwise.
 
     Clean data (datetime64 dates, numeric non-negative amounts, no missing id) are
     checked with cheap array tests and never copied; anything else goes through
@@ -260,7 +262,8 @@ def _fast_arrays(
     raw = dates.to_numpy()
     if np.isnat(raw).any():
         return None
-    times = raw.astype("datetime64[ns]", copy=False).view(np.int64)
+    unit = "datetime64[D]" if as_days else "datetime64[ns]"
+    times = raw.astype(unit, copy=False).view(np.int64)
     amounts = None
     if amount_col is not None:
         column = tx[amount_col]
@@ -281,18 +284,43 @@ def _log_arrays(
     date_col: str,
     amount_col: str | None,
     options: dict[str, Any],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ValidationReport | None]:
-    """Customer ids, int64 nanoseconds and amounts of a log, validated, and the report."""
+    merge: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ValidationReport | None, Any, int]:
+    """Ids, integer times and amounts of a log, validated; the report; the codes; ticks a day.
+
+    Times are nanoseconds for ``merge="none"`` (the time of day counts), day numbers
+    otherwise (one tick a day). ``coded`` is ``(codes, uniques)`` (sorted customer
+    codes) when cleaning made them, so the summary need not hash the ids again.
+    """
+    as_days = merge != "none"
+    per_day = 1 if as_days else _NS_PER_DAY
     if options["duplicates"] == "keep":
-        fast = _fast_arrays(tx, customer_col, date_col, amount_col)
+        fast = _fast_arrays(tx, customer_col, date_col, amount_col, as_days)
         if fast is not None:
-            return (*fast, None)
+            return (*fast, None, None, per_day)
     clean = _clean(tx, customer_col, date_col, amount_col, **options)
-    return clean.ids, clean.times, clean.amounts, clean.report
+    times = np.floor_divide(clean.times, _NS_PER_DAY) if as_days else clean.times
+    coded = (clean.codes, clean.uniques)
+    return clean.ids, times, clean.amounts, clean.report, coded, per_day
+
+
+def _customer_codes(ids: np.ndarray, coded: Any, keep: np.ndarray | None) -> tuple[np.ndarray, Any]:
+    """Dense sorted codes 0..n-1 of the customers in ``ids[keep]``, and their ids."""
+    if coded is None:
+        return pd.factorize(ids if keep is None else ids[keep], sort=True)
+    codes, uniques = coded
+    if keep is not None:
+        codes = codes[keep]
+    present = np.bincount(codes, minlength=len(uniques)) > 0
+    if present.all():
+        return codes, uniques
+    # Customers with no row left (all after the window): renumber the others densely.
+    renumber = np.cumsum(present) - 1
+    return renumber[codes], uniques[present]
 
 
 def _merge_times(
-    times: np.ndarray, merge: str, end_day: int
+    times: np.ndarray, merge: str, end_day: int, per_day: int
 ) -> tuple[np.ndarray, int, bool, float]:
     """Engine times for ``merge``: (times, end, count distinct times?, engine ticks per day).
 
@@ -301,8 +329,8 @@ def _merge_times(
     period, ``end_day`` likewise moved to the start of its period.
     """
     if merge == "none":
-        return times, (end_day + 1) * _NS_PER_DAY, False, float(_NS_PER_DAY)
-    days = np.floor_divide(times, _NS_PER_DAY)
+        return times, (end_day + 1) * per_day, False, float(per_day)
+    days = times if per_day == 1 else np.floor_divide(times, per_day)
     if merge == "day":
         return days, end_day, True, 1.0
     both = np.append(days, end_day)
@@ -364,20 +392,24 @@ def _summary_frame(
     unit: str,
     merge: str,
     customer_col: str,
+    coded: Any = None,
+    per_day: int = _NS_PER_DAY,
 ) -> pd.DataFrame:
     """The (x, t_x, T, monetary) frame of validated arrays (rows after ``end_day`` ignored)."""
     unit_days = unit_length_days(unit)
-    in_window = times < (end_day + 1) * _NS_PER_DAY
+    in_window = times < (end_day + 1) * per_day
     after = int(len(times) - in_window.sum())
+    keep = None
     if after:
-        ids, times = ids[in_window], times[in_window]
+        keep = in_window
+        times = times[in_window]
         amounts = amounts[in_window] if amounts is not None else None
-    engine_times, end, distinct, per_day = _merge_times(times, merge, end_day)
-    codes, uniques = pd.factorize(ids, sort=True)
+    codes, uniques = _customer_codes(ids, coded, keep)
+    engine_times, end, distinct, ticks = _merge_times(times, merge, end_day, per_day)
     result = _summary_engine.summarize_arrays(
         codes, engine_times, amounts, n_customers=len(uniques), end_day=end, distinct=distinct
     )
-    scale = per_day * unit_days
+    scale = ticks * unit_days
     frame = pd.DataFrame(
         {
             "x": result.x.astype("float64"),
@@ -485,8 +517,10 @@ def summarize(
     merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")
     options = _options(on_invalid, returns, duplicates, currency)
-    ids, times, amounts, report = _log_arrays(tx, customer_col, date_col, amount_col, options)
-    frame = _summary_frame(ids, times, amounts, end_day, unit, merge, customer_col)
+    ids, times, amounts, report, coded, per_day = _log_arrays(
+        tx, customer_col, date_col, amount_col, options, merge
+    )
+    frame = _summary_frame(ids, times, amounts, end_day, unit, merge, customer_col, coded, per_day)
     _record(frame, unit, merge, options, report)
     frame.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
     return frame
@@ -535,14 +569,18 @@ def calibration_holdout(
     unit_days = unit_length_days(unit)
     merge = _check_merge(merge)
     options = _options(on_invalid, returns, duplicates, currency)
-    ids, times, amounts, report = _log_arrays(tx, customer_col, date_col, amount_col, options)
-    calibration = _summary_frame(ids, times, amounts, cal_day, unit, merge, customer_col)
-    days = np.floor_divide(times, _NS_PER_DAY)
+    ids, times, amounts, report, coded, per_day = _log_arrays(
+        tx, customer_col, date_col, amount_col, options, merge
+    )
+    calibration = _summary_frame(
+        ids, times, amounts, cal_day, unit, merge, customer_col, coded, per_day
+    )
+    days = times if per_day == 1 else np.floor_divide(times, per_day)
     holdout = (days > cal_day) & (days <= end_day)
     codes = calibration.index.get_indexer(ids[holdout])
     known = codes >= 0  # customers first seen in the holdout are not in the calibration base
     holdout_amounts = amounts[holdout][known] if amounts is not None else None
-    engine_times, _, distinct, _ = _merge_times(times[holdout][known], merge, end_day)
+    engine_times, _, distinct, _ = _merge_times(times[holdout][known], merge, end_day, per_day)
     counts, totals = _summary_engine.count_days(
         codes[known],
         engine_times,
