@@ -223,3 +223,67 @@ def test_notebook_08_reads_parquet(tmp_path):
     results = pd.read_parquet(tmp_path / "clv.parquet")
     _check_table(results, _expected(log))
     assert results.attrs.get("unit") == "W"
+
+
+def _estimates(notebook: nbformat.NotebookNode, names: tuple[str, ...]) -> pd.DataFrame:
+    """The first summary table printed whose rows are ``names``: estimate, lower, upper."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            shown = output.get("data", {}).get("text/plain", "")
+            if "at_boundary" not in shown:
+                continue
+            rows = {}
+            for line in shown.splitlines():
+                match = re.match(r"^(\w+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", line)
+                if match and match.group(1) in names:
+                    estimate, _, lower, upper = map(float, match.groups()[1:])
+                    rows[match.group(1)] = (estimate, lower, upper)
+            if set(rows) == set(names):
+                return pd.DataFrame(rows, index=["estimate", "lower", "upper"]).T
+    raise AssertionError(f"no summary table with the parameters {names}")
+
+
+def test_notebook_08_recovers_the_truth_of_the_researchers_dirty_log(tmp_path):
+    # Issue 10's scenario, scaled down: the generated dirty log with known parameters,
+    # every purchase counted (merge="none"), every kind of dirt handled by an option.
+    from dirty_log import OBSERVATION_END as LOG_OBSERVATION_END
+    from dirty_log import make_dirty_log
+
+    dirty = make_dirty_log(5_000, seed=2026)
+    dirty.log.to_csv(tmp_path / "log.csv", index=False)
+    notebook = _run(
+        tmp_path,
+        data_path=str(tmp_path / "log.csv"),
+        customer_col="client",
+        date_col="order_ts",
+        amount_col="revenue",
+        calibration_end=LOG_OBSERVATION_END,
+        observation_end="2024-02-29",
+        on_invalid="drop",
+        returns="net",
+        duplicates="drop",
+        currency=".",
+        merge="none",
+        output_path=str(tmp_path / "clv.csv"),
+    )
+    printed = _printed(notebook)
+    assert "Not yet" not in printed and "Correct" not in printed
+    report = printed[printed.index("rows checked, ") :]
+
+    def count(pattern: str) -> int:
+        match = re.search(r"([\d,]+) " + pattern, report)
+        return int(match.group(1).replace(",", "")) if match else 0
+
+    assert count(r"rows dropped: missing customer id") == dirty.dirt["missing_client"]
+    assert count(r"rows dropped: unparseable date") == dirty.dirt["bad_date"]
+    assert count(r"amounts read from currency strings") == dirty.dirt["dollar_strings"]
+    assert count(r"exact duplicate rows \(dropped\)") == dirty.dirt["duplicates"]
+    handled = count(r"return rows netted") + count(r"return rows with no earlier purchase")
+    assert handled == dirty.dirt["returns"]
+
+    estimates = _estimates(notebook, ("r", "alpha", "a", "b"))
+    for name, row in estimates.iterrows():
+        truth = dirty.truth[name]
+        assert row["lower"] <= truth <= row["upper"], f"{name}: {truth} outside {row.tolist()}"
+    results = pd.read_csv(tmp_path / "clv.csv", index_col=0)
+    assert len(results) == 5_000  # every customer was acquired in 2021
