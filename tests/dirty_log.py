@@ -148,4 +148,6 @@ if __name__ == "__main__":
         result.log.to_parquet(arguments.path, index=False)
     else:
         result.log.to_csv(arguments.path, index=False)
-    print(f"{len(result.log):,} rows ({result.true_purchases:,} true purchases) -> {arguments.path}")
+    print(
+        f"{len(result.log):,} rows ({result.true_purchases:,} true purchases) -> {arguments.path}"
+    )

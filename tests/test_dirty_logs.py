@@ -5,6 +5,9 @@ Each test names the point of the issue it covers (1-10).
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -344,3 +347,320 @@ def test_netting_matches_the_latest_earlier_purchase_not_a_later_one():
     assert clean["customer_id"].tolist() == ["b"]
     assert report.unmatched_return_value == pytest.approx(2.0)
     assert report.customers_returned_whole == 1
+
+
+# ----- 2. Gamma-Gamma and zero spend: one behaviour in validation, summary and model ---
+def _zero_spend_log():
+    return _log(
+        [
+            ("a", "2024-01-01", 10.0),
+            ("a", "2024-01-08", 0.0),  # a's only repeat purchase was free
+            ("b", "2024-01-02", 5.0),
+            ("b", "2024-01-09", 7.0),
+            ("b", "2024-01-20", 9.0),
+            ("c", "2024-01-03", 6.0),
+            ("c", "2024-01-10", 12.0),
+            ("d", "2024-01-04", 8.0),
+            ("d", "2024-01-05", 3.0),
+            ("d", "2024-01-30", 4.0),
+        ]
+    )
+
+
+def test_point2_zero_spend_buyers_are_set_aside_by_gamma_gamma_and_counted_everywhere(
+    cdnow_calibration,
+):
+    log = _zero_spend_log()
+    _, report = validate_transactions(log)
+    assert report.zero_amounts == 1 and "Gamma-Gamma" in str(report)
+    s = summarize(log, "2024-02-29", unit="W")
+    assert s.attrs["zero_spend_customers"] == 1
+    # The old code raised here; now she is set aside, counted and named.
+    with_her = pd.concat([cdnow_calibration, s.loc[["a"]]])
+    with pytest.warns(cl.models.ZeroSpendWarning, match=r"1 repeat buyer.*set aside.*row 'a'"):
+        gg = cl.models.GammaGamma().fit(with_her)
+    assert gg.n_set_aside == 1 and gg.set_aside == ["a"]
+    # The same fit as without her: she is set aside, not half-used.
+    reference = cl.models.GammaGamma().fit(cdnow_calibration)
+    for name, value in reference.params.items():
+        assert gg.params[name] == pytest.approx(value, rel=1e-9)
+    # Her expected spend is still predicted, shrunk towards the population mean.
+    assert 0 < gg.conditional_expected_spend(1, 0.0) < gg.mean_spend()
+
+
+def test_point2_negative_spend_is_still_refused():
+    with pytest.raises(ValueError, match=r"'monetary' must be positive.*row 'a'"):
+        cl.models.GammaGamma().fit(
+            pd.DataFrame({"x": [1, 2], "monetary": [-1.0, 3.0]}, index=["a", "b"])
+        )
+
+
+# ----- 4. the models say which columns they ignore ----------------------------------
+def test_point4_extra_columns_are_named_in_a_warning(cdnow_calibration):
+    with_channel = cdnow_calibration.assign(channel="paid")
+    with pytest.warns(
+        cl.models.IgnoredColumnsWarning,
+        match=r"ignores column\(s\) 'channel'.*no covariates.*per group",
+    ):
+        cl.models.BGNBD().fit(with_channel)
+    with pytest.warns(cl.models.IgnoredColumnsWarning, match="'channel'"):
+        cl.models.GammaGamma().fit(with_channel)
+
+
+def test_point4_crmlabs_own_summary_columns_do_not_warn(cdnow_calibration):
+    import warnings
+
+    holdout = calibration_holdout(
+        cl.datasets.load_cdnow("sample"), "1997-09-30", "1998-06-30", unit="W"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cl.models.IgnoredColumnsWarning)
+        cl.models.BGNBD().fit(holdout)
+        cl.models.ParetoNBD().fit(cdnow_calibration)
+        cl.models.BGBB().fit(cl.datasets.load_donations())
+
+
+# ----- 5. the tracking plot stops at the observation end --------------------------------
+def _last_x(ax):
+    """Largest x of the curves (not of the vertical marker lines)."""
+    curves = [np.asarray(line.get_xdata(), float) for line in ax.get_lines()]
+    return max(float(x.max()) for x in curves if len(x) > 2)
+
+
+def test_point5_tracking_stops_at_observation_end_or_marks_what_follows(cdnow_calibration):
+    import matplotlib.pyplot as plt
+
+    tx = cl.datasets.load_cdnow("sample")  # runs to 1998-06-30
+    model = cl.models.BGNBD().fit(cdnow_calibration)
+    end = "1998-03-31"
+    last_week = (pd.Timestamp(end) - tx["date"].min()).days / 7 + 1
+    ax = cl.plots.plot_tracking(model, tx, "1997-09-30", observation_end=end)
+    assert (
+        max(float(line.get_xdata().max()) for line in ax.get_lines() if len(line.get_xdata()) > 2)
+        <= last_week
+    )
+    plt.close(ax.figure)
+    ax = cl.plots.plot_tracking(model, tx, "1997-09-30", observation_end=end, show_after=True)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "observed after observation_end" in labels
+    assert any("after observation_end" in text.get_text() for text in ax.texts)
+    plt.close(ax.figure)
+    # Without observation_end the plot runs to the end of the log, as before.
+    ax = cl.plots.plot_tracking(model, tx, "1997-09-30")
+    assert _last_x(ax) == 78
+    plt.close(ax.figure)
+    counts = cl.plots.repeat_transactions_by_period(tx, observation_end=end)
+    direct = tx[tx["date"] <= end]
+    assert len(counts) == int(last_week)
+    assert counts.sum() == cl.plots.repeat_transactions_by_period(direct).sum()
+
+
+# ----- 10. units travel with the model ------------------------------------------------
+@pytest.fixture(scope="module")
+def weekly_and_monthly():
+    tx = cl.datasets.load_cdnow("sample")
+    weeks = summarize(tx, "1997-09-30", unit="W")
+    months = summarize(tx, "1997-09-30", unit="M")
+    return weeks, months, cl.models.BGNBD().fit(weeks), cl.models.BGNBD().fit(months)
+
+
+def test_point10_a_fitted_model_keeps_and_shows_its_unit(weekly_and_monthly):
+    _, _, in_weeks, in_months = weekly_and_monthly
+    assert in_weeks.unit == "W" and in_months.unit == "M"
+    table = in_weeks.summary()
+    assert table.attrs["unit"] == "W" and "time unit: W" in str(table)
+    assert "unit='M'" in repr(in_months)
+    assert cl.models.BGNBD().set_params(r=1, alpha=1, a=1, b=1).unit is None
+
+
+def test_point10_horizons_with_units_mean_the_same_time_whatever_the_data(weekly_and_monthly):
+    weeks, months, in_weeks, in_months = weekly_and_monthly
+    row = weeks.loc[1]
+    as_weeks = in_weeks.conditional_expected_purchases("1Y", row["x"], row["t_x"], row["T"])
+    plain = in_weeks.conditional_expected_purchases(365.25 / 7, row["x"], row["t_x"], row["T"])
+    assert as_weeks == pytest.approx(plain, rel=1e-12)
+    mrow = months.loc[1]
+    as_months = in_months.conditional_expected_purchases(
+        (12, "M"), mrow["x"], mrow["t_x"], mrow["T"]
+    )
+    # The same year forecast from a weekly and a monthly fit (alpha scales with the unit).
+    assert as_months == pytest.approx(as_weeks, rel=1e-4)
+    # The trap the issue describes: a plain 52 means 52 months on the monthly fit.
+    wrong = in_months.conditional_expected_purchases(52, mrow["x"], mrow["t_x"], mrow["T"])
+    assert wrong > 2 * as_weeks
+    gg = cl.models.GammaGamma().fit(weeks)
+    clv_w = cl.targeting.expected_customer_value(
+        in_weeks, gg, weeks, horizon="1Y", period_length="M", discount=(0.1, "Y")
+    )
+    clv_m = cl.targeting.expected_customer_value(
+        in_months, gg, months, horizon="1Y", period_length="M", discount=(0.1, "Y")
+    )
+    assert clv_w.sum() == pytest.approx(clv_m.sum(), rel=1e-4)
+    assert clv_w.attrs["unit"] == "W"
+
+
+def test_point10_mixing_units_is_an_error(weekly_and_monthly):
+    weeks, months, in_weeks, _ = weekly_and_monthly
+    gg = cl.models.GammaGamma().fit(weeks)
+    with pytest.raises(
+        ValueError, match=r"in unit 'M' but BGNBD was fitted in 'W'.*never rescales"
+    ):
+        cl.targeting.expected_customer_value(in_weeks, gg, months, horizon=12)
+    with pytest.raises(ValueError, match=r"in unit 'M' but BGNBD was fitted in 'W'"):
+        in_weeks.log_likelihood(months)
+    unknown = cl.models.BGNBD().set_params(**in_weeks.params)
+    with pytest.raises(ValueError, match="does not know the time unit"):
+        unknown.expected_purchases("1Y")
+    with pytest.raises(ValueError, match="not a duration"):
+        in_weeks.expected_purchases("a year")
+
+
+def test_point10_one_documented_month_length():
+    from crmlab._units import UNITS, to_unit
+
+    assert UNITS["M"] == 365.25 / 12 and UNITS["Y"] == 365.25
+    assert to_unit("1M", "W") == pytest.approx(4.348, abs=1e-3)
+    assert to_unit("12M", "Y") == pytest.approx(1.0)
+    assert cl.transactions.UNITS is UNITS
+    import crmlab._units as units_module
+
+    assert "4.345" in units_module.__doc__  # the peer's month, named so users can compare
+
+
+# ----- one message format (issue 16) ----------------------------------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: validate_transactions(_log([("a", "not a date", 1.0)])),
+        lambda: cl.models.BGNBD().fit(pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]})),
+        lambda: cl.clv.simple_clv(100, [0.5, 1.5], 0.1),
+        lambda: (
+            cl.models.BGNBD()
+            .set_params(r=0.2, alpha=4, a=0.8, b=2.4)
+            .conditional_expected_purchases(-1, 1, 2, 5)
+        ),
+        lambda: cl.simulate.simulate_firms(horizon=0),
+        lambda: cl.models.ShiftedBetaGeometric().set_params(alpha=1, beta=1).survival(-1),
+    ],
+)
+def test_errors_follow_the_one_message_format(call):
+    import re
+
+    with pytest.raises(ValueError) as caught:
+        call()
+    lines = [line.strip() for line in str(caught.value).splitlines()]
+    problems = [re.sub(r"^\d+\. ", "", line) for line in lines if re.match(r"\d+\. ", line)]
+    for line in problems or lines[:1]:
+        # <where>: <count> <problem>: <first rows or values>
+        assert re.match(r"^[^:]+: [\d,]+ [^:]+: \S", line), line
+
+
+# ----- the duplicate finder agrees with pandas ---------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from([0.0, -0.0, 1.5, 2.0])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_duplicate_mask_equals_pandas(rows):
+    from crmlab._cleaning import _duplicate_mask
+
+    codes, times, amounts = (np.array(column) for column in zip(*rows, strict=True))
+    ours = _duplicate_mask(codes.astype(np.int64), times.astype(np.int64), amounts.astype(float))
+    theirs = pd.DataFrame({"c": codes, "t": times, "a": amounts + 0.0}).duplicated().to_numpy()
+    assert ours.tolist() == theirs.tolist()
+
+
+# ----- the researcher's scenario: 1 M dirty rows, known parameters ---------------------
+DIRTY_COLUMNS = {"customer_col": "client", "date_col": "order_ts", "amount_col": "revenue"}
+CLEANING = {"on_invalid": "drop", "currency": ".", "returns": "net", "duplicates": "drop"}
+
+
+# 20,000 customers (about 208,000 rows) by default, so that the suite stays quick on a
+# shared machine; CRMLAB_DIRTY_LOG_FULL=1 runs the researcher's 100,000 (1.04 M rows).
+FULL = os.environ.get("CRMLAB_DIRTY_LOG_FULL") == "1"
+N_CUSTOMERS = 100_000 if FULL else 20_000
+
+
+@pytest.fixture(scope="module")
+def researchers_log():
+    from dirty_log import make_dirty_log
+
+    return make_dirty_log(N_CUSTOMERS, seed=2026)
+
+
+def test_the_dirty_log_is_reported_in_full(researchers_log):
+    dirty = researchers_log
+    report = diagnose(dirty.log, **DIRTY_COLUMNS)
+    assert [p.handled_by for p in report.blocking] == [
+        "on_invalid",
+        "on_invalid",
+        "currency",
+        "returns",
+    ]
+    by_what = {p.what.split(" (")[0]: p.count for p in report.problems}
+    assert by_what["value(s) are missing customer ids"] == dirty.dirt["missing_client"]
+    assert by_what["value(s) are not dates"] == dirty.dirt["bad_date"]
+    assert by_what["value(s) are currency strings"] == dirty.dirt["dollar_strings"]
+    assert by_what["negative amount(s)"] == dirty.dirt["returns"]
+    assert by_what["zero amount(s), kept as purchases"] == dirty.dirt["zero_revenue"]
+    duplicates = [p for p in report.problems if p.handled_by == "duplicates"]
+    assert duplicates[0].count == dirty.dirt["duplicates"]
+
+
+@pytest.fixture(scope="module")
+def fits_by_merge(researchers_log):
+    dirty = researchers_log
+    fits = {}
+    for merge in ("none", "day"):
+        s = summarize(
+            dirty.log, dirty.observation_end, unit="W", merge=merge, **CLEANING, **DIRTY_COLUMNS
+        )
+        fits[merge] = (s, cl.models.BGNBD().fit(s))
+    return fits
+
+
+@pytest.mark.parametrize("merge", ["none", "day"])
+def test_the_cleaned_dirty_log_loses_nothing_and_says_what_it_did(
+    researchers_log, fits_by_merge, merge
+):
+    dirty = researchers_log
+    s, _ = fits_by_merge[merge]
+    assert len(s) == N_CUSTOMERS  # every customer is there
+    cleaning = s.attrs["cleaning"]
+    assert s.attrs["merge"] == merge
+    assert cleaning["duplicates_dropped"] == dirty.dirt["duplicates"]
+    assert cleaning["returns_netted"] + cleaning["returns_unmatched"] == dirty.dirt["returns"]
+    assert cleaning["currency_parsed"] == dirty.dirt["dollar_strings"]
+    assert (
+        sum(cleaning["dropped"].values()) == dirty.dirt["missing_client"] + dirty.dirt["bad_date"]
+    )
+    assert s.attrs["rows_after_observation_end"] > 0
+
+
+def test_bgnbd_recovers_the_true_parameters_with_merge_none(researchers_log, fits_by_merge):
+    dirty = researchers_log
+    _, model = fits_by_merge["none"]
+    # Four intervals at once: each at 1 - 0.05 / 4 (Bonferroni) covers all four truths
+    # with probability >= 95 %. On the full log each 95 % interval covers its truth.
+    level = 0.95 if FULL else 1 - 0.05 / 4
+    intervals = model.confidence_intervals(level)
+    for name in ("r", "alpha", "a", "b"):
+        low, high = intervals.loc[name, "lower"], intervals.loc[name, "upper"]
+        assert low <= dirty.truth[name] <= high, (name, model.summary(level))
+
+
+def test_same_day_merging_biases_the_purchase_rate_down(researchers_log, fits_by_merge):
+    # On the same data, merging a customer's purchases of one day loses repeat purchases
+    # (customers here do buy twice a day), so the mean rate r / alpha falls (the
+    # researcher's 0.1456 against a true 0.15).
+    (every, by_every), (daily, by_day) = fits_by_merge["none"], fits_by_merge["day"]
+    assert daily["x"].sum() < 0.99 * every["x"].sum()
+    rate = {m: f.params["r"] / f.params["alpha"] for m, f in (("none", by_every), ("day", by_day))}
+    assert rate["day"] < 0.985 * rate["none"]
+    assert rate["none"] == pytest.approx(0.9 / 6.0, rel=0.03)
+    if FULL:
+        intervals = by_day.confidence_intervals(0.95)
+        assert not intervals.loc["alpha", "lower"] <= 6.0 <= intervals.loc["alpha", "upper"]
