@@ -1,6 +1,7 @@
 """The in-memory engine behind :func:`crmlab.transactions.summarize`.
 
-It works on plain integer arrays (customer codes 0..n-1 and day numbers), so that
+It works on plain integer arrays (customer codes 0..n-1 and integer times: day
+numbers, period starts or nanoseconds, as the front's ``merge`` chooses), so that
 another engine (DuckDB on Parquet files, Spark on a cluster) can take its place
 behind the same front. Per-customer first and last days come from unbuffered
 ``minimum.at``/``maximum.at``, sums from ``bincount``; only the count of distinct
@@ -55,23 +56,28 @@ def summarize_arrays(
     *,
     n_customers: int,
     end_day: int,
+    distinct: bool = True,
 ) -> Summary:
-    """Repeat purchase days, recency and age (in days) for customers ``0..n_customers-1``.
+    """Repeat transactions, recency and age (in the times' ticks) for codes ``0..n_customers-1``.
 
-    Every customer code must occur at least once (the front guarantees it).
+    With ``distinct`` (same-day or same-period merging) a transaction is a distinct
+    time of the customer; without it every row is one, and if several rows share a
+    customer's first time, her first purchase is worth their mean. Every customer
+    code must occur at least once (the front guarantees it).
 
     >>> s = summarize_arrays(np.array([0, 0, 1, 0]), np.array([3, 3, 5, 10]),
     ...                      np.array([1.0, 2.0, 4.0, 6.0]), n_customers=2, end_day=12)
     >>> s.x.tolist(), s.t_x.tolist(), s.T.tolist(), s.monetary.tolist()
     ([1, 0], [7, 0], [9, 7], [6.0, nan])
     """
-    if n_customers and np.bincount(codes, minlength=n_customers).min() == 0:
+    rows = np.bincount(codes, minlength=n_customers)
+    if n_customers and rows.min() == 0:
         raise AssertionError("every customer code must have at least one transaction")
     first_day = np.full(n_customers, np.iinfo(np.int64).max)
     np.minimum.at(first_day, codes, days)
     last_day = np.full(n_customers, np.iinfo(np.int64).min)
     np.maximum.at(last_day, codes, days)
-    x = _distinct_days_per_customer(codes, days, n_customers) - 1
+    x = (_distinct_days_per_customer(codes, days, n_customers) if distinct else rows) - 1
     monetary = None
     if amounts is not None:
         total = np.bincount(codes, weights=amounts, minlength=n_customers)
@@ -79,20 +85,30 @@ def summarize_arrays(
         first_total = np.bincount(
             codes[on_first_day], weights=amounts[on_first_day], minlength=n_customers
         )
+        if not distinct:
+            first_total = first_total / np.bincount(codes[on_first_day], minlength=n_customers)
         with np.errstate(invalid="ignore", divide="ignore"):
             monetary = np.where(x > 0, (total - first_total) / x, np.nan)
     return Summary(x=x, t_x=last_day - first_day, T=end_day - first_day, monetary=monetary)
 
 
 def count_days(
-    codes: np.ndarray, days: np.ndarray, amounts: np.ndarray | None, *, n_customers: int
+    codes: np.ndarray,
+    days: np.ndarray,
+    amounts: np.ndarray | None,
+    *,
+    n_customers: int,
+    distinct: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Number of distinct purchase days per customer code, and their total value.
+    """Number of distinct purchase days (or of rows) per customer code, and their total value.
 
     >>> count_days(np.array([1, 1, 1]), np.array([4, 4, 9]), None, n_customers=3)[0].tolist()
     [0, 2, 0]
     """
-    counts = _distinct_days_per_customer(codes, days, n_customers)
+    if distinct:
+        counts = _distinct_days_per_customer(codes, days, n_customers)
+    else:
+        counts = np.bincount(codes, minlength=n_customers)
     totals = None
     if amounts is not None:
         totals = np.bincount(codes, weights=amounts, minlength=n_customers)

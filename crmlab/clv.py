@@ -64,6 +64,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from crmlab._validate import as_output, broadcast, check_values
+
 __all__ = [
     "aggregate_retention_rate",
     "constant_retention_equity",
@@ -87,46 +89,9 @@ _TIMING_ALIASES = {
 
 
 def _arrays(**named: Any) -> tuple[dict[str, np.ndarray], bool]:
-    """Broadcast the named inputs to float arrays; remember whether all were scalars."""
-    arrays = {}
-    for name, value in named.items():
-        try:
-            arrays[name] = np.asarray(value, dtype="float64")
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be numeric, got {value!r}") from None
-    is_scalar = all(array.ndim == 0 for array in arrays.values())
-    try:
-        broadcast = np.broadcast_arrays(*arrays.values())
-    except ValueError:
-        shapes = {name: array.shape for name, array in arrays.items()}
-        raise ValueError(f"the inputs cannot be broadcast together: shapes {shapes}") from None
-    return dict(zip(arrays, broadcast, strict=True)), is_scalar
-
-
-def _out(values: np.ndarray, is_scalar: bool) -> Any:
-    return float(values) if is_scalar else np.asarray(values, dtype="float64")
-
-
-def _check(values: np.ndarray, name: str, low: float, high: float | None = None) -> None:
-    bad = ~np.isfinite(values) | (values < low)
-    if high is not None:
-        bad |= values > high
-    if np.any(bad):
-        bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
-        first = values[bad].ravel()[:5].tolist()
-        raise ValueError(f"{name} must be finite and {bound}; got {first}")
-
-
-def _check_positive(values: np.ndarray, name: str) -> None:
-    bad = ~np.isfinite(values) | (values <= 0)
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and > 0; got {values[bad].ravel()[:5].tolist()}")
-
-
-def _check_finite(values: np.ndarray, name: str) -> None:
-    bad = ~np.isfinite(values)
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite; got {values[bad].ravel()[:5].tolist()}")
+    """Broadcast the named inputs to float arrays (:func:`crmlab._validate.broadcast`)."""
+    arrays, is_scalar = broadcast(*named.values(), names=list(named))
+    return dict(zip(named, arrays, strict=True)), is_scalar
 
 
 def _timing(timing: str) -> str:
@@ -197,9 +162,9 @@ def simple_clv(
     timing = _timing(timing)
     arrays, is_scalar = _arrays(margin=margin, retention=retention, discount=discount)
     m, r, d = arrays["margin"], arrays["retention"], arrays["discount"]
-    _check(r, "retention", 0.0, 1.0)
-    _check(d, "discount", 0.0)
-    _check_finite(m, "margin")
+    check_values(r, "retention", low=0.0, high=1.0)
+    check_values(d, "discount", low=0.0)
+    check_values(m, "margin")
     if horizon is not None and (
         isinstance(horizon, bool) or not float(horizon).is_integer() or horizon < 0
     ):
@@ -213,7 +178,7 @@ def simple_clv(
     with np.errstate(invalid="ignore"):
         # A zero margin is worth nothing even over an infinite life (0 * inf is NaN).
         value = np.where(m == 0, 0.0, m * payments)
-    return _out(value, is_scalar)
+    return as_output(value, is_scalar, refuse_nan=False)
 
 
 def new_customer_clv(
@@ -248,9 +213,9 @@ def new_customer_clv(
     arrays, is_scalar = _arrays(
         margin=margin, retention=retention, discount=discount, acquisition_cost=acquisition_cost
     )
-    _check_finite(arrays["acquisition_cost"], "acquisition_cost")
+    check_values(arrays["acquisition_cost"], "acquisition_cost")
     gross = simple_clv(arrays["margin"], arrays["retention"], arrays["discount"], timing=timing)
-    return _out(gross - arrays["acquisition_cost"], is_scalar)
+    return as_output(gross - arrays["acquisition_cost"], is_scalar, refuse_nan=False)
 
 
 def max_acquisition_cost(
@@ -297,13 +262,13 @@ def retention_point_value(
     if not np.isfinite(points) or points < 0:
         raise ValueError(f"points must be finite and >= 0, got {points!r}")
     arrays, is_scalar = _arrays(margin=margin, retention=retention, discount=discount)
-    _check(arrays["retention"], "retention", 0.0, 1.0)
+    check_values(arrays["retention"], "retention", low=0.0, high=1.0)
     raised = np.minimum(arrays["retention"] + points, 1.0)
     before = np.asarray(simple_clv(margin, arrays["retention"], discount, timing=timing))
     after = np.asarray(simple_clv(margin, raised, discount, timing=timing))
     with np.errstate(invalid="ignore"):
         gain = np.where(np.isinf(before) & (after == before), 0.0, after - before)
-    return _out(gain, is_scalar)
+    return as_output(gain, is_scalar, refuse_nan=False)
 
 
 def _residual_sum(alpha: np.ndarray, beta: np.ndarray, discount: np.ndarray) -> np.ndarray:
@@ -358,9 +323,9 @@ def _sum_series(alpha: np.ndarray, beta: np.ndarray, z: np.ndarray) -> np.ndarra
 
 def _sbg_inputs(**named: Any) -> tuple[dict[str, np.ndarray], bool]:
     arrays, is_scalar = _arrays(**named)
-    _check_positive(arrays["alpha"], "alpha")
-    _check_positive(arrays["beta"], "beta")
-    _check(arrays["discount"], "discount", 0.0)
+    check_values(arrays["alpha"], "alpha", above=0.0)
+    check_values(arrays["beta"], "beta", above=0.0)
+    check_values(arrays["discount"], "discount", low=0.0)
     return arrays, is_scalar
 
 
@@ -392,7 +357,7 @@ def del_sbg(alpha: Any, beta: Any, discount: Any) -> Any:
     """
     arrays, is_scalar = _sbg_inputs(alpha=alpha, beta=beta, discount=discount)
     value = _residual_sum(arrays["alpha"], arrays["beta"], arrays["discount"])
-    return _out(value, is_scalar)
+    return as_output(value, is_scalar, refuse_nan=False)
 
 
 def derl(alpha: Any, beta: Any, discount: Any, n: Any) -> Any:
@@ -435,7 +400,7 @@ def derl(alpha: Any, beta: Any, discount: Any, n: Any) -> Any:
             f"got {period[bad].ravel()[:5].tolist()}"
         )
     renewal = (b + period - 1) / (a + b + period - 1)  # r_n, the chance of the next renewal
-    return _out(renewal * _residual_sum(a, b + period, d), is_scalar)
+    return as_output(renewal * _residual_sum(a, b + period, d), is_scalar, refuse_nan=False)
 
 
 def _active_counts(active_by_tenure: Any) -> np.ndarray:
@@ -503,7 +468,7 @@ def customer_equity(
     503532
     """
     counts = _active_counts(active_by_tenure)
-    _check_finite(np.asarray(margin, dtype=float), "margin")
+    check_values(np.asarray(margin, dtype=float), "margin")
     tenure = np.arange(1, counts.size + 1)
     per_customer = derl(alpha, beta, discount, tenure) + (1.0 if include_current_payment else 0.0)
     with np.errstate(invalid="ignore"):
@@ -524,8 +489,8 @@ def aggregate_retention_rate(alpha: float, beta: float, active_by_tenure: Any) -
     """
     counts = _active_counts(active_by_tenure)
     arrays, _ = _arrays(alpha=alpha, beta=beta)
-    _check_positive(arrays["alpha"], "alpha")
-    _check_positive(arrays["beta"], "beta")
+    check_values(arrays["alpha"], "alpha", above=0.0)
+    check_values(arrays["beta"], "beta", above=0.0)
     if counts.sum() <= 0:
         raise ValueError("active_by_tenure holds no customers: the retention rate is undefined")
     n = np.arange(1, counts.size + 1)
@@ -552,7 +517,7 @@ def constant_retention_equity(
     arrays, is_scalar = _arrays(
         active_customers=active_customers, retention=retention, discount=discount, margin=margin
     )
-    _check(arrays["active_customers"], "active_customers", 0.0)
+    check_values(arrays["active_customers"], "active_customers", low=0.0)
     per_customer = simple_clv(
         arrays["margin"], arrays["retention"], arrays["discount"], timing="end"
     ) * (1 + arrays["discount"])
@@ -560,4 +525,4 @@ def constant_retention_equity(
         value = np.where(
             arrays["active_customers"] == 0, 0.0, arrays["active_customers"] * per_customer
         )
-    return _out(value, is_scalar)
+    return as_output(value, is_scalar, refuse_nan=False)

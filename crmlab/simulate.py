@@ -29,13 +29,14 @@ the year yields ``margin``, and the year's cash flow is discounted by
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+from crmlab._validate import check_values
 
 __all__ = [
     "FIRM_METRICS",
@@ -53,29 +54,24 @@ DEFAULT_FIRMS = ("product focus", "customer focus")
 
 
 def _check_fraction(name: str, value: float) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0 or math.isnan(value):
-        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-    return value
+    check_values(value, name, low=0.0, high=1.0)
+    return float(value)
 
 
 def _check_nonnegative(name: str, value: float) -> float:
-    value = float(value)
-    if not value >= 0.0 or math.isinf(value):
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return value
+    check_values(value, name, low=0.0)
+    return float(value)
 
 
 def _check_positive(name: str, value: float) -> float:
-    value = float(value)
-    if not value > 0.0 or math.isinf(value):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return value
+    check_values(value, name, above=0.0)
+    return float(value)
 
 
 def _check_count(name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
+    if isinstance(value, bool):
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    check_values(value, name, low=minimum, whole=True)
     return int(value)
 
 

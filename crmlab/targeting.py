@@ -48,10 +48,10 @@ def expected_customer_value(
     spend_model: GammaGamma,
     summary: pd.DataFrame,
     *,
-    horizon: int = 52,
-    discount: float = 0.0,
+    horizon: int | str | tuple[float, str] = 52,
+    discount: float | tuple[float, str] = 0.0,
     margin: float = 1.0,
-    period_length: float = 1.0,
+    period_length: float | str | tuple[float, str] = 1.0,
 ) -> pd.Series:
     """Expected discounted margin of each customer over the next ``horizon`` periods.
 
@@ -64,6 +64,15 @@ def expected_customer_value(
     expectations (Fader, Hardie & Lee 2005, *Journal of Marketing Research* 42(4),
     who discount continuously; this is the period-by-period form).
 
+    Units. The summary's ``attrs["unit"]`` and the purchase model's ``unit`` must
+    agree (mixing them is an error, never a silent rescale). Plain numbers are in
+    that unit: ``horizon=52`` on a weekly summary is 52 weeks, on a monthly one 52
+    months. To say what you mean whatever the data, give units (one month is
+    365.25 / 12 days everywhere, see :mod:`crmlab._units`): ``horizon="1Y"`` or
+    ``(12, "M")``, ``period_length="M"`` (monthly steps) and ``discount=(0.10,
+    "Y")`` (10 % a year, converted to the equivalent rate per period). A horizon
+    that is not a whole number of periods ends with a partial period.
+
     Parameters
     ----------
     purchases_model : crmlab.models.BGNBD
@@ -73,25 +82,26 @@ def expected_customer_value(
         Fitted model of spend per purchase.
     summary : pandas.DataFrame
         One row per customer with columns ``x``, ``t_x``, ``T`` and ``monetary``.
-    horizon : int
-        Periods ahead (>= 1).
-    discount : float
-        Discount rate per period (>= 0).
+    horizon : int, str or (float, str)
+        Periods ahead (a whole number >= 1), or a duration such as ``"1Y"``.
+    discount : float or (float, str)
+        Discount rate per period (>= 0), or ``(rate, unit)`` per unit of time.
     margin : float
         Share of spend kept as margin (1 counts the whole spend).
-    period_length : float
-        Length of one period in the time unit of ``summary`` (> 0): with weekly data,
-        ``52 / 12`` values ``horizon`` months, discounted monthly.
+    period_length : float, str or (float, str)
+        Length of one period, in the time unit of ``summary`` (> 0) or as a
+        duration: with weekly data, ``"M"`` (or ``52 / 12``) values months,
+        discounted monthly.
 
     Returns
     -------
     pandas.Series
-        Named ``clv``, indexed like ``summary``.
+        Named ``clv``, indexed like ``summary``; ``attrs["unit"]`` is the data's unit.
 
     Examples
     --------
     >>> from crmlab.models import BGNBD, GammaGamma
-    >>> bg = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> bg = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
     >>> gg = GammaGamma().set_params(p=6.25, q=3.74, gamma=15.44)
     >>> s = pd.DataFrame({"x": [2, 0], "t_x": [30.43, 0], "T": [38.86, 38.86],
     ...                   "monetary": [22.35, np.nan]})
@@ -100,28 +110,66 @@ def expected_customer_value(
     >>> expected_customer_value(bg, gg, s, horizon=12, discount=0.01,
     ...                         period_length=52 / 12).round(2).tolist()
     [36.21, 8.35]
+    >>> expected_customer_value(bg, gg, s, horizon="1Y", discount=(0.1, "Y"),
+    ...                         period_length="M").round(2).tolist()
+    [36.75, 8.48]
     """
+    from crmlab._units import rate_per, to_unit, unit_length_days
+    from crmlab._validate import check_values
+
     missing = [c for c in ("x", "t_x", "T", "monetary") if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks column(s) {missing}; it needs x, t_x, T, monetary")
-    if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1:
-        raise ValueError(f"horizon must be a whole number >= 1, got {horizon!r}")
-    if not (discount >= 0 and math.isfinite(discount)):
-        raise ValueError(f"discount must be finite and >= 0, got {discount!r}")
-    if not (margin >= 0 and math.isfinite(margin)):
-        raise ValueError(f"margin must be finite and >= 0, got {margin!r}")
-    if not (period_length > 0 and math.isfinite(period_length)):
-        raise ValueError(f"period_length must be finite and > 0, got {period_length!r}")
+    unit = _common_unit(purchases_model, summary)
+    step = to_unit(period_length, unit, "period_length")
+    check_values(step, "period_length", above=0.0)
+    if isinstance(horizon, str | tuple):
+        total = to_unit(horizon, unit, "horizon")
+        check_values(total, "horizon", above=0.0)
+        whole = int(np.floor(total / step + 1e-9))
+        edges = step * np.arange(0, whole + 1, dtype=float)
+        if total - edges[-1] > 1e-9 * step:
+            edges = np.append(edges, total)
+    else:
+        if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1:
+            raise ValueError(f"horizon must be a whole number >= 1, got {horizon!r}")
+        edges = step * np.arange(0, int(horizon) + 1, dtype=float)
+    if isinstance(discount, tuple):
+        if len(discount) != 2:
+            raise ValueError(
+                f"discount={discount!r}: a rate with a unit is (rate, unit), e.g. (0.1, 'Y')"
+            )
+        rate, per = discount
+        unit_length_days(per)
+        check_values(rate, "discount", low=0.0)
+        # The same rate compounded per step: 10 % a year is 0.797 % a month.
+        discount = (1.0 + rate_per(rate, per, unit)) ** step - 1.0
+    check_values(discount, "discount", low=0.0)
+    check_values(margin, "margin", low=0.0)
     x = summary["x"].to_numpy(float)
     t_x = summary["t_x"].to_numpy(float)
     T = summary["T"].to_numpy(float)
-    periods = np.arange(0, int(horizon) + 1, dtype=float)[:, None]
-    cumulative = purchases_model.conditional_expected_purchases(periods * period_length, x, t_x, T)
+    cumulative = purchases_model.conditional_expected_purchases(edges[:, None], x, t_x, T)
     per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
-    weights = (1.0 + discount) ** -periods[1:]
+    weights = (1.0 + discount) ** -(edges[1:, None] / step)
     purchases = (per_period * weights).sum(axis=0)
     spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
-    return pd.Series(margin * purchases * np.asarray(spend), index=summary.index, name="clv")
+    value = pd.Series(margin * purchases * np.asarray(spend), index=summary.index, name="clv")
+    value.attrs["unit"] = unit
+    return value
+
+
+def _common_unit(model: Any, summary: pd.DataFrame) -> str | None:
+    """The time unit shared by the model and the summary; refuse two different ones."""
+    model_unit = getattr(model, "unit", None)
+    data_unit = summary.attrs.get("unit")
+    if model_unit is not None and data_unit is not None and model_unit != data_unit:
+        raise ValueError(
+            f"the summary is in unit {data_unit!r} but {type(model).__name__} was fitted in "
+            f"{model_unit!r}: summarise the log again with unit={model_unit!r}, or refit the "
+            "model on this summary (crmlab never rescales silently)"
+        )
+    return model_unit if model_unit is not None else data_unit
 
 
 @dataclass(frozen=True)

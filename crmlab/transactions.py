@@ -1,13 +1,31 @@
 """Transaction logs: validation, the (x, t_x, T, monetary) summary, holdout split, cohorts.
 
 The models of :mod:`crmlab.models` never see raw logs; they are fed the per-customer
-summary built here. :func:`summarize` is a thin front: it validates, converts dates
-to whole days, and hands integer arrays to an engine (:mod:`crmlab._summary_engine`)
-that a DuckDB or Spark engine can later replace.
+summary built here. :func:`summarize` is a thin front: it validates (with
+:mod:`crmlab._cleaning`), converts dates to integer times, and hands arrays to an engine
+(:mod:`crmlab._summary_engine`) that a DuckDB or Spark engine can later replace.
 
 Time is measured in an explicit unit: ``"D"`` (days), ``"W"`` (weeks = days / 7, as
 the CLV literature uses them), ``"M"`` (months = days / (365.25 / 12)) or ``"Y"``
-(years = days / 365.25). Every result carries its unit in ``result.attrs["unit"]``.
+(years = days / 365.25); see :mod:`crmlab._units`. Every result carries its unit in
+``result.attrs["unit"]``, and the cleaning choices beside it.
+
+Dirty logs. Every problem is reported at once, in one ``ValueError`` with one line
+per problem class (column, count, first rows, the option that handles it), and
+:func:`diagnose` returns the same list without raising. The options, the same in
+:func:`validate_transactions`, :func:`summarize`, :func:`calibration_holdout` and
+:func:`cohort_table`:
+
+* ``on_invalid="raise" | "drop" | "drop_customer"``: rows with a missing customer id,
+  an unparseable date, a missing or non-numeric amount;
+* ``currency=None | "." | ","``: amounts written as currency strings ("$37.85",
+  "1,234.50" with ``"."``; "12,50 €" with ``","``, the decimal mark);
+* ``duplicates="keep" | "drop"``: exact repeats of (customer, timestamp, amount);
+  kept by default (the CDNOW sample's are real purchases);
+* ``returns="raise" | "net" | "drop"``: negative amounts (the netting rule is in
+  :func:`crmlab._cleaning.net_returns`);
+* ``merge="day" | "none" | "W" | "M" | "Q" | "Y"`` (summaries only): which purchases
+  count as one transaction.
 
 >>> import crmlab as cl
 >>> tx = cl.datasets.load_cdnow("sample")
@@ -16,98 +34,48 @@ the CLV literature uses them), ``"M"`` (months = days / (365.25 / 12)) or ``"Y"`
 (2357, 946)
 >>> s.loc[1, ["x", "t_x", "T"]].round(2).tolist()
 [2.0, 30.43, 38.86]
->>> s.attrs["unit"]
-'W'
+>>> s.attrs["unit"], s.attrs["merge"]
+('W', 'day')
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from crmlab import _summary_engine
+from crmlab._cleaning import (
+    CleanLog,
+    Currency,
+    Diagnosis,
+    Duplicates,
+    OnInvalid,
+    Returns,
+    ValidationReport,
+    clean_log,
+)
+from crmlab._units import UNITS, unit_length_days
 
 __all__ = [
+    "MERGES",
     "UNITS",
+    "Diagnosis",
     "ValidationReport",
     "calibration_holdout",
     "cohort_table",
+    "diagnose",
     "summarize",
     "unit_length_days",
     "validate_transactions",
 ]
 
-#: Length of one time unit in days.
-UNITS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
-
-_SHOWN_ROWS = 5
-
-
-def unit_length_days(unit: str) -> float:
-    """Return the length of ``unit`` in days.
-
-    >>> unit_length_days("W")
-    7.0
-    """
-    try:
-        return UNITS[unit]
-    except KeyError:
-        raise ValueError(
-            f"unknown time unit {unit!r}; use one of {', '.join(repr(u) for u in UNITS)}"
-        ) from None
-
-
-@dataclass
-class ValidationReport:
-    """What :func:`validate_transactions` found and did.
-
-    Attributes
-    ----------
-    rows_in, rows_out : int
-        Rows received and rows returned.
-    exact_duplicates : int
-        Rows that repeat another row exactly (kept: they are legitimate purchases).
-    zero_amounts : int
-        Rows with an amount of 0 (kept).
-    dropped : dict
-        Rows dropped by ``on_invalid="drop"``, by reason.
-    returns_netted : int
-        Negative-amount rows netted out by ``returns="net"`` or dropped by ``returns="drop"``.
-    """
-
-    rows_in: int
-    rows_out: int
-    exact_duplicates: int = 0
-    zero_amounts: int = 0
-    dropped: dict[str, int] = field(default_factory=dict)
-    returns_netted: int = 0
-
-    def __str__(self) -> str:
-        lines = [
-            f"{self.rows_in:,} rows checked, {self.rows_out:,} kept",
-            f"{self.exact_duplicates:,} exact duplicate rows (kept)",
-            f"{self.zero_amounts:,} rows with a zero amount (kept)",
-        ]
-        lines += [f"{count:,} rows dropped: {reason}" for reason, count in self.dropped.items()]
-        if self.returns_netted:
-            lines.append(f"{self.returns_netted:,} return rows (negative amounts) handled")
-        return "\n".join(lines)
-
-
-def _offending(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
-    """The first offending rows, by label and value (positional, so duplicate labels are fine)."""
-    positions = np.flatnonzero(mask)
-    first = positions[:_SHOWN_ROWS]
-    # tolist() gives plain Python values, so messages read 'row 1: -4.0', not numpy reprs.
-    labels, values = frame.index[first].tolist(), frame[column].iloc[first].tolist()
-    shown = ", ".join(
-        f"row {label!r}: {value!r}" for label, value in zip(labels, values, strict=True)
-    )
-    more = len(positions) - _SHOWN_ROWS
-    return shown + (f" (and {more:,} more)" if more > 0 else "")
+Merge = Literal["day", "none", "W", "M", "Q", "Y"]
+#: What counts as one transaction: same day (the literature's convention), every row,
+#: or one calendar period (weeks start on Monday).
+MERGES: tuple[str, ...] = ("day", "none", "W", "M", "Q", "Y")
+_NS_PER_DAY = 86_400 * 10**9
 
 
 def validate_transactions(
@@ -116,14 +84,16 @@ def validate_transactions(
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str | None = "amount",
-    on_invalid: Literal["raise", "drop"] = "raise",
-    returns: Literal["raise", "net", "drop"] = "raise",
+    on_invalid: OnInvalid = "raise",
+    returns: Returns = "raise",
+    duplicates: Duplicates = "keep",
+    currency: Currency = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Check a transaction log and return a clean copy with a report.
 
     The copy has the columns ``customer_id``, ``date`` (datetime64, normalised to
-    the day) and, when ``amount_col`` is given, ``amount`` (float). The input frame
-    is never modified.
+    the day) and, when ``amount_col`` is given, ``amount`` (float); its index keeps
+    the labels of the rows kept. The input frame is never modified.
 
     Parameters
     ----------
@@ -131,16 +101,26 @@ def validate_transactions(
         One row per purchase (or purchase line).
     customer_col, date_col, amount_col : str
         Column names in ``tx``. ``amount_col=None`` validates a log without amounts.
-    on_invalid : {"raise", "drop"}
-        What to do with rows whose date does not parse, whose customer id is missing,
-        or whose amount is missing or not a number. ``"raise"`` (default) raises
-        ``ValueError`` naming the problem, the column and the first offending rows;
-        ``"drop"`` removes them and counts them in the report.
+    on_invalid : {"raise", "drop", "drop_customer"}
+        Rows whose customer id is missing, whose date does not parse, or whose amount
+        is missing or not a number. ``"raise"`` (default) raises; ``"drop"`` removes
+        them and counts them in the report, which also counts the customers whose
+        first purchase may be among them (their ``T`` would shrink);
+        ``"drop_customer"`` removes those customers whole as well.
     returns : {"raise", "net", "drop"}
         Negative amounts are returns. ``"raise"`` (default) refuses them; ``"drop"``
-        removes them; ``"net"`` subtracts each return from the same customer's
-        purchases of that day (the day's rows are merged into one) and keeps the day
-        only if something is left.
+        removes them; ``"net"`` matches each to the same customer's latest purchase
+        day on or before it and subtracts it there (a purchase it cancels whole is
+        removed; a return with no earlier purchase is removed and counted as
+        unmatched; no other purchase is touched). See
+        :func:`crmlab._cleaning.net_returns`.
+    duplicates : {"keep", "drop"}
+        Exact repeats of (customer, timestamp, amount): kept by default (real
+        purchases in CDNOW) or dropped; counted either way.
+    currency : {None, ".", ","}
+        Amounts such as "$37.85", "1,234.50" or "12,50 €". ``None`` (default) refuses
+        them with the pattern found; ``"."`` reads them with a decimal point (``,``
+        groups thousands), ``","`` with a decimal comma (``.`` groups thousands).
 
     Returns
     -------
@@ -149,114 +129,153 @@ def validate_transactions(
     Raises
     ------
     ValueError
-        Missing columns, unparseable dates, missing customer ids, non-numeric or
-        negative amounts, with the column and the first offending rows named.
+        Missing columns; or every problem the options do not handle, all in one
+        message, one line each: ``column 'C': N <problem>: <first rows>. <what to do>``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> log = pd.DataFrame({"customer_id": [1, 1, 2], "date": ["2024-01-02", "2024-01-02",
-    ...                     "2024-02-30"], "amount": [5.0, 5.0, 3.0]})
-    >>> validate_transactions(log)
-    Traceback (most recent call last):
-    ...
-    ValueError: column 'date': 1 value(s) are not dates: row 2: '2024-02-30'
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2, None], "date": ["2024-01-02",
+    ...     "2024-01-02", "2024-02-30", "2024-01-05"], "amount": [5.0, 5.0, 3.0, "$4"]})
+    >>> try:
+    ...     validate_transactions(log)
+    ... except ValueError as error:
+    ...     for line in str(error).splitlines():
+    ...         print(line[:88].rstrip())
+    the transaction log has problems; nothing was changed. Each line names the option that h
+      1. column 'customer_id': 1 value(s) are missing customer ids: row 3: nan. Pass on_inva
+      2. column 'date': 1 value(s) are not dates: row 2: '2024-02-30'. Pass on_invalid='drop
+      3. column 'amount': 1 value(s) are currency strings (currency sign(s) $): row 3: '$4'.
     >>> clean, report = validate_transactions(log, on_invalid="drop")
-    >>> print(report)
-    3 rows checked, 2 kept
+    >>> for line in str(report).splitlines():
+    ...     print(line[:88].rstrip())
+    4 rows checked, 2 kept
     1 exact duplicate rows (kept)
-    0 rows with a zero amount (kept)
+    0 rows with a zero amount (kept; the Gamma-Gamma spend model sets aside customers whose
+    1 rows dropped: missing customer id in 'customer_id'
     1 rows dropped: unparseable date in 'date'
+    1 customers may have lost their first purchase among the dropped rows (their T may be sh
+    """
+    clean = _clean(
+        tx, customer_col, date_col, amount_col, on_invalid, returns, duplicates, currency
+    )
+    frame = pd.DataFrame(
+        {
+            "customer_id": clean.ids,
+            "date": (clean.times // _NS_PER_DAY * _NS_PER_DAY).view("datetime64[ns]"),
+        },
+        index=tx.index[clean.positions],
+    )
+    if amount_col is not None:
+        frame["amount"] = clean.amounts
+    return frame, clean.report
+
+
+def diagnose(
+    tx: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str | None = "amount",
+    on_invalid: OnInvalid = "raise",
+    returns: Returns = "raise",
+    duplicates: Duplicates = "keep",
+    currency: Currency = None,
+) -> Diagnosis:
+    """Every problem of a transaction log, without raising and without cleaning it.
+
+    Takes the arguments of :func:`validate_transactions`; each problem is marked
+    *refused* if those options would raise for it, *reported* otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({"customer_id": [1, 1, None], "date": ["2024-01-02",
+    ...     "not a date", "2024-01-03"], "amount": [5.0, -5.0, 1.0]})
+    >>> d = diagnose(log)
+    >>> d.ok, len(d.problems)
+    (False, 3)
+    >>> print(d.to_frame()[["where", "count", "option"]])
+                   where  count     option
+    0  column 'customer_id'      1  on_invalid
+    1         column 'date'      1  on_invalid
+    2  column 'customer_id'      1  on_invalid
+    """
+    result = clean_log(
+        tx,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        on_invalid=on_invalid,
+        returns=returns,
+        duplicates=duplicates,
+        currency=currency,
+        diagnose_only=True,
+    )
+    assert isinstance(result, Diagnosis)
+    return result
+
+
+def _clean(
+    tx: pd.DataFrame,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    on_invalid: OnInvalid,
+    returns: Returns,
+    duplicates: Duplicates,
+    currency: Currency,
+) -> CleanLog:
+    result = clean_log(
+        tx,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        on_invalid=on_invalid,
+        returns=returns,
+        duplicates=duplicates,
+        currency=currency,
+    )
+    assert isinstance(result, CleanLog)
+    return result
+
+
+def _fast_arrays(
+    tx: Any, customer_col: str, date_col: str, amount_col: str | None, as_days: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Ids, integer times and amounts of a log that needs no cleaning, else None.
+
+    Times are day numbers with ``as_days``, int64 nanoseconds otherwise.
+
+    Clean data (datetime64 dates, numeric non-negative amounts, no missing id) are
+    checked with cheap array tests and never copied; anything else goes through
+    :func:`crmlab._cleaning.clean_log`, which explains or repairs it.
     """
     if not isinstance(tx, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(tx).__name__}")
-    wanted = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
-    missing = [column for column in wanted if column not in tx.columns]
-    if missing:
-        raise ValueError(
-            f"missing column(s) {', '.join(repr(c) for c in missing)}; the log has "
-            f"{', '.join(repr(str(c)) for c in tx.columns)}. Name yours with "
-            "customer_col=, date_col= and amount_col="
-        )
-    if on_invalid not in ("raise", "drop"):
-        raise ValueError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
-    if returns not in ("raise", "net", "drop"):
-        raise ValueError(f"returns must be 'raise', 'net' or 'drop', got {returns!r}")
-
-    frame = pd.DataFrame({"customer_id": tx[customer_col]}, index=tx.index)
-    frame["date"] = _parse_dates(tx[date_col])
+        return None
+    needed = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
+    if not all(column in tx.columns for column in needed):
+        return None
+    dates = tx[date_col]
+    if not (pd.api.types.is_datetime64_dtype(dates) and getattr(dates.dt, "tz", None) is None):
+        return None
+    raw = dates.to_numpy()
+    if np.isnat(raw).any():
+        return None
+    unit = "datetime64[D]" if as_days else "datetime64[ns]"
+    times = raw.astype(unit, copy=False).view(np.int64)
+    amounts = None
     if amount_col is not None:
-        frame["amount"] = pd.to_numeric(tx[amount_col], errors="coerce").astype("float64")
-
-    report = ValidationReport(rows_in=len(tx), rows_out=len(tx))
-    problems = [
-        (
-            frame["customer_id"].isna(),
-            customer_col,
-            "are missing customer ids",
-            "missing customer id",
-        ),
-        (frame["date"].isna(), date_col, "are not dates", "unparseable date"),
-    ]
-    if amount_col is not None:
-        problems.append(
-            (
-                frame["amount"].isna(),
-                amount_col,
-                "are missing or not numbers",
-                "missing or non-numeric amount",
-            )
-        )
-    keep = np.ones(len(frame), dtype=bool)
-    for mask, column, what, reason in problems:
-        bad = mask.to_numpy()
-        if not bad.any():
-            continue
-        if on_invalid == "raise":
-            raise ValueError(
-                f"column {column!r}: {int(bad.sum()):,} value(s) {what}: "
-                f"{_offending(tx, bad, column)}"
-            )
-        report.dropped[f"{reason} in {column!r}"] = int((bad & keep).sum())
-        keep &= ~bad
-    source_columns = [c for c in wanted if c in tx.columns]
-    report.exact_duplicates = int(tx[source_columns][keep].duplicated().sum())
-    frame = frame[keep]
-
-    if amount_col is not None:
-        negative = frame["amount"].to_numpy() < 0
-        if negative.any():
-            if returns == "raise":
-                offending = np.zeros(len(tx), dtype=bool)
-                offending[np.flatnonzero(keep)[negative]] = True
-                raise ValueError(
-                    f"column {amount_col!r}: {int(negative.sum()):,} negative amount(s) "
-                    f"(returns?): {_offending(tx, offending, amount_col)}. "
-                    "Pass returns='net' to offset them against the same day's purchases "
-                    "or returns='drop' to remove them"
-                )
-            report.returns_netted = int(negative.sum())
-            frame = frame[~negative] if returns == "drop" else _net_returns(frame)
-        report.zero_amounts = int((frame["amount"] == 0).sum())
-    report.rows_out = len(frame)
-    return frame, report
-
-
-def _parse_dates(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_localize(None)
-    else:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-    return parsed.dt.normalize().astype("datetime64[ns]")
-
-
-def _net_returns(frame: pd.DataFrame) -> pd.DataFrame:
-    # A return cancels value bought the same day; a day whose net value is not
-    # positive is no purchase at all.
-    daily = frame.groupby(["customer_id", "date"], sort=False, as_index=False)["amount"].sum()
-    return daily[daily["amount"] > 0]
+        column = tx[amount_col]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            return None
+        amounts = column.to_numpy(dtype="float64", na_value=np.nan)
+        if not (np.isfinite(amounts).all() and (amounts >= 0).all()):
+            return None
+    ids = tx[customer_col].to_numpy()
+    if ids.dtype.kind not in "iu" and pd.isna(ids).any():
+        return None
+    return ids, times, amounts
 
 
 def _log_arrays(
@@ -264,51 +283,84 @@ def _log_arrays(
     customer_col: str,
     date_col: str,
     amount_col: str | None,
-    returns: Literal["raise", "net", "drop"],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Customer ids, day numbers and amounts of a log, validated, as numpy arrays.
+    options: dict[str, Any],
+    merge: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ValidationReport | None, Any, int]:
+    """Ids, integer times and amounts of a log, validated; the report; the codes; ticks a day.
 
-    The common case (clean data, returns refused) is checked with cheap array tests
-    and never copies the frame; any problem, or a request to net or drop returns,
-    goes through :func:`validate_transactions`, which explains or repairs it.
+    Times are nanoseconds for ``merge="none"`` (the time of day counts), day numbers
+    otherwise (one tick a day). ``coded`` is ``(codes, uniques)`` (sorted customer
+    codes) when cleaning made them, so the summary need not hash the ids again.
     """
-    fast = returns == "raise" and isinstance(tx, pd.DataFrame)
-    if fast:
-        needed = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
-        fast = all(column in tx.columns for column in needed)
-    if fast:
-        ids = tx[customer_col].to_numpy()
-        dates = tx[date_col]
-        days, bad_dates = _day_numbers(dates) if _is_naive_datetime(dates) else (None, True)
-        amounts = None
-        amounts_ok = True
-        if amount_col is not None:
-            column = tx[amount_col]
-            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-                amounts = column.to_numpy(dtype="float64", na_value=np.nan)
-                amounts_ok = bool(np.isfinite(amounts).all() and (amounts >= 0).all())
-            else:
-                amounts_ok = False
-        ids_ok = ids.dtype.kind in "iu" or not pd.isna(ids).any()
-        if ids_ok and not bad_dates and amounts_ok:
-            return ids, days, amounts
-    clean, _ = validate_transactions(
-        tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col, returns=returns
-    )
-    days, _ = _day_numbers(clean["date"])
-    amounts = clean["amount"].to_numpy() if amount_col is not None else None
-    return clean["customer_id"].to_numpy(), days, amounts
+    as_days = merge != "none"
+    per_day = 1 if as_days else _NS_PER_DAY
+    if options["duplicates"] == "keep":
+        fast = _fast_arrays(tx, customer_col, date_col, amount_col, as_days)
+        if fast is not None:
+            return (*fast, None, None, per_day)
+    clean = _clean(tx, customer_col, date_col, amount_col, **options)
+    times = np.floor_divide(clean.times, _NS_PER_DAY) if as_days else clean.times
+    coded = (clean.codes, clean.uniques)
+    return clean.ids, times, clean.amounts, clean.report, coded, per_day
 
 
-def _is_naive_datetime(values: pd.Series) -> bool:
-    return pd.api.types.is_datetime64_dtype(values) and getattr(values.dt, "tz", None) is None
+def _customer_codes(ids: np.ndarray, coded: Any, keep: np.ndarray | None) -> tuple[np.ndarray, Any]:
+    """Dense sorted codes 0..n-1 of the customers in ``ids[keep]``, and their ids."""
+    if coded is None:
+        return pd.factorize(ids if keep is None else ids[keep], sort=True)
+    codes, uniques = coded
+    if keep is not None:
+        codes = codes[keep]
+    present = np.bincount(codes, minlength=len(uniques)) > 0
+    if present.all():
+        return codes, uniques
+    # Customers with no row left (all after the window): renumber the others densely.
+    renumber = np.cumsum(present) - 1
+    return renumber[codes], uniques[present]
 
 
-def _day_numbers(dates: pd.Series) -> tuple[np.ndarray, bool]:
-    """Whole days since 1970-01-01 of naive datetimes, and whether any is missing."""
-    raw = dates.to_numpy()
-    missing = bool(np.isnat(raw).any())
-    return raw.astype("datetime64[D]").astype(np.int64), missing
+def _merge_times(
+    times: np.ndarray, merge: str, end_day: int, per_day: int
+) -> tuple[np.ndarray, int, bool, float]:
+    """Engine times for ``merge``: (times, end, count distinct times?, engine ticks per day).
+
+    ``"day"`` gives day numbers; ``"none"`` nanoseconds, with the window ending at
+    the end of ``end_day``; a calendar period gives the first day of each purchase's
+    period, ``end_day`` likewise moved to the start of its period.
+    """
+    if merge == "none":
+        return times, (end_day + 1) * per_day, False, float(per_day)
+    days = times if per_day == 1 else np.floor_divide(times, per_day)
+    if merge == "day":
+        return days, end_day, True, 1.0
+    both = np.append(days, end_day)
+    starts = _period_start(both, merge)
+    return starts[:-1], int(starts[-1]), True, 1.0
+
+
+def _period_start(days: np.ndarray, period: str) -> np.ndarray:
+    """Day number of the first day of each day's calendar period (weeks start on Monday)."""
+    if period == "W":
+        # 1970-01-01 (day 0) was a Thursday: Monday is three days earlier.
+        return days - (days + 3) % 7
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if period == "Q":
+        months = months - months % 3
+    elif period == "Y":
+        months = months - months % 12
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _check_merge(merge: str) -> str:
+    merge = "day" if merge == "D" else merge
+    if merge not in MERGES:
+        raise ValueError(
+            f"merge must be one of {', '.join(repr(m) for m in MERGES)}, got {merge!r}: "
+            "'day' merges a customer's purchases of one day into one transaction (the "
+            "literature's convention), 'none' counts every row, 'W' (weeks from Monday), "
+            "'M', 'Q', 'Y' merge calendar periods"
+        )
+    return merge
 
 
 def _day_number(moment: str | pd.Timestamp, name: str) -> int:
@@ -321,6 +373,73 @@ def _day_number(moment: str | pd.Timestamp, name: str) -> int:
     return int(np.datetime64(stamp.normalize().tz_localize(None), "D").astype(np.int64))
 
 
+def _options(
+    on_invalid: str, returns: str, duplicates: str, currency: str | None
+) -> dict[str, Any]:
+    return {
+        "on_invalid": on_invalid,
+        "returns": returns,
+        "duplicates": duplicates,
+        "currency": currency,
+    }
+
+
+def _summary_frame(
+    ids: np.ndarray,
+    times: np.ndarray,
+    amounts: np.ndarray | None,
+    end_day: int,
+    unit: str,
+    merge: str,
+    customer_col: str,
+    coded: Any = None,
+    per_day: int = _NS_PER_DAY,
+) -> pd.DataFrame:
+    """The (x, t_x, T, monetary) frame of validated arrays (rows after ``end_day`` ignored)."""
+    unit_days = unit_length_days(unit)
+    in_window = times < (end_day + 1) * per_day
+    after = int(len(times) - in_window.sum())
+    keep = None
+    if after:
+        keep = in_window
+        times = times[in_window]
+        amounts = amounts[in_window] if amounts is not None else None
+    codes, uniques = _customer_codes(ids, coded, keep)
+    engine_times, end, distinct, ticks = _merge_times(times, merge, end_day, per_day)
+    result = _summary_engine.summarize_arrays(
+        codes, engine_times, amounts, n_customers=len(uniques), end_day=end, distinct=distinct
+    )
+    scale = ticks * unit_days
+    frame = pd.DataFrame(
+        {
+            "x": result.x.astype("float64"),
+            "t_x": result.t_x / scale,
+            "T": result.T / scale,
+        },
+        index=pd.Index(uniques, name=customer_col),
+    )
+    if amounts is not None:
+        frame["monetary"] = result.monetary
+    frame.attrs["rows_after_observation_end"] = after
+    return frame
+
+
+def _record(
+    frame: pd.DataFrame,
+    unit: str,
+    merge: str,
+    options: dict[str, Any],
+    report: ValidationReport | None,
+) -> None:
+    frame.attrs["unit"] = unit
+    frame.attrs["merge"] = merge
+    frame.attrs.update(options)
+    if "monetary" in frame.columns:
+        zero = (frame["x"] > 0) & (frame["monetary"] == 0)
+        frame.attrs["zero_spend_customers"] = int(zero.sum())
+    frame.attrs["cleaning"] = report.as_dict() if report is not None else None
+
+
 def summarize(
     tx: pd.DataFrame,
     observation_end: str | pd.Timestamp,
@@ -329,13 +448,19 @@ def summarize(
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str | None = "amount",
-    returns: Literal["raise", "net", "drop"] = "raise",
+    returns: Returns = "raise",
+    on_invalid: OnInvalid = "raise",
+    duplicates: Duplicates = "keep",
+    currency: Currency = None,
+    merge: Merge = "day",
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
 
-    Purchases on the same day count as one transaction (their amounts add up).
-    Only transactions on or before ``observation_end`` count; later ones are the
-    holdout (see :func:`calibration_holdout`), and customers whose first purchase
+    By default purchases on the same day count as one transaction (their amounts
+    add up), the convention of the CDNOW analyses (Fader, Hardie & Lee 2005); see
+    ``merge``. Only transactions on or before ``observation_end`` count; later ones
+    are the holdout (see :func:`calibration_holdout`), counted in
+    ``attrs["rows_after_observation_end"]``, and customers whose first purchase
     comes later are not in the summary.
 
     Parameters
@@ -348,18 +473,31 @@ def summarize(
         Time unit of ``t_x`` and ``T``.
     customer_col, date_col, amount_col : str
         Column names; ``amount_col=None`` gives no ``monetary`` column.
-    returns : {"raise", "net", "drop"}
-        How to treat negative amounts (see :func:`validate_transactions`).
+    returns, on_invalid, duplicates, currency
+        How to treat returns, invalid rows, exact duplicates and currency strings
+        (see :func:`validate_transactions`).
+    merge : {"day", "none", "W", "M", "Q", "Y"}
+        What counts as one transaction. ``"day"`` (default, the literature's
+        convention): a customer's purchases on one day; times are whole days.
+        ``"none"``: every row, at its timestamp (the time of day kept; the window
+        ends at midnight after ``observation_end``). On logs where customers buy
+        several times a day, same-day merging biases a fit (fewer, larger
+        transactions); ``"none"`` does not, but needs times that tell a customer's
+        purchases apart. ``"W"`` (weeks starting Monday, lifetimes' ``freq="W"``),
+        ``"M"``, ``"Q"``, ``"Y"``: one calendar period; every time, and
+        ``observation_end``, moves to the start of its period.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by customer id, sorted. Columns ``x`` (repeat transactions: purchase
-        days after the first), ``t_x`` (time from the first to the last purchase),
-        ``T`` (time from the first purchase to the end of ``observation_end``'s day
-        boundary, i.e. ``observation_end - first``) and ``monetary`` (mean value of
-        the repeat purchase days, NaN when ``x == 0``). ``attrs["unit"]`` and
-        ``attrs["observation_end"]`` record the window.
+        Indexed by customer id, sorted. Columns ``x`` (repeat transactions after the
+        first), ``t_x`` (time from the first to the last), ``T`` (time from the
+        first to ``observation_end``) and ``monetary`` (mean value of the repeat
+        transactions, NaN when ``x == 0``). ``attrs`` record ``unit``,
+        ``observation_end``, ``merge``, ``on_invalid``, ``returns``, ``duplicates``,
+        ``currency``, ``rows_after_observation_end``, ``zero_spend_customers``
+        (``x > 0`` with ``monetary == 0``) and ``cleaning`` (the validation report's
+        counts, or None when the log needed no cleaning).
 
     Examples
     --------
@@ -372,29 +510,18 @@ def summarize(
     customer_id
     a            1.0  2.0  4.0      20.0
     b            0.0  0.0  3.0       NaN
+    >>> summarize(log, observation_end="2024-01-29", unit="D", merge="none").loc["a", "x"]
+    np.float64(2.0)
     """
-    unit_days = unit_length_days(unit)
+    unit_length_days(unit)
+    merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")
-    ids, days, amounts = _log_arrays(tx, customer_col, date_col, amount_col, returns)
-    in_window = days <= end_day
-    if not in_window.all():
-        ids, days = ids[in_window], days[in_window]
-        amounts = amounts[in_window] if amounts is not None else None
-    codes, uniques = pd.factorize(ids, sort=True)
-    result = _summary_engine.summarize_arrays(
-        codes, days, amounts, n_customers=len(uniques), end_day=end_day
+    options = _options(on_invalid, returns, duplicates, currency)
+    ids, times, amounts, report, coded, per_day = _log_arrays(
+        tx, customer_col, date_col, amount_col, options, merge
     )
-    frame = pd.DataFrame(
-        {
-            "x": result.x.astype("float64"),
-            "t_x": result.t_x / unit_days,
-            "T": result.T / unit_days,
-        },
-        index=pd.Index(uniques, name=customer_col),
-    )
-    if amounts is not None:
-        frame["monetary"] = result.monetary
-    frame.attrs["unit"] = unit
+    frame = _summary_frame(ids, times, amounts, end_day, unit, merge, customer_col, coded, per_day)
+    _record(frame, unit, merge, options, report)
     frame.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
     return frame
 
@@ -408,15 +535,21 @@ def calibration_holdout(
     customer_col: str = "customer_id",
     date_col: str = "date",
     amount_col: str | None = "amount",
-    returns: Literal["raise", "net", "drop"] = "raise",
+    returns: Returns = "raise",
+    on_invalid: OnInvalid = "raise",
+    duplicates: Duplicates = "keep",
+    currency: Currency = None,
+    merge: Merge = "day",
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
 
     Customers are those acquired by ``calibration_end``. The calibration columns are
-    those of :func:`summarize`; ``x_holdout`` counts purchase days in
-    (``calibration_end``, ``observation_end``], ``duration_holdout`` is that period's
-    length in ``unit`` and ``monetary_holdout`` the mean value of those days (NaN if
-    none).
+    those of :func:`summarize`; ``x_holdout`` counts transactions (merged as
+    ``merge`` says) in (``calibration_end``, ``observation_end``],
+    ``duration_holdout`` is that period's length in ``unit`` and
+    ``monetary_holdout`` the mean value of those transactions (NaN if none). The
+    cleaning options are those of :func:`validate_transactions`; the log is
+    validated once.
 
     Examples
     --------
@@ -434,28 +567,40 @@ def calibration_holdout(
             f"({calibration_end})"
         )
     unit_days = unit_length_days(unit)
-    calibration = summarize(
-        tx,
-        calibration_end,
-        unit,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        returns=returns,
+    merge = _check_merge(merge)
+    options = _options(on_invalid, returns, duplicates, currency)
+    ids, times, amounts, report, coded, per_day = _log_arrays(
+        tx, customer_col, date_col, amount_col, options, merge
     )
-    ids, days, amounts = _log_arrays(tx, customer_col, date_col, amount_col, returns)
+    calibration = _summary_frame(
+        ids, times, amounts, cal_day, unit, merge, customer_col, coded, per_day
+    )
+    days = times if per_day == 1 else np.floor_divide(times, per_day)
     holdout = (days > cal_day) & (days <= end_day)
     codes = calibration.index.get_indexer(ids[holdout])
     known = codes >= 0  # customers first seen in the holdout are not in the calibration base
     holdout_amounts = amounts[holdout][known] if amounts is not None else None
+    engine_times, _, distinct, _ = _merge_times(times[holdout][known], merge, end_day, per_day)
     counts, totals = _summary_engine.count_days(
-        codes[known], days[holdout][known], holdout_amounts, n_customers=len(calibration)
+        codes[known],
+        engine_times,
+        holdout_amounts,
+        n_customers=len(calibration),
+        distinct=distinct,
     )
     calibration["x_holdout"] = counts.astype("float64")
-    calibration["duration_holdout"] = (end_day - cal_day) / unit_days
+    if merge in ("day", "none"):
+        duration = (end_day - cal_day) / unit_days
+    else:
+        starts = _period_start(np.array([cal_day, end_day]), merge)
+        duration = (starts[1] - starts[0]) / unit_days
+    calibration["duration_holdout"] = duration
     if totals is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
             calibration["monetary_holdout"] = np.where(counts > 0, totals / counts, np.nan)
+    after = calibration.attrs.pop("rows_after_observation_end")
+    calibration.attrs["rows_after_observation_end"] = int(after - holdout.sum())
+    _record(calibration, unit, merge, options, report)
     calibration.attrs["calibration_end"] = str(pd.Timestamp(calibration_end).date())
     calibration.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
     return calibration
@@ -469,11 +614,17 @@ def cohort_table(
     date_col: str = "date",
     amount_col: str | None = "amount",
     observation_end: str | pd.Timestamp | None = None,
+    returns: Returns = "raise",
+    on_invalid: OnInvalid = "raise",
+    duplicates: Duplicates = "keep",
+    currency: Currency = None,
 ) -> pd.DataFrame:
     """Acquisition cohorts: for each cohort and period since acquisition, who was active.
 
     A customer's cohort is the calendar period (``"M"`` month, ``"Q"`` quarter,
     ``"W"`` week, ``"Y"`` year) of the first purchase; period 0 is that period.
+    The cleaning options are those of :func:`validate_transactions` (there is no
+    ``merge``: a customer is active in a period whatever the number of purchases).
 
     Returns
     -------
@@ -497,8 +648,15 @@ def cohort_table(
     freq = {"M": "M", "Q": "Q", "W": "W", "Y": "Y"}.get(period)
     if freq is None:
         raise ValueError(f"period must be one of 'M', 'Q', 'W', 'Y', got {period!r}")
-    clean, _ = validate_transactions(
-        tx, customer_col=customer_col, date_col=date_col, amount_col=amount_col
+    clean, report = validate_transactions(
+        tx,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        on_invalid=on_invalid,
+        returns=returns,
+        duplicates=duplicates,
+        currency=currency,
     )
     end = clean["date"].max() if observation_end is None else pd.Timestamp(observation_end)
     clean = clean[clean["date"] <= end]
@@ -535,6 +693,8 @@ def cohort_table(
         table["revenue"] = table["revenue"].fillna(0.0)
     table = table.reset_index()
     table.attrs["period"] = period
+    table.attrs.update(_options(on_invalid, returns, duplicates, currency))
+    table.attrs["cleaning"] = report.as_dict()
     return table
 
 

@@ -46,28 +46,11 @@ def test_every_check_declares_hints_and_answers(name):
     assert spec.wrong_answers(), "declare wrong=[(answer, word), ...] next to the check"
 
 
-# Checks moved mechanically from the old table of wrong answers, whose ladder still has one
-# rung (the old fallback hint). Their notebooks' owners give them three rungs; remove a
-# name here when its ladder is done. New checks never go on this list.
-ONE_RUNG_FOR_NOW = {
-    "nc_p_alive_customer_one",
-    "nc_expected_in_a_year",
-    "nc_share_likely_gone",
-}
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_hint_ladders_climb_from_a_nudge_to_code(name):
     hints = check.spec(name).hints
-    if name in ONE_RUNG_FOR_NOW:
-        assert len(hints) == 1, f"{name} has its ladder now: remove it from ONE_RUNG_FOR_NOW"
-        return
     assert len(hints) >= 3, "hints=[conceptual nudge, pointer, code]"
     assert len(set(hints)) == len(hints), "each rung says something new"
-
-
-def test_the_one_rung_list_names_only_existing_checks():
-    assert ONE_RUNG_FOR_NOW <= set(NAMES), "remove the names of checks that no longer exist"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -75,7 +75,7 @@ def test_simulated_spend_gives_its_parameters_back_within_three_standard_errors(
 
 def test_bad_spend_data_are_refused():
     with pytest.raises(ValueError, match=r"'monetary' must be positive.*row 1"):
-        GammaGamma().fit(pd.DataFrame({"x": [2, 1], "monetary": [10.0, 0.0]}))
+        GammaGamma().fit(pd.DataFrame({"x": [2, 1], "monetary": [10.0, -1.0]}))
     with pytest.raises(ValueError, match=r"'monetary' must be positive.*row 0"):
         GammaGamma().fit(pd.DataFrame({"x": [2, 1], "monetary": [np.nan, 3.0]}))
     with pytest.raises(ValueError, match="no customer has x > 0"):

@@ -141,12 +141,21 @@ def test_bad_weights_are_refused(weights, message):
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]}), r"'x' has 1 negative.*row 1"),
-        (pd.DataFrame({"x": [1, 1], "t_x": [2, -1], "T": [5, 5]}), r"'t_x' has 1 negative"),
-        (pd.DataFrame({"x": [1, np.nan], "t_x": [2, 0], "T": [5, 5]}), r"'x' has 1 missing"),
-        (pd.DataFrame({"x": [1, 1], "t_x": [2, 2], "T": [5, np.inf]}), r"'T' has 1 missing or inf"),
-        (pd.DataFrame({"x": [1, 1], "t_x": [2, 6], "T": [5, 5]}), r"t_x > T in 1 row.*\(6, 5\)"),
-        (pd.DataFrame({"x": [1, 1], "t_x": [2, 0], "T": [5, 5]}), r"x > 0 with t_x = 0.*row 1"),
+        (
+            pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]}),
+            r"column 'x': 1 negative value\(s\): row 1",
+        ),
+        (pd.DataFrame({"x": [1, 1], "t_x": [2, -1], "T": [5, 5]}), r"column 't_x': 1 negative"),
+        (pd.DataFrame({"x": [1, np.nan], "t_x": [2, 0], "T": [5, 5]}), r"column 'x': 1 missing"),
+        (
+            pd.DataFrame({"x": [1, 1], "t_x": [2, 2], "T": [5, np.inf]}),
+            r"column 'T': 1 missing or infinite",
+        ),
+        (
+            pd.DataFrame({"x": [1, 1], "t_x": [2, 6], "T": [5, 5]}),
+            r"1 row\(s\) with t_x > T: row 1: \(6\.0, 5\.0\)",
+        ),
+        (pd.DataFrame({"x": [1, 1], "t_x": [2, 0], "T": [5, 5]}), r"x > 0 but t_x = 0.*row 1"),
         (pd.DataFrame({"x": [1.5, 1], "t_x": [2, 2], "T": [5, 5]}), r"whole numbers.*row 0"),
         (pd.DataFrame({"x": [1], "T": [5]}), r"lack column\(s\) \['t_x'\]"),
         (pd.DataFrame({"x": ["a"], "t_x": [1], "T": [5]}), r"x must be numeric"),
@@ -163,7 +172,9 @@ def test_offending_rows_are_named_by_the_frames_index_and_counted():
         {"x": [1, 2, 3, 4, 5, 6, 7], "t_x": [9.0] * 7, "T": [5.0] * 7},
         index=[f"c{i}" for i in range(7)],
     )
-    with pytest.raises(ValueError, match=r"7 row\(s\): row 'c0'.*row 'c4' .*and 2 more"):
+    with pytest.raises(
+        ValueError, match=r"7 row\(s\) with t_x > T: row 'c0'.*row 'c4': .*\(and 2 more\)"
+    ):
         BGNBD().fit(frame)
 
 

@@ -119,13 +119,16 @@ def test_bgnbd_conditional_expectation_matches_simulation():
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]}), r"'x' has 1 negative.*row 1"),
-        (pd.DataFrame({"x": [1, np.nan], "t_x": [2, 0], "T": [5, 5]}), r"'x' has 1 missing"),
+        (
+            pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]}),
+            r"column 'x': 1 negative value\(s\): row 1",
+        ),
+        (pd.DataFrame({"x": [1, np.nan], "t_x": [2, 0], "T": [5, 5]}), r"column 'x': 1 missing"),
         (
             pd.DataFrame({"x": [1, 1], "t_x": [2, 6], "T": [5, 5]}),
-            r"t_x > T in 1 row.*row 1 \(6, 5\)",
+            r"1 row\(s\) with t_x > T: row 1: \(6\.0, 5\.0\)",
         ),
-        (pd.DataFrame({"x": [1, 1], "t_x": [2, 0], "T": [5, 5]}), r"x > 0 with t_x = 0.*row 1"),
+        (pd.DataFrame({"x": [1, 1], "t_x": [2, 0], "T": [5, 5]}), r"x > 0 but t_x = 0.*row 1"),
         (pd.DataFrame({"x": [1.5, 1], "t_x": [2, 2], "T": [5, 5]}), r"whole numbers.*row 0"),
         (pd.DataFrame({"x": [1], "T": [5]}), r"lack column\(s\) \['t_x'\]"),
     ],
@@ -151,9 +154,9 @@ def test_rising_survivor_counts_are_refused():
         ShiftedBetaGeometric().fit([1000])
 
 
-def test_gamma_gamma_refuses_zero_spend_of_repeat_buyers():
+def test_gamma_gamma_refuses_negative_spend_of_repeat_buyers():
     with pytest.raises(ValueError, match=r"'monetary' must be positive.*row 1"):
-        GammaGamma().fit(pd.DataFrame({"x": [2, 1], "monetary": [10.0, 0.0]}))
+        GammaGamma().fit(pd.DataFrame({"x": [2, 1], "monetary": [10.0, -3.0]}))
     with pytest.raises(ValueError, match="no customer has x > 0"):
         GammaGamma().fit(pd.DataFrame({"x": [0, 0], "monetary": [np.nan, np.nan]}))
 

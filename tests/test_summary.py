@@ -131,7 +131,7 @@ def test_returns_can_be_netted_or_dropped_and_are_reported():
     assert report.returns_netted == 1
     assert netted.loc[netted["date"] == "2024-01-01", "amount"].tolist() == [6.0]
     dropped, report = validate_transactions(log, returns="drop")
-    assert report.returns_netted == 1 and len(dropped) == 3
+    assert report.returns_dropped == 1 and report.returns_netted == 0 and len(dropped) == 3
 
 
 def test_bad_rows_can_be_dropped_and_are_counted():
@@ -284,7 +284,7 @@ def test_duplicate_index_labels_do_not_confuse_the_messages():
     with pytest.raises(ValueError, match=r"row 8: -5.0"):
         validate_transactions(log)
     netted, report = validate_transactions(log, returns="drop")
-    assert len(netted) == 3 and report.returns_netted == 1
+    assert len(netted) == 3 and report.returns_dropped == 1
 
 
 def test_distinct_days_are_counted_right_with_keys_too_wide_for_32_bits():

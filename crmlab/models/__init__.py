@@ -7,10 +7,10 @@ Each reproduces the figures of its paper (see the tests) and shares the fitting,
 standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
 """
 
-from crmlab.models._base import ConvergenceWarning
+from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
-from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
+from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spend_correlation
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
 
@@ -19,8 +19,10 @@ __all__ = [
     "BGNBD",
     "ConvergenceWarning",
     "GammaGamma",
+    "IgnoredColumnsWarning",
     "ParetoNBD",
     "ShiftedBetaGeometric",
+    "ZeroSpendWarning",
     "frequency_spend_correlation",
     "survivors_to_durations",
 ]

@@ -46,8 +46,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from crmlab import _validate
+from crmlab._units import to_unit, unit_length_days
+from crmlab._validate import Problem, first_rows, raise_problems
+
 __all__ = [
     "ConvergenceWarning",
+    "IgnoredColumnsWarning",
     "MLEModel",
     "RFMModel",
     "as_float_array",
@@ -63,6 +68,27 @@ class ConvergenceWarning(UserWarning):
     """The optimiser stopped without meeting its convergence test."""
 
 
+class IgnoredColumnsWarning(UserWarning):
+    """The data hold columns that the model does not use (it has no covariates)."""
+
+
+#: Columns crmlab's own summaries carry beside the ones a model reads: never warned about.
+SUMMARY_COLUMNS = frozenset(
+    {
+        "x",
+        "t_x",
+        "T",
+        "n",
+        "monetary",
+        "zbar",
+        "weight",
+        "x_holdout",
+        "duration_holdout",
+        "monetary_holdout",
+    }
+)
+
+
 def as_float_array(values: Any, name: str) -> np.ndarray:
     """Convert ``values`` to a float array, refusing text with a message naming ``name``.
 
@@ -73,17 +99,6 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
         return np.asarray(values, dtype="float64")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} must be numeric: {error}") from None
-
-
-def _first_rows(mask: np.ndarray, index: Sequence[Any] | None, *columns: np.ndarray) -> str:
-    positions = np.flatnonzero(mask)[:5]
-    labels = [index[i] for i in positions] if index is not None else positions.tolist()
-    parts = []
-    for position, label in zip(positions, labels, strict=True):
-        values = ", ".join(f"{column[position]:g}" for column in columns)
-        parts.append(f"row {label!r} ({values})")
-    more = int(mask.sum()) - len(positions)
-    return "; ".join(parts) + (f"; and {more:,} more" if more > 0 else "")
 
 
 def check_rfm(
@@ -102,39 +117,72 @@ def check_rfm(
     >>> check_rfm(np.array([1.0]), np.array([5.0]), np.array([4.0]))
     Traceback (most recent call last):
     ...
-    ValueError: t_x > T in 1 row(s): row 0 (5, 4)
+    crmlab._validate.InputError: columns 't_x', 'T': 1 row(s) with t_x > T: row 0: (5.0, 4.0). ...
     """
     x_name, tx_name, T_name = names
+    problems = []
+    fix = "Build the summary with crmlab.transactions.summarize, which gives valid (x, t_x, T)"
     for values, name in ((x, x_name), (t_x, tx_name), (T, T_name)):
         bad = ~np.isfinite(values)
         if bad.any():
-            raise ValueError(
-                f"column {name!r} has {int(bad.sum())} missing or infinite value(s): "
-                f"{_first_rows(bad, index, values)}"
+            problems.append(
+                Problem(
+                    f"column {name!r}",
+                    int(bad.sum()),
+                    "missing or infinite value(s)",
+                    first_rows(bad, values, labels=index),
+                    fix,
+                )
             )
-        bad = values < 0
+        with np.errstate(invalid="ignore"):
+            bad = values < 0
         if bad.any():
-            raise ValueError(
-                f"column {name!r} has {int(bad.sum())} negative value(s): "
-                f"{_first_rows(bad, index, values)}"
+            problems.append(
+                Problem(
+                    f"column {name!r}",
+                    int(bad.sum()),
+                    "negative value(s)",
+                    first_rows(bad, values, labels=index),
+                    fix,
+                )
             )
-    bad = x != np.round(x)
-    if bad.any():
-        raise ValueError(
-            f"column {x_name!r} must count transactions (whole numbers): "
-            f"{_first_rows(bad, index, x)}"
-        )
-    bad = t_x > T * (1 + 1e-12)
-    if bad.any():
-        raise ValueError(
-            f"{tx_name} > {T_name} in {int(bad.sum())} row(s): {_first_rows(bad, index, t_x, T)}"
-        )
-    bad = (x > 0) & (t_x <= 0)
-    if bad.any():
-        raise ValueError(
-            f"{x_name} > 0 with {tx_name} = 0 in {int(bad.sum())} row(s): a repeat purchase "
-            f"must come after the first: {_first_rows(bad, index, x, t_x)}"
-        )
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(x) & (x != np.round(x))
+        if bad.any():
+            problems.append(
+                Problem(
+                    f"column {x_name!r}",
+                    int(bad.sum()),
+                    "value(s) are not whole numbers (x counts transactions)",
+                    first_rows(bad, x, labels=index),
+                    fix,
+                )
+            )
+        bad = t_x > T * (1 + 1e-12)
+        if bad.any():
+            problems.append(
+                Problem(
+                    f"columns {tx_name!r}, {T_name!r}",
+                    int(bad.sum()),
+                    f"row(s) with {tx_name} > {T_name}",
+                    first_rows(bad, t_x, T, labels=index),
+                    f"{tx_name} is the time of the last purchase, within the {T_name} observed",
+                )
+            )
+        bad = (x > 0) & (t_x <= 0)
+        if bad.any():
+            problems.append(
+                Problem(
+                    f"columns {x_name!r}, {tx_name!r}",
+                    int(bad.sum()),
+                    f"row(s) with {x_name} > 0 but {tx_name} = 0 (a repeat purchase must "
+                    "come after the first)",
+                    first_rows(bad, x, t_x, labels=index),
+                    "With summarize(..., merge='none') give times that tell a customer's "
+                    "purchases apart, or merge='day'",
+                )
+            )
+    raise_problems(problems)
 
 
 def compress_rows(
@@ -267,6 +315,8 @@ class MLEModel:
     paper: ClassVar[str] = ""
     #: Columns whose distinct values the likelihood may use (passed as ``<name>_levels``).
     level_columns: ClassVar[tuple[str, ...]] = ()
+    #: Columns of a data frame the model reads (the rest are reported as ignored).
+    data_columns: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self._estimate: np.ndarray | None = None
@@ -275,6 +325,9 @@ class MLEModel:
         self.n_rows: int = 0
         self.converged: bool = False
         self.message: str = ""
+        #: Time unit of the data the model was fitted on (``attrs["unit"]`` of a
+        #: summary), or None when the data did not say; set it by hand if need be.
+        self.unit: str | None = None
         self._covariance: np.ndarray | None = None
         # The fitted data, kept until the covariance is first asked for: the Hessian
         # costs as much as the fit itself, and many fits never need it.
@@ -316,6 +369,8 @@ class MLEModel:
             Merge identical rows before fitting (same answer, faster).
         """
         columns, row_weights = self._read(data, weights)
+        self._warn_ignored_columns(data, weights)
+        self.unit = self._data_unit(data)
         if compress and len(row_weights) > 1:
             columns, row_weights = compress_rows(columns, row_weights)
         self.n_rows = len(row_weights)
@@ -331,6 +386,45 @@ class MLEModel:
         )
         self._optimise(columns, row_weights, start_points)
         return self
+
+    def _warn_ignored_columns(self, data: Any, weights: Any | None) -> None:
+        """Say which columns of ``data`` the fit leaves out: silence would suggest covariates."""
+        if not isinstance(data, pd.DataFrame) or not self.data_columns:
+            return
+        used = set(self.data_columns) | SUMMARY_COLUMNS
+        ignored = [str(column) for column in data.columns if column not in used]
+        if ignored:
+            warnings.warn(
+                f"{type(self).__name__} ignores column(s) "
+                f"{', '.join(repr(c) for c in ignored)}: it reads only "
+                f"{', '.join(repr(c) for c in self.data_columns)} and has no covariates. To "
+                "compare groups, fit one model per group (e.g. for each value of a segment "
+                "column); drop the columns to silence this warning.",
+                IgnoredColumnsWarning,
+                stacklevel=3,
+            )
+
+    def _data_unit(self, data: Any) -> str | None:
+        unit = getattr(data, "attrs", {}).get("unit") if isinstance(data, pd.DataFrame) else None
+        if unit is not None:
+            unit_length_days(unit)
+        return unit
+
+    def _check_unit(self, data: Any, what: str = "the data") -> None:
+        """Refuse data in another time unit than the fit's: mixing units is never rescaled."""
+        unit = self._data_unit(data)
+        if unit is not None and self.unit is not None and unit != self.unit:
+            raise ValueError(
+                f"{what} are in unit {unit!r} but {type(self).__name__} was fitted in "
+                f"{self.unit!r}; summarise the log again with unit={self.unit!r} (or refit "
+                "the model on this summary). crmlab never rescales silently."
+            )
+
+    def _in_unit(self, t: Any, name: str = "t") -> Any:
+        """A time argument in the model's unit: numbers as given, '1Y' or (12, 'M') converted."""
+        if isinstance(t, str | tuple):
+            return to_unit(t, self.unit, name)
+        return t
 
     def _total_negloglik(
         self, log_params: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
@@ -437,8 +531,11 @@ class MLEModel:
         estimate = self._require_fit()
         return {name: float(value) for name, value in zip(self.param_names, estimate, strict=True)}
 
-    def set_params(self, **params: float) -> MLEModel:
+    def set_params(self, *, unit: str | None = None, **params: float) -> MLEModel:
         """Use given parameter values (for example published ones) without fitting.
+
+        ``unit`` is the time unit the values are per (e.g. ``"W"`` for the published
+        CDNOW estimates); without it the model keeps the unit it had.
 
         >>> from crmlab.models import BGNBD
         >>> BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426).params["b"]
@@ -454,6 +551,9 @@ class MLEModel:
         values = np.array([params[name] for name in self.param_names], dtype=float)
         if np.any(~np.isfinite(values)) or np.any(values <= 0):
             raise ValueError(f"parameters must be positive and finite, got {params}")
+        if unit is not None:
+            unit_length_days(unit)
+            self.unit = unit
         self._estimate = values
         self._covariance = None
         self._pending_covariance = None
@@ -473,6 +573,7 @@ class MLEModel:
         -9582.4
         """
         estimate = self._require_fit()
+        self._check_unit(data)
         columns, row_weights = self._read(data, weights)
         return float(np.dot(row_weights, self._loglik_rows(estimate, **columns)))
 
@@ -523,6 +624,9 @@ class MLEModel:
         table.attrs["loglik"] = self.loglik
         table.attrs["n_obs"] = self.n_obs
         table.attrs["converged"] = self.converged
+        table.attrs["unit"] = self.unit
+        # Shown above the table, so that a printed summary says what alpha is per.
+        table.columns.name = f"time unit: {self.unit or 'not recorded'}"
         return table
 
     def __repr__(self) -> str:
@@ -530,11 +634,19 @@ class MLEModel:
             return f"{type(self).__name__}(not fitted)"
         shown = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
         loglik = "" if np.isnan(self.loglik) else f", loglik={self.loglik:.2f}"
-        return f"{type(self).__name__}({shown}{loglik})"
+        unit = f", unit={self.unit!r}" if self.unit is not None else ""
+        return f"{type(self).__name__}({shown}{loglik}{unit})"
 
 
 class RFMModel(MLEModel):
-    """A model of repeat purchasing fed by (x, t_x, T) rows, as from ``summarize``."""
+    """A model of repeat purchasing fed by (x, t_x, T) rows, as from ``summarize``.
+
+    The fitted model keeps the time unit of its summary (``unit``); time arguments
+    of its predictions may then carry a unit: ``"1Y"``, ``"26W"`` or ``(12, "M")``
+    (see :mod:`crmlab._units`). A plain number is in the model's unit.
+    """
+
+    data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         columns, row_weights, index = read_rfm_frame(data, weights)
@@ -577,28 +689,17 @@ def read_rfm_frame(
         bad = ~np.isfinite(row_weights) | (row_weights < 0)
         if bad.any():
             raise ValueError(
-                f"weights must be finite and non-negative: {_first_rows(bad, index, row_weights)}"
+                "weights must be finite and non-negative: "
+                f"{first_rows(bad, row_weights, labels=index)}"
             )
     return arrays, row_weights, index
 
 
 def broadcast_inputs(*values: Any) -> tuple[list[np.ndarray], bool]:
     """Broadcast prediction inputs like numpy; remember whether all were scalars."""
-    arrays = [np.asarray(value, dtype="float64") for value in values]
-    is_scalar = all(array.ndim == 0 for array in arrays)
-    return list(np.broadcast_arrays(*arrays)), is_scalar
+    return _validate.broadcast(*values)
 
 
 def as_output(values: np.ndarray, is_scalar: bool, what: str = "the prediction") -> Any:
-    """Return a float for scalar inputs, the array otherwise; refuse silent NaN.
-
-    The inputs were checked before, so a NaN here comes from parameters so extreme
-    that the formulas break down; saying so beats handing back NaN.
-    """
-    values = np.asarray(values)
-    if np.isnan(values).any():
-        raise ValueError(
-            f"{what} is not a number for some inputs: the parameters are too extreme for "
-            "the formulas (see the model's summary(), where they are flagged at_boundary)"
-        )
-    return float(values) if is_scalar else values
+    """Return a float for scalar inputs, the array otherwise; refuse silent NaN."""
+    return _validate.as_output(values, is_scalar, what)

@@ -38,9 +38,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from crmlab._validate import check_values, first_rows
 from crmlab.models._base import (
     MLEModel,
-    _first_rows,
     as_output,
     broadcast_inputs,
     read_rfm_frame,
@@ -54,7 +54,8 @@ def _check_bb(x: np.ndarray, t_x: np.ndarray, n: np.ndarray, index: Any = None) 
         bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
         if bad.any():
             raise ValueError(
-                f"column {name!r} must hold whole numbers >= 0: {_first_rows(bad, index, values)}"
+                f"column {name!r} must hold whole numbers >= 0: "
+                f"{first_rows(bad, values, labels=index)}"
             )
     checks = [
         (x > t_x, "x > t_x (more transactions than the opportunity of the last one)"),
@@ -65,7 +66,7 @@ def _check_bb(x: np.ndarray, t_x: np.ndarray, n: np.ndarray, index: Any = None) 
     for bad, what in checks:
         if bad.any():
             raise ValueError(
-                f"{what} in {int(bad.sum())} row(s): {_first_rows(bad, index, x, t_x, n)}"
+                f"{what} in {int(bad.sum())} row(s): {first_rows(bad, x, t_x, n, labels=index)}"
             )
 
 
@@ -92,11 +93,7 @@ def _death_weighted_growth(
 
 def _check_counts(x: np.ndarray, n: np.ndarray) -> None:
     for values, name in ((x, "x"), (n, "n")):
-        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
-        if bad.any():
-            raise ValueError(
-                f"{name} must hold whole numbers >= 0; got {values[bad].ravel()[:5].tolist()}"
-            )
+        check_values(values, name, low=0, whole=True)
     bad = x > n
     if bad.any():
         raise ValueError(
@@ -122,6 +119,7 @@ class BGBB(MLEModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     paper: ClassVar[str] = "Fader, Hardie & Shang (2010), Marketing Science 29(6)"
+    data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "n")
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         columns, row_weights, index = read_rfm_frame(data, weights, columns=("x", "t_x", "n"))
@@ -158,9 +156,7 @@ class BGBB(MLEModel):
         """E[X(n)]: expected transactions of a new customer in ``n`` opportunities (eq. 7)."""
         alpha, beta, gamma, delta = self._require_fit()
         (n,), is_scalar = broadcast_inputs(n)
-        bad = ~np.isfinite(n) | (n < 0)
-        if np.any(bad):
-            raise ValueError(f"n must be finite and >= 0; got {n[bad].ravel()[:5].tolist()}")
+        check_values(n, "n", low=0)
         alive = _death_weighted_growth(gamma, delta, np.zeros_like(n), n)
         return as_output(alpha / (alpha + beta) * alive, is_scalar)
 
@@ -220,11 +216,7 @@ class BGBB(MLEModel):
         alpha, beta, gamma, delta = self._require_fit()
         (n_star, x, t_x, n), is_scalar = broadcast_inputs(n_star, x, t_x, n)
         _check_bb(x.ravel(), t_x.ravel(), n.ravel())
-        bad = ~np.isfinite(n_star) | (n_star < 0)
-        if np.any(bad):
-            raise ValueError(
-                f"n_star must be finite and >= 0; got {n_star[bad].ravel()[:5].tolist()}"
-            )
+        check_values(n_star, "n_star", low=0)
         params = self._require_fit()
         # Posterior weight of "alive through n" times E[p | x, n], over the likelihood.
         log_front = special.betaln(alpha + x + 1, beta + n - x) - special.betaln(alpha, beta)
@@ -257,9 +249,7 @@ class BGBB(MLEModel):
         alpha, beta, gamma, delta = self._require_fit()
         (d, x, t_x, n), is_scalar = broadcast_inputs(discount, x, t_x, n)
         _check_bb(x.ravel(), t_x.ravel(), n.ravel())
-        bad = ~np.isfinite(d) | (d < 0)
-        if np.any(bad):
-            raise ValueError(f"discount must be finite and >= 0; got {d[bad].ravel()[:5].tolist()}")
+        check_values(d, "discount", low=0)
         params = self._require_fit()
         log_front = (
             special.betaln(alpha + x + 1, beta + n - x)

@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from crmlab._validate import check_values
 from crmlab.models._base import (
     RFMModel,
     as_output,
@@ -123,8 +124,8 @@ class BGNBD(RFMModel):
         True
         """
         r, alpha, a, b = self._require_fit()
-        (t,), is_scalar = broadcast_inputs(t)
-        _check_nonnegative(t, "t")
+        (t,), is_scalar = broadcast_inputs(self._in_unit(t))
+        check_values(t, "t", low=0)
         z = t / (alpha + t)
 
         def curve(a: float) -> np.ndarray:
@@ -143,10 +144,9 @@ class BGNBD(RFMModel):
         from scipy import stats
 
         r, alpha, a, b = self._require_fit()
-        (n, t), is_scalar = broadcast_inputs(n, t)
-        _check_nonnegative(t, "t")
-        if np.any(n < 0) or np.any(n != np.round(n)):
-            raise ValueError("n must be whole numbers >= 0")
+        (n, t), is_scalar = broadcast_inputs(n, self._in_unit(t))
+        check_values(t, "t", low=0)
+        check_values(n, "n", low=0, whole=True)
         log_nb = (
             special.gammaln(r + n)
             - special.gammaln(r)
@@ -188,8 +188,8 @@ class BGNBD(RFMModel):
         array([0.195, 1.226])
         """
         r, alpha, a, b = self._require_fit()
-        (t, x, t_x, T), is_scalar = broadcast_inputs(t, x, t_x, T)
-        _check_nonnegative(t, "t")
+        (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
+        check_values(t, "t", low=0)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         z = t / (alpha + T + t)
         # (α+T)/(α+T+t) raised to r+x, in logs so that large x does not underflow early.
@@ -236,9 +236,3 @@ def _away_from_one(func: Any, a: float, gap: float = 1e-6) -> np.ndarray:
     if abs(a - 1) > gap:
         return func(a)
     return (func(1 - gap) + func(1 + gap)) / 2
-
-
-def _check_nonnegative(values: np.ndarray, name: str) -> None:
-    bad = ~np.isfinite(values) | (values < 0)
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and >= 0, got {values[bad].ravel()[:5]}")

@@ -24,21 +24,26 @@ value. Note.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
+from crmlab._validate import check_values, first_rows
 from crmlab.models._base import (
     MLEModel,
-    _first_rows,
     as_output,
     broadcast_inputs,
     read_rfm_frame,
 )
 
-__all__ = ["GammaGamma", "frequency_spend_correlation"]
+__all__ = ["GammaGamma", "ZeroSpendWarning", "frequency_spend_correlation"]
+
+
+class ZeroSpendWarning(UserWarning):
+    """Repeat buyers whose mean spend is 0 were set aside by the Gamma–Gamma fit."""
 
 
 def frequency_spend_correlation(data: pd.DataFrame) -> float:
@@ -63,6 +68,15 @@ class GammaGamma(MLEModel):
     repeat transactions, as :func:`crmlab.transactions.summarize` gives it); rows
     with ``x == 0`` are left out of the fit because they carry no spend information.
 
+    Zero spend. A repeat buyer whose repeat purchases were all free (``monetary ==
+    0``) is a real customer, and validation keeps such rows, but a mean of 0 cannot
+    come from a Gamma distribution. The fit therefore *sets aside* those customers
+    (it does not refuse the data): it says how many with a :class:`ZeroSpendWarning`
+    and records them in ``n_set_aside`` and ``set_aside`` (their index labels).
+    Their spend is then predicted like anyone's by :meth:`conditional_expected_spend`,
+    which shrinks their mean of 0 towards the population mean. The summary counts
+    them in ``attrs["zero_spend_customers"]``.
+
     Examples
     --------
     >>> gg = GammaGamma().set_params(p=6.25, q=3.74, gamma=15.44)
@@ -74,26 +88,56 @@ class GammaGamma(MLEModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
     paper: ClassVar[str] = "Fader, Hardie & Lee (2005), JMR 42(4); Fader & Hardie (2013) note"
+    data_columns: ClassVar[tuple[str, ...]] = ("x", "monetary")
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Repeat buyers with a mean spend of 0 left out of the last fit, and their labels.
+        self.n_set_aside: int = 0
+        self.set_aside: list[Any] = []
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         columns, row_weights, index = read_rfm_frame(data, weights, columns=("x", "monetary"))
         x, monetary = columns["x"], columns["monetary"]
-        bad = ~np.isfinite(x) | (x < 0) | (x != np.round(x))
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(x) | (x < 0) | (x != np.round(x))
         if bad.any():
             raise ValueError(
-                f"column 'x' must hold whole numbers >= 0: {_first_rows(bad, index, x)}"
+                f"column 'x' must hold whole numbers >= 0: {first_rows(bad, x, labels=index)}"
             )
         buyers = x > 0
-        bad = buyers & ~(np.isfinite(monetary) & (monetary > 0))
+        bad = buyers & ~(np.isfinite(monetary) & (monetary >= 0))
         if bad.any():
             raise ValueError(
                 "column 'monetary' must be positive for customers with x > 0 (a mean spend "
-                f"of 0 or NaN cannot come from a Gamma distribution): "
-                f"{_first_rows(bad, index, x, monetary)}"
+                f"of NaN or below 0 cannot come from a Gamma distribution): "
+                f"{first_rows(bad, x, monetary, labels=index)}"
             )
-        if not buyers.any():
-            raise ValueError("no customer has x > 0: the spend model needs repeat buyers")
-        return {"x": x[buyers], "monetary": monetary[buyers]}, row_weights[buyers]
+        zero = buyers & (monetary == 0)
+        set_aside = zero.copy()
+        if zero.any():
+            labels = list(index[zero]) if index is not None else np.flatnonzero(zero).tolist()
+            self.n_set_aside, self.set_aside = int(row_weights[zero].sum()), labels
+            warnings.warn(
+                f"GammaGamma: {self.n_set_aside:,} repeat buyer(s) with a mean spend of 0 "
+                f"set aside ({first_rows(zero, monetary, labels=index)}): a mean of 0 cannot "
+                "come from a Gamma distribution. The fit uses the other "
+                f"{int(row_weights[buyers & ~zero].sum()):,} repeat buyers; "
+                "conditional_expected_spend still predicts the set-aside customers.",
+                ZeroSpendWarning,
+                stacklevel=3,
+            )
+        else:
+            self.n_set_aside, self.set_aside = 0, []
+        used = buyers & ~set_aside
+        if not used.any():
+            raise ValueError(
+                "no customer has x > 0 with a positive mean spend: the spend model needs "
+                "repeat buyers"
+                if zero.any()
+                else "no customer has x > 0: the spend model needs repeat buyers"
+            )
+        return {"x": x[used], "monetary": monetary[used]}, row_weights[used]
 
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
         mean = np.average(columns["monetary"], weights=weights)
@@ -126,11 +170,9 @@ class GammaGamma(MLEModel):
         """
         p, q, gamma = self._require_fit()
         (x, monetary), is_scalar = broadcast_inputs(x, monetary)
-        if np.any(x < 0) or np.any(~np.isfinite(x)):
-            raise ValueError("x must be finite and >= 0")
+        check_values(x, "x", low=0)
         own = np.where(x > 0, np.nan_to_num(monetary), 0.0)
-        if np.any((x > 0) & ~(np.isfinite(monetary) & (monetary >= 0))):
-            raise ValueError("monetary must be finite and >= 0 where x > 0")
+        check_values(monetary[x > 0], "monetary (where x > 0)", low=0)
         value = p * (gamma + own * x) / (p * x + q - 1)
         return as_output(value, is_scalar)
 

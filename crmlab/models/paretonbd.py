@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from crmlab._validate import check_values
 from crmlab.models._base import (
     RFMModel,
     as_output,
@@ -126,9 +127,8 @@ class ParetoNBD(RFMModel):
         array([0.  , 1.89])
         """
         r, alpha, s, beta = self._require_fit()
-        (t,), is_scalar = broadcast_inputs(t)
-        if np.any(t < 0) or np.any(~np.isfinite(t)):
-            raise ValueError("t must be finite and >= 0")
+        (t,), is_scalar = broadcast_inputs(self._in_unit(t))
+        check_values(t, "t", low=0)
         value = r * beta / alpha * _lifetime_integral(s, beta, t)
         return as_output(value, is_scalar)
 
@@ -151,11 +151,9 @@ class ParetoNBD(RFMModel):
         (1.0, 0.596)
         """
         r, alpha, s, beta = self._require_fit()
-        (n, t), is_scalar = broadcast_inputs(n, t)
-        if np.any(t < 0) or np.any(~np.isfinite(t)):
-            raise ValueError("t must be finite and >= 0")
-        if np.any(n < 0) or np.any(n != np.round(n)):
-            raise ValueError("n must be whole numbers >= 0")
+        (n, t), is_scalar = broadcast_inputs(n, self._in_unit(t))
+        check_values(t, "t", low=0)
+        check_values(n, "n", low=0, whole=True)
 
         def log_nbd(u: np.ndarray, count: np.ndarray) -> np.ndarray:
             return (
@@ -183,9 +181,8 @@ class ParetoNBD(RFMModel):
         1.45
         """
         r, alpha, s, beta = self._require_fit()
-        (t, x, t_x, T), is_scalar = broadcast_inputs(t, x, t_x, T)
-        if np.any(t < 0) or np.any(~np.isfinite(t)):
-            raise ValueError("t must be finite and >= 0")
+        (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
+        check_values(t, "t", low=0)
         rate = (r + x) / (alpha + T)
         value = rate * (beta + T) * _lifetime_integral(s, beta + T, t) * self.p_alive(x, t_x, T)
         return as_output(value, is_scalar)

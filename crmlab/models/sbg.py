@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from crmlab._validate import check_values
 from crmlab.models._base import (
     ConvergenceWarning,
     MLEModel,
@@ -307,6 +308,4 @@ class ShiftedBetaGeometric(MLEModel):
 
 
 def _check_periods(t: np.ndarray, minimum: int) -> None:
-    bad = ~np.isfinite(t) | (t < minimum)
-    if np.any(bad):
-        raise ValueError(f"periods must be finite and >= {minimum}, got {t[bad].ravel()[:5]}")
+    check_values(t, "periods", low=minimum)

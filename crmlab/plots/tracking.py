@@ -64,25 +64,36 @@ def repeat_transactions_by_period(
     *,
     customer_col: str = "customer_id",
     date_col: str = "date",
+    observation_end: str | pd.Timestamp | None = None,
 ) -> pd.Series:
     """Repeat purchase days per period since the start of the log (a customer's first day excluded).
+
+    With ``observation_end`` only purchases on or before that day count, and the
+    periods run up to it (not to the last purchase of the log).
 
     >>> import crmlab as cl
     >>> weekly = repeat_transactions_by_period(cl.datasets.load_cdnow("sample"))
     >>> int(weekly.sum()), len(weekly)
     (4339, 78)
+    >>> len(repeat_transactions_by_period(cl.datasets.load_cdnow("sample"),
+    ...                                   observation_end="1997-09-30"))
+    39
     """
     from crmlab.transactions import unit_length_days
 
     days = pd.to_datetime(transactions[date_col]).dt.normalize()
     frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": days})
+    last = frame["day"].max()
+    if observation_end is not None:
+        last = pd.Timestamp(observation_end).normalize()
+        frame = frame[frame["day"] <= last]
     frame = frame.drop_duplicates()
     first = frame.groupby("customer")["day"].transform("min")
     repeats = frame[frame["day"] > first]
     start = frame["day"].min()
     length = unit_length_days(unit)
     period = ((repeats["day"] - start).dt.days // length).astype(int)
-    n_periods = int(((frame["day"].max() - start).days) // length) + 1
+    n_periods = int(((last - start).days) // length) + 1
     counts = period.value_counts().reindex(range(n_periods), fill_value=0).sort_index()
     counts.index.name = f"period ({unit})"
     return counts
@@ -94,6 +105,8 @@ def plot_tracking(
     calibration_end: str,
     unit: str = "W",
     *,
+    observation_end: str | pd.Timestamp | None = None,
+    show_after: bool = False,
     cumulative: bool = True,
     customer_col: str = "customer_id",
     date_col: str = "date",
@@ -103,29 +116,68 @@ def plot_tracking(
 
     The model's curve adds up, over customers, the expected purchases of a customer
     acquired on her first-purchase day: ``E[X(t - t0)]``.
+
+    ``observation_end`` is the last day of the data window (the end of the holdout):
+    the plot stops there and later purchases, which the forecast knows nothing of,
+    are left out. With ``show_after=True`` they are drawn, after a shaded band
+    marked "after observation_end", as an out-of-sample segment. Without
+    ``observation_end`` the plot runs to the last purchase of the log.
     """
     from crmlab.transactions import unit_length_days
 
     ax = _axes(ax)
-    observed = repeat_transactions_by_period(
-        transactions, unit, customer_col=customer_col, date_col=date_col
-    )
     days = pd.to_datetime(transactions[date_col]).dt.normalize()
+    end = pd.Timestamp(observation_end).normalize() if observation_end is not None else None
+    observed = repeat_transactions_by_period(
+        transactions,
+        unit,
+        customer_col=customer_col,
+        date_col=date_col,
+        observation_end=None if show_after else end,
+    )
     start = days.min()
     length = unit_length_days(unit)
     first = days.groupby(transactions[customer_col].to_numpy()).min()
-    offsets = ((first - start).dt.days / length).to_numpy()
+    if end is not None and not show_after:
+        first = first[first <= end]
+    # Customers acquired on the same day share a curve: sum over acquisition days.
+    offsets, counts = np.unique(((first - start).dt.days / length).to_numpy(), return_counts=True)
     edges = np.arange(1, len(observed) + 1, dtype=float)
     cumulative_expected = np.array(
         [
-            float(np.sum(model.expected_purchases(np.clip(edge - offsets, 0, None))))
+            float(np.dot(counts, model.expected_purchases(np.clip(edge - offsets, 0, None))))
             for edge in edges
         ]
     )
     expected = cumulative_expected if cumulative else np.diff(np.r_[0.0, cumulative_expected])
     shown = observed.cumsum().to_numpy() if cumulative else observed.to_numpy()
-    ax.plot(edges, shown, label="observed", linewidth=2)
-    ax.plot(edges, expected, label=type(model).__name__, linestyle="--", linewidth=2)
+    inside = np.ones(len(edges), dtype=bool)
+    if end is not None and show_after:
+        inside = edges <= (end - start).days / length + 1
+    ax.plot(edges[inside], shown[inside], label="observed", linewidth=2)
+    (line,) = ax.plot(
+        edges[inside], expected[inside], label=type(model).__name__, linestyle="--", linewidth=2
+    )
+    if not inside.all():
+        ax.plot(
+            edges[~inside],
+            shown[~inside],
+            color="grey",
+            linewidth=2,
+            alpha=0.7,
+            label="observed after observation_end",
+        )
+        ax.plot(
+            edges[~inside],
+            expected[~inside],
+            color=line.get_color(),
+            linestyle=":",
+            linewidth=2,
+            alpha=0.7,
+        )
+        cut = (end - start).days / length + 1
+        ax.axvspan(cut, edges[-1], color="grey", alpha=0.12, linewidth=0)
+        ax.text(cut, ax.get_ylim()[1] * 0.80, " after observation_end", va="top", color="grey")
     boundary = (pd.Timestamp(calibration_end) - start).days / length
     ax.axvline(boundary, color="grey", linestyle=":")
     ax.text(boundary, ax.get_ylim()[1] * 0.95, " holdout →", va="top", color="grey")
