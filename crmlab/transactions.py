@@ -397,15 +397,39 @@ def _record(
     unit: str,
     merge: str,
     options: dict[str, Any],
-    report: ValidationReport | None,
+    report: ValidationReport | dict[str, Any] | None,
+    engine: str = "memory",
 ) -> None:
     frame.attrs["unit"] = unit
+    frame.attrs["engine"] = engine
     frame.attrs["merge"] = merge
     frame.attrs.update(options)
     if "monetary" in frame.columns:
         zero = (frame["x"] > 0) & (frame["monetary"] == 0)
         frame.attrs["zero_spend_customers"] = int(zero.sum())
-    frame.attrs["cleaning"] = report.as_dict() if report is not None else None
+    if isinstance(report, ValidationReport):
+        report = report.as_dict()
+    frame.attrs["cleaning"] = report
+
+
+Engine = Literal["memory", "duckdb"]
+ENGINES: tuple[str, ...] = ("memory", "duckdb")
+
+
+def _engine(source: Any, engine: str | None) -> str:
+    """The engine for ``source``: files, globs, DuckDB relations and Polars frames go to DuckDB."""
+    from crmlab import _duckdb_engine
+
+    if engine is None:
+        return "duckdb" if _duckdb_engine.is_source(source) else "memory"
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine == "memory" and not isinstance(source, pd.DataFrame):
+        raise ValueError(
+            f"engine='memory' needs a pandas DataFrame, got {type(source).__name__}: "
+            "pass engine='duckdb' (or no engine) for files and DuckDB relations"
+        )
+    return engine
 
 
 def summarize(
@@ -421,6 +445,8 @@ def summarize(
     duplicates: Duplicates = "keep",
     currency: Currency = None,
     merge: Merge = "day",
+    engine: Engine | None = None,
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
 
@@ -485,9 +511,25 @@ def summarize(
     merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")
     options = _options(on_invalid, returns, duplicates, currency)
-    ids, times, amounts, report = _log_arrays(tx, customer_col, date_col, amount_col, options)
-    frame = _summary_frame(ids, times, amounts, end_day, unit, merge, customer_col)
-    _record(frame, unit, merge, options, report)
+    if _engine(tx, engine) == "duckdb":
+        from crmlab import _duckdb_engine
+
+        frame, report = _duckdb_engine.summarize(
+            tx,
+            end_day=end_day,
+            unit_days=unit_length_days(unit),
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            memory_limit=memory_limit,
+        )
+        _record(frame, unit, merge, options, report, engine="duckdb")
+    else:
+        ids, times, amounts, report = _log_arrays(tx, customer_col, date_col, amount_col, options)
+        frame = _summary_frame(ids, times, amounts, end_day, unit, merge, customer_col)
+        _record(frame, unit, merge, options, report)
     frame.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
     return frame
 
@@ -506,6 +548,8 @@ def calibration_holdout(
     duplicates: Duplicates = "keep",
     currency: Currency = None,
     merge: Merge = "day",
+    engine: Engine | None = None,
+    memory_limit: str | None = None,
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
 
@@ -535,6 +579,33 @@ def calibration_holdout(
     unit_days = unit_length_days(unit)
     merge = _check_merge(merge)
     options = _options(on_invalid, returns, duplicates, currency)
+    if merge in ("day", "none"):
+        duration = (end_day - cal_day) / unit_days
+    else:
+        starts = _period_start(np.array([cal_day, end_day]), merge)
+        duration = (starts[1] - starts[0]) / unit_days
+    if _engine(tx, engine) == "duckdb":
+        from crmlab import _duckdb_engine
+
+        calibration, report = _duckdb_engine.calibration_holdout(
+            tx,
+            cal_day=cal_day,
+            end_day=end_day,
+            unit_days=unit_days,
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            memory_limit=memory_limit,
+        )
+        calibration.insert(
+            calibration.columns.get_loc("x_holdout") + 1, "duration_holdout", duration
+        )
+        _record(calibration, unit, merge, options, report, engine="duckdb")
+        calibration.attrs["calibration_end"] = str(pd.Timestamp(calibration_end).date())
+        calibration.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
+        return calibration
     ids, times, amounts, report = _log_arrays(tx, customer_col, date_col, amount_col, options)
     calibration = _summary_frame(ids, times, amounts, cal_day, unit, merge, customer_col)
     days = np.floor_divide(times, _NS_PER_DAY)
@@ -551,11 +622,6 @@ def calibration_holdout(
         distinct=distinct,
     )
     calibration["x_holdout"] = counts.astype("float64")
-    if merge in ("day", "none"):
-        duration = (end_day - cal_day) / unit_days
-    else:
-        starts = _period_start(np.array([cal_day, end_day]), merge)
-        duration = (starts[1] - starts[0]) / unit_days
     calibration["duration_holdout"] = duration
     if totals is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
