@@ -27,6 +27,7 @@ _SUBMODULES = frozenset(
         "plots",
         "retention",
         "rfm",
+        "scoring",
         "simulate",
         "targeting",
         "transactions",
