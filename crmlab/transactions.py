@@ -405,7 +405,7 @@ def _record(
     frame.attrs["engine"] = engine
     frame.attrs["merge"] = merge
     frame.attrs.update(options)
-    if "monetary" in frame.columns:
+    if "monetary" in frame.columns and isinstance(frame, pd.DataFrame):
         zero = (frame["x"] > 0) & (frame["monetary"] == 0)
         frame.attrs["zero_spend_customers"] = int(zero.sum())
     if isinstance(report, ValidationReport):
@@ -413,14 +413,24 @@ def _record(
     frame.attrs["cleaning"] = report
 
 
-Engine = Literal["memory", "duckdb"]
-ENGINES: tuple[str, ...] = ("memory", "duckdb")
+Engine = Literal["memory", "duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("memory", "duckdb", "spark")
 
 
 def _engine(source: Any, engine: str | None) -> str:
-    """The engine for ``source``: files, globs, DuckDB relations and Polars frames go to DuckDB."""
-    from crmlab import _duckdb_engine
+    """The engine for ``source``: files, globs, DuckDB relations and Polars frames go to
+    DuckDB, Spark DataFrames to Spark, pandas frames stay in memory."""
+    from crmlab import _duckdb_engine, _spark_engine
 
+    if _spark_engine.is_source(source):
+        if engine not in (None, "spark"):
+            raise ValueError(f"a Spark DataFrame is summarised by engine='spark', not {engine!r}")
+        return "spark"
+    if engine == "spark":
+        raise ValueError(
+            f"engine='spark' needs a Spark DataFrame, got {type(source).__name__} "
+            "(spark.read.parquet(...) makes one)"
+        )
     if engine is None:
         return "duckdb" if _duckdb_engine.is_source(source) else "memory"
     if engine not in ENGINES:
@@ -431,6 +441,29 @@ def _engine(source: Any, engine: str | None) -> str:
             "pass engine='duckdb' (or no engine) for files and DuckDB relations"
         )
     return engine
+
+
+def _spark_result(
+    summary: Any,
+    customer_col: str,
+    to_pandas: bool,
+    unit: str,
+    merge: str,
+    options: dict[str, Any],
+    report: dict[str, Any] | None,
+    windows: dict[str, str],
+) -> Any:
+    """A Spark summary, left in Spark or collected, with the attrs of the other engines."""
+    if to_pandas:
+        from crmlab._spark_engine import to_pandas as collect
+
+        frame = collect(summary, customer_col)
+    else:
+        frame = summary
+        frame.attrs = {}  # a Spark DataFrame carries the same record as a plain attribute
+    _record(frame, unit, merge, options, report, engine="spark")
+    frame.attrs.update(windows)
+    return frame
 
 
 def summarize(
@@ -448,6 +481,7 @@ def summarize(
     merge: Merge = "day",
     engine: Engine | None = None,
     memory_limit: str | None = None,
+    to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
 
@@ -512,7 +546,34 @@ def summarize(
     merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")
     options = _options(on_invalid, returns, duplicates, currency)
-    if _engine(tx, engine) == "duckdb":
+    chosen = _engine(tx, engine)
+    if chosen == "spark":
+        from crmlab import _spark_engine
+
+        spark_summary, report, after = _spark_engine.summarize(
+            tx,
+            end_day=end_day,
+            unit_days=unit_length_days(unit),
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+        )
+        return _spark_result(
+            spark_summary,
+            customer_col,
+            to_pandas,
+            unit,
+            merge,
+            options,
+            report,
+            {
+                "observation_end": str(pd.Timestamp(observation_end).date()),
+                "rows_after_observation_end": after,
+            },
+        )
+    if chosen == "duckdb":
         from crmlab import _duckdb_engine
 
         frame, report = _duckdb_engine.summarize(
@@ -551,6 +612,7 @@ def calibration_holdout(
     merge: Merge = "day",
     engine: Engine | None = None,
     memory_limit: str | None = None,
+    to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
 
@@ -585,7 +647,37 @@ def calibration_holdout(
     else:
         starts = _period_start(np.array([cal_day, end_day]), merge)
         duration = (starts[1] - starts[0]) / unit_days
-    if _engine(tx, engine) == "duckdb":
+    chosen = _engine(tx, engine)
+    if chosen == "spark":
+        from crmlab import _spark_engine
+
+        spark_summary, report, after = _spark_engine.calibration_holdout(
+            tx,
+            cal_day=cal_day,
+            end_day=end_day,
+            unit_days=unit_days,
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            duration=duration,
+        )
+        return _spark_result(
+            spark_summary,
+            customer_col,
+            to_pandas,
+            unit,
+            merge,
+            options,
+            report,
+            {
+                "calibration_end": str(pd.Timestamp(calibration_end).date()),
+                "observation_end": str(pd.Timestamp(observation_end).date()),
+                "rows_after_observation_end": after,
+            },
+        )
+    if chosen == "duckdb":
         from crmlab import _duckdb_engine
 
         calibration, report = _duckdb_engine.calibration_holdout(
