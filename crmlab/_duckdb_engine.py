@@ -120,8 +120,13 @@ def _prepare(
     date_col: str,
     amount_col: str | None,
     options: dict[str, Any],
-) -> tuple[dict[str, Any], list[Problem]]:
-    """Validate the log in SQL, create the view ``crmlab_clean``; return a report and problems."""
+    after_day: int,
+) -> tuple[dict[str, Any] | None, int]:
+    """Validate the log in SQL and create the view ``crmlab_clean``.
+
+    Returns the cleaning report (None when nothing was found) and the number of clean
+    rows dated after ``after_day``.
+    """
     for name, value in options.items():
         if value not in SUPPORTED[name]:
             raise ValueError(
@@ -157,12 +162,16 @@ def _prepare(
             amount = f"TRY_CAST({raw} AS DOUBLE)"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW crmlab_typed AS
-        SELECT row_number() OVER () - 1 AS crmlab_row, {customer} AS cust, {ts} AS ts,
+        SELECT {customer} AS cust, {ts} AS ts,
                {amount} AS amt, {date} AS raw_date
                {", " + _quote(amount_col) + " AS raw_amount" if amount_col else ""}
         FROM crmlab_raw"""
     )
     finite = "isfinite(amt)" if amount_col is not None else "TRUE"
+    valid = f"cust IS NOT NULL AND ts IS NOT NULL AND {finite}"
+    kept = valid + (" AND amt >= 0" if amount_col is not None else "")
+    later = f"CAST(ts AS DATE) > DATE '1970-01-01' + {int(after_day)}"
+    # One scan counts every problem, and the rows after the window, at once.
     counts = con.execute(
         f"""SELECT count(*) AS rows_in,
               count(*) FILTER (WHERE cust IS NULL) AS no_id,
@@ -172,14 +181,20 @@ def _prepare(
               count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
                                AND {finite if amount_col else "TRUE"} AND amt < 0) AS negative,
               count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
-                               AND {finite if amount_col else "TRUE"} AND amt = 0) AS zero
+                               AND {finite if amount_col else "TRUE"} AND amt = 0) AS zero,
+              count(*) FILTER (WHERE NOT ({valid})) AS invalid,
+              count(*) FILTER (WHERE {kept} AND {later}) AS after
            FROM crmlab_typed"""
     ).fetchone()
-    rows_in, no_id, bad_date, bad_amount, negative, zero = (int(v or 0) for v in counts)
+    rows_in, no_id, bad_date, bad_amount, negative, zero, invalid, after = (
+        int(v or 0) for v in counts
+    )
 
     def first(condition: str, shown: str | None) -> str:
+        # Row numbers cost a pass in scan order, so they are taken only when a problem is found.
         picked = con.execute(
-            f"SELECT crmlab_row{', ' + shown if shown else ''} FROM crmlab_typed "
+            f"SELECT crmlab_row{', ' + shown if shown else ''} FROM "
+            "(SELECT row_number() OVER () - 1 AS crmlab_row, * FROM crmlab_typed) "
             f"WHERE {condition} ORDER BY crmlab_row LIMIT {_SHOWN_ROWS}"
         ).fetchall()
         parts = [f"row {row[0]}: {row[1]!r}" if shown else f"row {row[0]}" for row in picked]
@@ -215,7 +230,6 @@ def _prepare(
                 invalid_blocks,
             )
         )
-    valid = f"cust IS NOT NULL AND ts IS NOT NULL AND {finite if amount_col else 'TRUE'}"
     if amount_col is not None and bad_amount:
         problems.append(
             Problem(
@@ -242,7 +256,6 @@ def _prepare(
                 options["returns"] == "raise",
             )
         )
-    kept = valid + (" AND amt >= 0" if negative and amount_col is not None else "")
     duplicate_rows = int(
         con.execute(
             f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM crmlab_typed "
@@ -298,7 +311,10 @@ def _prepare(
         ):
             if count:
                 dropped[f"{reason} in {column!r}"] = count
-    rows_out = int(con.execute("SELECT count(*) FROM crmlab_clean").fetchone()[0])
+    dropped_duplicates = duplicate_rows if options["duplicates"] == "drop" else 0
+    rows_out = rows_in - invalid - negative - dropped_duplicates
+    if dropped_duplicates:
+        after = int(con.execute(f"SELECT count(*) FROM crmlab_clean WHERE {later}").fetchone()[0])
     report = {
         "rows_in": rows_in,
         "rows_out": rows_out,
@@ -309,7 +325,7 @@ def _prepare(
         "returns_dropped": negative if options["returns"] == "drop" else 0,
         "options": dict(options),
     }
-    return (report if problems else None), problems
+    return (report if problems else None), after
 
 
 def _time_sql(merge: str) -> str:
@@ -397,13 +413,11 @@ def summarize(
     """
     con = connect(memory_limit, temp_directory)
     try:
-        report, _ = _prepare(con, source, customer_col, date_col, amount_col, options)
+        report, after = _prepare(
+            con, source, customer_col, date_col, amount_col, options, after_day=end_day
+        )
         with_amounts = amount_col is not None
         table = con.execute(_summary_sql(merge, end_day, with_amounts)).df()
-        after = con.execute(
-            "SELECT count(*) FROM crmlab_clean "
-            f"WHERE ts >= TIMESTAMP '1970-01-01' + INTERVAL ({end_day + 1}) DAY"
-        ).fetchone()[0]
     finally:
         con.close()
     frame = _frame(table, merge, _window_end(merge, end_day), unit_days, with_amounts, customer_col)
@@ -428,7 +442,9 @@ def calibration_holdout(
     """Calibration summary plus ``x_holdout`` (and ``monetary_holdout``) counted in SQL."""
     con = connect(memory_limit, temp_directory)
     try:
-        report, _ = _prepare(con, source, customer_col, date_col, amount_col, options)
+        report, after = _prepare(
+            con, source, customer_col, date_col, amount_col, options, after_day=end_day
+        )
         with_amounts = amount_col is not None
         table = con.execute(_summary_sql(merge, cal_day, with_amounts)).df()
         day = "(CAST(ts AS DATE) - DATE '1970-01-01')"
@@ -439,9 +455,6 @@ def calibration_holdout(
                 FROM crmlab_clean WHERE {day} > {cal_day} AND {day} <= {end_day}
                 GROUP BY cust"""
         ).df()
-        after = con.execute(
-            f"SELECT count(*) FROM crmlab_clean WHERE {day} > {end_day}"
-        ).fetchone()[0]
     finally:
         con.close()
     frame = _frame(table, merge, _window_end(merge, cal_day), unit_days, with_amounts, customer_col)
