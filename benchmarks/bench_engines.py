@@ -65,7 +65,7 @@ elif kind == "duckdb":
     s = cl.transactions.summarize(path, END, unit="W", memory_limit=sys.argv[4])
 elif kind == "duckdb_sql":
     import duckdb
-    con = duckdb.connect(config={"memory_limit": sys.argv[4]})
+    con = duckdb.connect(config={"memory_limit": sys.argv[4], "enable_progress_bar": False})
     start = time.perf_counter()
     s = con.execute(f'''
         WITH per_day AS (SELECT customer_id, CAST(date AS DATE) AS day, sum(amount) AS v
@@ -121,7 +121,9 @@ def _measure(kind: str, path: Path) -> dict:
         text=True,
         check=False,
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    lines = [
+        line[line.index("RESULT ") :] for line in done.stdout.splitlines() if "RESULT " in line
+    ]
     if done.returncode != 0 or not lines:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]}
     return json.loads(lines[-1].removeprefix("RESULT "))

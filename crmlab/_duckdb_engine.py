@@ -72,6 +72,8 @@ def connect(memory_limit: str | None = None, temp_directory: str | None = None) 
     con = duckdb.connect(config=config)
     # Times are read as written: no time zone moves a purchase to another day.
     con.execute("SET TimeZone = 'UTC'")
+    # A progress bar would land in notebooks' saved outputs and in scripts' logs.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
