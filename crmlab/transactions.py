@@ -374,7 +374,7 @@ def _summary_frame(
         ids, times = ids[in_window], times[in_window]
         amounts = amounts[in_window] if amounts is not None else None
     engine_times, end, distinct, per_day = _merge_times(times, merge, end_day)
-    codes, uniques = pd.factorize(ids, sort=True)
+    codes, uniques = _summary_engine.customer_codes(ids)
     result = _summary_engine.summarize_arrays(
         codes, engine_times, amounts, n_customers=len(uniques), end_day=end, distinct=distinct
     )
