@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from engine_checks import assert_same_summary, odd_log
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import crmlab as cl
 
@@ -125,3 +127,30 @@ def test_duckdb_spills_under_a_small_memory_limit(tmp_path):
     log.to_parquet(path)
     tight = cl.transactions.summarize(path, "2024-12-31", memory_limit="64MB")
     assert_same_summary(tight, cl.transactions.summarize(log, "2024-12-31"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),  # customer
+            st.integers(0, 60 * 24 * 3),  # minutes since the start
+            st.sampled_from([0.0, 1.5, 10.0, 99.99]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["day", "none", "W", "M"]),
+)
+def test_every_engine_gives_the_same_summary_of_any_log(rows, merge):
+    ids, minutes, amounts = zip(*rows, strict=True)
+    log = pd.DataFrame(
+        {
+            "customer_id": list(ids),
+            "date": np.datetime64("2024-03-01T00:00") + np.array(minutes).astype("timedelta64[m]"),
+            "amount": list(amounts),
+        }
+    )
+    memory = cl.transactions.summarize(log, "2024-03-02", unit="D", merge=merge)
+    duck = cl.transactions.summarize(log, "2024-03-02", unit="D", merge=merge, engine="duckdb")
+    assert_same_summary(duck, memory)
