@@ -28,6 +28,7 @@ _SUBMODULES = frozenset(
         "plots",
         "retention",
         "rfm",
+        "scoring",
         "simulate",
         "targeting",
         "transactions",

@@ -65,6 +65,7 @@ __all__ = [
     "ValidationReport",
     "calibration_holdout",
     "cohort_table",
+    "compress",
     "diagnose",
     "summarize",
     "unit_length_days",
@@ -307,7 +308,7 @@ def _log_arrays(
 def _customer_codes(ids: np.ndarray, coded: Any, keep: np.ndarray | None) -> tuple[np.ndarray, Any]:
     """Dense sorted codes 0..n-1 of the customers in ``ids[keep]``, and their ids."""
     if coded is None:
-        return pd.factorize(ids if keep is None else ids[keep], sort=True)
+        return _summary_engine.customer_codes(ids if keep is None else ids[keep])
     codes, uniques = coded
     if keep is not None:
         codes = codes[keep]
@@ -429,15 +430,72 @@ def _record(
     unit: str,
     merge: str,
     options: dict[str, Any],
-    report: ValidationReport | None,
+    report: ValidationReport | dict[str, Any] | None,
+    engine: str = "memory",
 ) -> None:
     frame.attrs["unit"] = unit
+    frame.attrs["engine"] = engine
     frame.attrs["merge"] = merge
     frame.attrs.update(options)
-    if "monetary" in frame.columns:
+    if "monetary" in frame.columns and isinstance(frame, pd.DataFrame):
         zero = (frame["x"] > 0) & (frame["monetary"] == 0)
         frame.attrs["zero_spend_customers"] = int(zero.sum())
-    frame.attrs["cleaning"] = report.as_dict() if report is not None else None
+    if isinstance(report, ValidationReport):
+        report = report.as_dict()
+    frame.attrs["cleaning"] = report
+
+
+Engine = Literal["memory", "duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("memory", "duckdb", "spark")
+
+
+def _engine(source: Any, engine: str | None) -> str:
+    """The engine for ``source``: files, globs, DuckDB relations and Polars frames go to
+    DuckDB, Spark DataFrames to Spark, pandas frames stay in memory."""
+    from crmlab import _duckdb_engine, _spark_engine
+
+    if _spark_engine.is_source(source):
+        if engine not in (None, "spark"):
+            raise ValueError(f"a Spark DataFrame is summarised by engine='spark', not {engine!r}")
+        return "spark"
+    if engine == "spark":
+        raise ValueError(
+            f"engine='spark' needs a Spark DataFrame, got {type(source).__name__} "
+            "(spark.read.parquet(...) makes one)"
+        )
+    if engine is None:
+        return "duckdb" if _duckdb_engine.is_source(source) else "memory"
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine == "memory" and not isinstance(source, pd.DataFrame):
+        raise ValueError(
+            f"engine='memory' needs a pandas DataFrame, got {type(source).__name__}: "
+            "pass engine='duckdb' (or no engine) for files and DuckDB relations"
+        )
+    return engine
+
+
+def _spark_result(
+    summary: Any,
+    customer_col: str,
+    to_pandas: bool,
+    unit: str,
+    merge: str,
+    options: dict[str, Any],
+    report: dict[str, Any] | None,
+    windows: dict[str, str],
+) -> Any:
+    """A Spark summary, left in Spark or collected, with the attrs of the other engines."""
+    if to_pandas:
+        from crmlab._spark_engine import to_pandas as collect
+
+        frame = collect(summary, customer_col)
+    else:
+        frame = summary
+        frame.attrs = {}  # a Spark DataFrame carries the same record as a plain attribute
+    _record(frame, unit, merge, options, report, engine="spark")
+    frame.attrs.update(windows)
+    return frame
 
 
 def summarize(
@@ -453,6 +511,9 @@ def summarize(
     duplicates: Duplicates = "keep",
     currency: Currency = None,
     merge: Merge = "day",
+    engine: Engine | None = None,
+    memory_limit: str | None = None,
+    to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
 
@@ -517,11 +578,56 @@ def summarize(
     merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")
     options = _options(on_invalid, returns, duplicates, currency)
-    ids, times, amounts, report, coded, per_day = _log_arrays(
-        tx, customer_col, date_col, amount_col, options, merge
-    )
-    frame = _summary_frame(ids, times, amounts, end_day, unit, merge, customer_col, coded, per_day)
-    _record(frame, unit, merge, options, report)
+    chosen = _engine(tx, engine)
+    if chosen == "spark":
+        from crmlab import _spark_engine
+
+        spark_summary, report, after = _spark_engine.summarize(
+            tx,
+            end_day=end_day,
+            unit_days=unit_length_days(unit),
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+        )
+        return _spark_result(
+            spark_summary,
+            customer_col,
+            to_pandas,
+            unit,
+            merge,
+            options,
+            report,
+            {
+                "observation_end": str(pd.Timestamp(observation_end).date()),
+                "rows_after_observation_end": after,
+            },
+        )
+    if chosen == "duckdb":
+        from crmlab import _duckdb_engine
+
+        frame, report = _duckdb_engine.summarize(
+            tx,
+            end_day=end_day,
+            unit_days=unit_length_days(unit),
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            memory_limit=memory_limit,
+        )
+        _record(frame, unit, merge, options, report, engine="duckdb")
+    else:
+        ids, times, amounts, report, coded, per_day = _log_arrays(
+            tx, customer_col, date_col, amount_col, options, merge
+        )
+        frame = _summary_frame(
+            ids, times, amounts, end_day, unit, merge, customer_col, coded, per_day
+        )
+        _record(frame, unit, merge, options, report)
     frame.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
     return frame
 
@@ -540,6 +646,9 @@ def calibration_holdout(
     duplicates: Duplicates = "keep",
     currency: Currency = None,
     merge: Merge = "day",
+    engine: Engine | None = None,
+    memory_limit: str | None = None,
+    to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
 
@@ -569,6 +678,63 @@ def calibration_holdout(
     unit_days = unit_length_days(unit)
     merge = _check_merge(merge)
     options = _options(on_invalid, returns, duplicates, currency)
+    if merge in ("day", "none"):
+        duration = (end_day - cal_day) / unit_days
+    else:
+        starts = _period_start(np.array([cal_day, end_day]), merge)
+        duration = (starts[1] - starts[0]) / unit_days
+    chosen = _engine(tx, engine)
+    if chosen == "spark":
+        from crmlab import _spark_engine
+
+        spark_summary, report, after = _spark_engine.calibration_holdout(
+            tx,
+            cal_day=cal_day,
+            end_day=end_day,
+            unit_days=unit_days,
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            duration=duration,
+        )
+        return _spark_result(
+            spark_summary,
+            customer_col,
+            to_pandas,
+            unit,
+            merge,
+            options,
+            report,
+            {
+                "calibration_end": str(pd.Timestamp(calibration_end).date()),
+                "observation_end": str(pd.Timestamp(observation_end).date()),
+                "rows_after_observation_end": after,
+            },
+        )
+    if chosen == "duckdb":
+        from crmlab import _duckdb_engine
+
+        calibration, report = _duckdb_engine.calibration_holdout(
+            tx,
+            cal_day=cal_day,
+            end_day=end_day,
+            unit_days=unit_days,
+            merge=merge,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            memory_limit=memory_limit,
+        )
+        calibration.insert(
+            calibration.columns.get_loc("x_holdout") + 1, "duration_holdout", duration
+        )
+        _record(calibration, unit, merge, options, report, engine="duckdb")
+        calibration.attrs["calibration_end"] = str(pd.Timestamp(calibration_end).date())
+        calibration.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
+        return calibration
     ids, times, amounts, report, coded, per_day = _log_arrays(
         tx, customer_col, date_col, amount_col, options, merge
     )
@@ -589,11 +755,6 @@ def calibration_holdout(
         distinct=distinct,
     )
     calibration["x_holdout"] = counts.astype("float64")
-    if merge in ("day", "none"):
-        duration = (end_day - cal_day) / unit_days
-    else:
-        starts = _period_start(np.array([cal_day, end_day]), merge)
-        duration = (starts[1] - starts[0]) / unit_days
     calibration["duration_holdout"] = duration
     if totals is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -702,3 +863,40 @@ def _period_difference(later: pd.Series, earlier: pd.Series) -> pd.Series:
     later_index = pd.PeriodIndex(later)
     earlier_index = pd.PeriodIndex(earlier)
     return pd.Series((later_index.asi8 - earlier_index.asi8).astype("int64"), index=later.index)
+
+
+def compress(
+    summary: Any, columns: tuple[str, ...] = ("x", "t_x", "T"), weight: str = "weight"
+) -> pd.DataFrame:
+    """The distinct rows of a summary's ``columns`` with the number of customers in each.
+
+    Models fit on this small table exactly as on the customers themselves (a
+    ``weight`` column counts the customers a row stands for), so a summary that
+    stays in Spark, or one of millions of customers, is fitted from a frame of its
+    distinct patterns. Works on a pandas summary from any engine and on a Spark
+    DataFrame (grouped in Spark; only the distinct rows reach the driver).
+
+    Examples
+    --------
+    >>> import crmlab as cl
+    >>> s = summarize(cl.datasets.load_cdnow("sample"), "1997-09-30", unit="W")
+    >>> rows = compress(s)
+    >>> len(rows) < 2357, int(rows["weight"].sum())
+    (True, 2357)
+    >>> round(cl.models.BGNBD().fit(rows).loglik, 2)
+    -9582.43
+    """
+    if type(summary).__module__.startswith("pyspark"):
+        grouped = summary.groupBy(*columns).count().withColumnRenamed("count", weight)
+        rows = grouped.toPandas()
+    else:
+        missing = [column for column in columns if column not in summary.columns]
+        if missing:
+            raise ValueError(
+                f"compress: the summary has no column(s) {missing}; it has {list(summary.columns)}"
+            )
+        rows = summary.groupby(list(columns), sort=True).size().rename(weight).reset_index()
+    rows[weight] = rows[weight].astype("float64")
+    rows = rows.sort_values(list(columns), kind="stable").reset_index(drop=True)
+    rows.attrs = dict(getattr(summary, "attrs", {}))
+    return rows

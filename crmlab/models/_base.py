@@ -658,6 +658,16 @@ class RFMModel(MLEModel):
         rates = columns["x"] / np.maximum(columns["T"], 1e-9)
         return max(float(np.average(rates, weights=weights)), 1e-3)
 
+    def score(self, summary: Any, t: float, **options: Any) -> Any:
+        """P(alive), expected purchases (and spend, CLV) for every customer of ``summary``.
+
+        See :func:`crmlab.scoring.score`: chunked in memory, to Parquet with
+        ``output=``, or in Spark for a Spark DataFrame.
+        """
+        from crmlab.scoring import score
+
+        return score(self, summary, t, **options)
+
 
 def read_rfm_frame(
     data: Any, weights: Any | None, columns: Sequence[str] = ("x", "t_x", "T")

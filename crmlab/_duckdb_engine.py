@@ -1,0 +1,471 @@
+"""The DuckDB engine behind :func:`crmlab.transactions.summarize`: logs larger than memory.
+
+DuckDB (embedded, nothing to start) scans Parquet or CSV files, a DuckDB relation, or
+a pandas or Polars frame, and does in SQL what the in-memory engine does in numpy:
+validation (counts and the first offending rows of each problem, the same
+:class:`~crmlab._validate.Problem` messages), the cleaning options, and the summary as
+a two-stage group-by (customer and time, then customer). Only the per-customer result
+comes back to Python, so the log itself never has to fit in memory: DuckDB spills to
+``temp_directory`` past ``memory_limit``.
+
+Rows are named in messages by their position in the scan (0-based, in file order), as
+the in-memory engine names them by their index label.
+
+Supported options: ``on_invalid`` "raise" or "drop", ``returns`` "raise" or "drop",
+``duplicates`` "keep" or "drop", ``currency=None`` and every ``merge``. The others
+(``on_invalid="drop_customer"``, ``returns="net"``, currency strings) match purchases
+row by row and are refused here with the way round them.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab._validate import Problem, raise_problems
+
+__all__ = ["SUPPORTED", "calibration_holdout", "connect", "is_source", "summarize"]
+
+#: Option values this engine implements.
+SUPPORTED = {
+    "on_invalid": ("raise", "drop"),
+    "returns": ("raise", "drop"),
+    "duplicates": ("keep", "drop"),
+    "currency": (None,),
+}
+_SHOWN_ROWS = 5
+_TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # DuckDB weeks start Monday
+
+
+def is_source(source: Any) -> bool:
+    """True for what only this engine reads: paths, globs, lists of files, DuckDB relations."""
+    if isinstance(source, str | os.PathLike):
+        return True
+    if (
+        isinstance(source, list | tuple)
+        and source
+        and all(isinstance(item, str | os.PathLike) for item in source)
+    ):
+        return True
+    return type(source).__module__.startswith(("duckdb", "polars"))
+
+
+def connect(memory_limit: str | None = None, temp_directory: str | None = None) -> Any:
+    """A DuckDB connection that spills to disk instead of failing on large logs.
+
+    >>> con = connect(memory_limit="1GB")
+    >>> con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    '953.6 MiB'
+    """
+    import duckdb
+
+    config = {"temp_directory": temp_directory or os.path.join(tempfile.gettempdir(), "crmlab")}
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(config=config)
+    # Times are read as written: no time zone moves a purchase to another day.
+    con.execute("SET TimeZone = 'UTC'")
+    # A progress bar would land in notebooks' saved outputs and in scripts' logs.
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def _files(source: str | os.PathLike | Sequence[Any]) -> list[str]:
+    items = [source] if isinstance(source, str | os.PathLike) else list(source)
+    files: list[str] = []
+    for item in items:
+        text = os.fspath(item)
+        matched = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matched or not all(Path(name).is_file() for name in matched):
+            raise ValueError(f"no file matches {text!r}: give Parquet or CSV files or a glob")
+        files.extend(matched)
+    kinds = {Path(name).suffix.lower() for name in files}
+    if not kinds <= {".parquet", ".csv", ".pq", ".tsv", ".gz"} or len(kinds - {".gz"}) > 1:
+        raise ValueError(
+            f"the files must all be Parquet (.parquet) or all CSV (.csv), got {sorted(kinds)}"
+        )
+    return files
+
+
+def _relation(con: Any, source: Any) -> Any:
+    """The log as a DuckDB relation (nothing is read yet)."""
+    if isinstance(source, str | os.PathLike | list | tuple):
+        files = _files(source)
+        listed = "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in files) + "]"
+        if Path(files[0]).suffix.lower() in (".parquet", ".pq"):
+            return con.sql(f"SELECT * FROM read_parquet({listed})")
+        return con.sql(f"SELECT * FROM read_csv({listed}, header = true)")
+    if type(source).__module__.startswith("duckdb"):
+        # A relation belongs to its own connection: it crosses over as an Arrow table
+        # (the validation and the summary both scan it, and a stream reads only once).
+        stream = source.arrow()
+        source = stream.read_all() if hasattr(stream, "read_all") else stream
+    con.register("crmlab_source", source)  # a pandas or Polars frame, scanned in place
+    return con.sql("SELECT * FROM crmlab_source")
+
+
+def _quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _prepare(
+    con: Any,
+    source: Any,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+    after_day: int,
+) -> tuple[dict[str, Any] | None, int]:
+    """Validate the log in SQL and create the view ``crmlab_clean``.
+
+    Returns the cleaning report (None when nothing was found) and the number of clean
+    rows dated after ``after_day``.
+    """
+    for name, value in options.items():
+        if value not in SUPPORTED[name]:
+            raise ValueError(
+                f"{name}={value!r} is not available in the DuckDB engine, which supports "
+                f"{', '.join(repr(v) for v in SUPPORTED[name])}: it matches rows one by one. "
+                "Summarise a cleaned copy instead (for example clean the log with "
+                f"cl.transactions.validate_transactions(..., {name}={value!r}) on a pandas "
+                "frame), or pass engine='memory' with a pandas frame"
+            )
+    relation = _relation(con, source)
+    columns = list(relation.columns)
+    wanted = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
+    missing = [column for column in wanted if column not in columns]
+    if missing:
+        raise ValueError(
+            f"missing column(s) {', '.join(repr(c) for c in missing)}; the log has "
+            f"{', '.join(repr(str(c)) for c in columns)}. Name yours with "
+            "customer_col=, date_col= and amount_col="
+        )
+    con.register("crmlab_raw", relation)
+    types = dict(zip(relation.columns, [str(t).upper() for t in relation.types], strict=True))
+    customer, date = _quote(customer_col), _quote(date_col)
+    if types[date_col].startswith(("TIMESTAMP", "DATE")):
+        ts = f"CAST({date} AS TIMESTAMP)"
+    else:
+        ts = f"TRY_CAST(CAST({date} AS VARCHAR) AS TIMESTAMP)"
+    amount = "NULL::DOUBLE"
+    if amount_col is not None:
+        raw = _quote(amount_col)
+        if types[amount_col].startswith(("BOOL",)):
+            amount = "NULL::DOUBLE"
+        else:
+            amount = f"TRY_CAST({raw} AS DOUBLE)"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW crmlab_typed AS
+        SELECT {customer} AS cust, {ts} AS ts,
+               {amount} AS amt, {date} AS raw_date
+               {", " + _quote(amount_col) + " AS raw_amount" if amount_col else ""}
+        FROM crmlab_raw"""
+    )
+    finite = "isfinite(amt)" if amount_col is not None else "TRUE"
+    valid = f"cust IS NOT NULL AND ts IS NOT NULL AND {finite}"
+    kept = valid + (" AND amt >= 0" if amount_col is not None else "")
+    later = f"CAST(ts AS DATE) > DATE '1970-01-01' + {int(after_day)}"
+    # One scan counts every problem, and the rows after the window, at once.
+    counts = con.execute(
+        f"""SELECT count(*) AS rows_in,
+              count(*) FILTER (WHERE cust IS NULL) AS no_id,
+              count(*) FILTER (WHERE ts IS NULL) AS bad_date,
+              count(*) FILTER (WHERE {"amt IS NULL OR NOT " + finite if amount_col else "FALSE"})
+                AS bad_amount,
+              count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
+                               AND {finite if amount_col else "TRUE"} AND amt < 0) AS negative,
+              count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
+                               AND {finite if amount_col else "TRUE"} AND amt = 0) AS zero,
+              count(*) FILTER (WHERE NOT ({valid})) AS invalid,
+              count(*) FILTER (WHERE {kept} AND {later}) AS after
+           FROM crmlab_typed"""
+    ).fetchone()
+    rows_in, no_id, bad_date, bad_amount, negative, zero, invalid, after = (
+        int(v or 0) for v in counts
+    )
+
+    def first(condition: str, shown: str | None) -> str:
+        # Row numbers cost a pass in scan order, so they are taken only when a problem is found.
+        picked = con.execute(
+            f"SELECT crmlab_row{', ' + shown if shown else ''} FROM "
+            "(SELECT row_number() OVER () - 1 AS crmlab_row, * FROM crmlab_typed) "
+            f"WHERE {condition} ORDER BY crmlab_row LIMIT {_SHOWN_ROWS}"
+        ).fetchall()
+        parts = [f"row {row[0]}: {row[1]!r}" if shown else f"row {row[0]}" for row in picked]
+        more = con.execute(f"SELECT count(*) FROM crmlab_typed WHERE {condition}").fetchone()[
+            0
+        ] - len(picked)
+        return ", ".join(parts) + (f" (and {more:,} more)" if more > 0 else "")
+
+    invalid_blocks = options["on_invalid"] == "raise"
+    drop_fix = "Pass on_invalid='drop' to drop these rows"
+    problems: list[Problem] = []
+    if no_id:
+        problems.append(
+            Problem(
+                f"column {customer_col!r}",
+                no_id,
+                "value(s) are missing customer ids",
+                first("cust IS NULL", "cust"),
+                drop_fix,
+                "on_invalid",
+                invalid_blocks,
+            )
+        )
+    if bad_date:
+        problems.append(
+            Problem(
+                f"column {date_col!r}",
+                bad_date,
+                "value(s) are not dates",
+                first("ts IS NULL", "raw_date"),
+                drop_fix,
+                "on_invalid",
+                invalid_blocks,
+            )
+        )
+    if amount_col is not None and bad_amount:
+        problems.append(
+            Problem(
+                f"column {amount_col!r}",
+                bad_amount,
+                "value(s) are missing or not numbers",
+                first(f"amt IS NULL OR NOT {finite}", "raw_amount"),
+                drop_fix + " (currency strings such as '$37.85' need the in-memory engine's "
+                "currency= option)",
+                "on_invalid",
+                invalid_blocks,
+            )
+        )
+    if negative:
+        problems.append(
+            Problem(
+                f"column {amount_col!r}",
+                negative,
+                "negative amount(s) (returns?)",
+                first(f"{valid} AND amt < 0", "amt"),
+                "Pass returns='drop' to remove them (netting them against purchases, "
+                "returns='net', needs the in-memory engine)",
+                "returns",
+                options["returns"] == "raise",
+            )
+        )
+    duplicate_rows = int(
+        con.execute(
+            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM crmlab_typed "
+            f"WHERE {valid} GROUP BY cust, ts, amt HAVING count(*) > 1)"
+        ).fetchone()[0]
+    )
+    if duplicate_rows:
+        problems.append(
+            Problem(
+                "rows",
+                duplicate_rows,
+                "exact duplicate(s) of an earlier row (same customer, time and amount), "
+                + ("dropped" if options["duplicates"] == "drop" else "kept as purchases"),
+                "",
+                "Pass duplicates='drop' if they are double-logged"
+                if options["duplicates"] == "keep"
+                else "",
+                "duplicates",
+                False,
+            )
+        )
+    if zero:
+        problems.append(
+            Problem(
+                f"column {amount_col!r}",
+                zero,
+                "zero amount(s), kept as purchases",
+                first(f"{valid} AND amt = 0", None),
+                "The Gamma-Gamma spend model sets aside customers whose repeat spend "
+                "averages 0 (GammaGamma.fit reports how many)",
+                None,
+                False,
+            )
+        )
+    raise_problems(
+        problems,
+        header=(
+            "the transaction log has problems; nothing was changed. Each line names the "
+            "option that handles it:"
+        ),
+    )
+    distinct = "DISTINCT " if options["duplicates"] == "drop" else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW crmlab_clean AS
+        SELECT {distinct}cust, ts, amt FROM crmlab_typed WHERE {kept}"""
+    )
+    dropped = {}
+    if options["on_invalid"] == "drop":
+        for count, column, reason in (
+            (no_id, customer_col, "missing customer id"),
+            (bad_date, date_col, "unparseable date"),
+            (bad_amount, amount_col, "missing or non-numeric amount"),
+        ):
+            if count:
+                dropped[f"{reason} in {column!r}"] = count
+    dropped_duplicates = duplicate_rows if options["duplicates"] == "drop" else 0
+    rows_out = rows_in - invalid - negative - dropped_duplicates
+    if dropped_duplicates:
+        after = int(con.execute(f"SELECT count(*) FROM crmlab_clean WHERE {later}").fetchone()[0])
+    report = {
+        "rows_in": rows_in,
+        "rows_out": rows_out,
+        "exact_duplicates": duplicate_rows,
+        "duplicates_dropped": duplicate_rows if options["duplicates"] == "drop" else 0,
+        "zero_amounts": zero,
+        "dropped": dropped,
+        "returns_dropped": negative if options["returns"] == "drop" else 0,
+        "options": dict(options),
+    }
+    return (report if problems else None), after
+
+
+def _time_sql(merge: str) -> str:
+    """The engine's integer time of a row: days, nanoseconds or the period's first day."""
+    if merge == "none":
+        return "epoch_ns(ts)"
+    if merge == "day":
+        return "(CAST(ts AS DATE) - DATE '1970-01-01')"
+    return f"(CAST(date_trunc('{_TRUNC[merge]}', ts) AS DATE) - DATE '1970-01-01')"
+
+
+def _summary_sql(merge: str, end_day: int, with_amounts: bool) -> str:
+    """Per customer: transactions, first and last time, total and first-time value."""
+    # Stage one merges a customer's rows of one time (a day, a period, or one timestamp
+    # for merge='none', where each row stays a transaction); stage two sums per customer.
+    count = "sum(n)" if merge == "none" else "count(*)"
+    first_value = "arg_min(v / n, t)" if merge == "none" else "arg_min(v, t)"
+    return f"""
+        WITH rows_in AS (
+            SELECT cust, {_time_sql(merge)} AS t, amt FROM crmlab_clean
+            WHERE ts < TIMESTAMP '1970-01-01' + INTERVAL ({end_day + 1}) DAY
+        ), per_time AS (
+            SELECT cust, t, count(*) AS n, sum(amt) AS v FROM rows_in GROUP BY cust, t
+        )
+        SELECT cust, {count} - 1 AS x, min(t) AS first_t, max(t) AS last_t
+               {f", sum(v) AS total, {first_value} AS first_v" if with_amounts else ""}
+        FROM per_time GROUP BY cust"""
+
+
+def _frame(
+    table: pd.DataFrame,
+    merge: str,
+    end: int,
+    unit_days: float,
+    with_amounts: bool,
+    customer_col: str,
+) -> pd.DataFrame:
+    per_day = 86_400 * 10**9 if merge == "none" else 1
+    scale = per_day * unit_days
+    table = table.sort_values("cust", kind="stable")
+    x = table["x"].to_numpy(dtype="int64")
+    first = table["first_t"].to_numpy(dtype="int64")
+    frame = pd.DataFrame(
+        {
+            "x": x.astype("float64"),
+            "t_x": (table["last_t"].to_numpy(dtype="int64") - first) / scale,
+            "T": (end - first) / scale,
+        },
+        index=pd.Index(table["cust"].to_numpy(), name=customer_col),
+    )
+    if with_amounts:
+        total = table["total"].to_numpy(dtype="float64")
+        first_value = table["first_v"].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["monetary"] = np.where(x > 0, (total - first_value) / x, np.nan)
+    return frame
+
+
+def _window_end(merge: str, end_day: int) -> int:
+    if merge == "none":
+        return (end_day + 1) * 86_400 * 10**9
+    if merge == "day":
+        return end_day
+    from crmlab.transactions import _period_start
+
+    return int(_period_start(np.array([end_day]), merge)[0])
+
+
+def summarize(
+    source: Any,
+    *,
+    end_day: int,
+    unit_days: float,
+    merge: str,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """The (x, t_x, T, monetary) frame of ``source`` and the cleaning report (None if clean).
+
+    Called by :func:`crmlab.transactions.summarize`, which adds the ``attrs``.
+    """
+    con = connect(memory_limit, temp_directory)
+    try:
+        report, after = _prepare(
+            con, source, customer_col, date_col, amount_col, options, after_day=end_day
+        )
+        with_amounts = amount_col is not None
+        table = con.execute(_summary_sql(merge, end_day, with_amounts)).df()
+    finally:
+        con.close()
+    frame = _frame(table, merge, _window_end(merge, end_day), unit_days, with_amounts, customer_col)
+    frame.attrs["rows_after_observation_end"] = int(after)
+    return frame, report
+
+
+def calibration_holdout(
+    source: Any,
+    *,
+    cal_day: int,
+    end_day: int,
+    unit_days: float,
+    merge: str,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """Calibration summary plus ``x_holdout`` (and ``monetary_holdout``) counted in SQL."""
+    con = connect(memory_limit, temp_directory)
+    try:
+        report, after = _prepare(
+            con, source, customer_col, date_col, amount_col, options, after_day=end_day
+        )
+        with_amounts = amount_col is not None
+        table = con.execute(_summary_sql(merge, cal_day, with_amounts)).df()
+        day = "(CAST(ts AS DATE) - DATE '1970-01-01')"
+        counted = "count(*)" if merge == "none" else f"count(DISTINCT {_time_sql(merge)})"
+        holdout = con.execute(
+            f"""SELECT cust, {counted} AS x_holdout
+                   {", sum(amt) AS total_holdout" if with_amounts else ""}
+                FROM crmlab_clean WHERE {day} > {cal_day} AND {day} <= {end_day}
+                GROUP BY cust"""
+        ).df()
+    finally:
+        con.close()
+    frame = _frame(table, merge, _window_end(merge, cal_day), unit_days, with_amounts, customer_col)
+    holdout = holdout.set_index("cust").reindex(frame.index)
+    counts = holdout["x_holdout"].fillna(0).to_numpy(dtype="float64")
+    frame["x_holdout"] = counts
+    if with_amounts:
+        totals = holdout["total_holdout"].fillna(0).to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["monetary_holdout"] = np.where(counts > 0, totals / counts, np.nan)
+    frame.attrs["rows_after_observation_end"] = int(after)
+    return frame, report

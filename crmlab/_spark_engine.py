@@ -1,0 +1,362 @@
+"""The Spark engine behind :func:`crmlab.transactions.summarize`: logs that live on a cluster.
+
+A Spark DataFrame is summarised in Spark, by the same two-stage group-by as the other
+engines (customer and time, then customer), and the summary stays a Spark DataFrame,
+one row per customer, unless ``to_pandas=True``: the log is never collected to the
+driver. Validation runs as Spark expressions: one aggregate counts every problem, and
+only the first offending rows of a problem found (at most five) are fetched, to name
+them in the same messages as the other engines. Spark rows have no position, so a
+message names them by their values.
+
+Supported options are those of the DuckDB engine (``on_invalid`` "raise" or "drop",
+``returns`` "raise" or "drop", ``duplicates`` "keep" or "drop", ``currency=None``,
+every ``merge``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlab._duckdb_engine import SUPPORTED
+from crmlab._validate import Problem, raise_problems
+
+__all__ = ["calibration_holdout", "is_source", "summarize"]
+
+_SHOWN_ROWS = 5
+_TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # Spark weeks start Monday
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def is_source(source: Any) -> bool:
+    """True for a Spark DataFrame."""
+    return type(source).__module__.startswith("pyspark")
+
+
+def _refuse_unsupported(options: dict[str, Any]) -> None:
+    for name, value in options.items():
+        if value not in SUPPORTED[name]:
+            raise ValueError(
+                f"{name}={value!r} is not available in the Spark engine, which supports "
+                f"{', '.join(repr(v) for v in SUPPORTED[name])}: it matches rows one by one. "
+                "Clean the log first (in Spark), or summarise a pandas frame with "
+                "engine='memory'"
+            )
+
+
+def _prepare(
+    log: Any, customer_col: str, date_col: str, amount_col: str | None, options: dict[str, Any]
+) -> tuple[Any, dict[str, Any] | None]:
+    """Validate in Spark; return the clean (cust, ts, amt) DataFrame and the report."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType, StringType, TimestampNTZType, TimestampType
+
+    _refuse_unsupported(options)
+    wanted = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
+    missing = [column for column in wanted if column not in log.columns]
+    if missing:
+        raise ValueError(
+            f"missing column(s) {', '.join(repr(c) for c in missing)}; the log has "
+            f"{', '.join(repr(str(c)) for c in log.columns)}. Name yours with "
+            "customer_col=, date_col= and amount_col="
+        )
+    date_type = log.schema[date_col].dataType
+    if isinstance(date_type, TimestampType | TimestampNTZType | DateType):
+        ts = F.col(date_col).cast("timestamp")
+    else:
+        ts = F.try_to_timestamp(F.col(date_col).cast(StringType()))
+    amount = F.col(amount_col).try_cast("double") if amount_col else F.lit(None).cast("double")
+    typed = log.select(
+        F.col(customer_col).alias("cust"),
+        ts.alias("ts"),
+        amount.alias("amt"),
+        F.col(date_col).alias("raw_date"),
+        (F.col(amount_col) if amount_col else F.lit(None)).alias("raw_amount"),
+    )
+    finite = (
+        F.col("amt").isNotNull() & ~F.isnan("amt") & (F.abs("amt") != float("inf"))
+        if amount_col
+        else F.lit(True)
+    )
+    valid = F.col("cust").isNotNull() & F.col("ts").isNotNull() & finite
+    checks = {
+        "rows_in": F.lit(True),
+        "no_id": F.col("cust").isNull(),
+        "bad_date": F.col("ts").isNull(),
+        "bad_amount": ~finite if amount_col else F.lit(False),
+        "negative": valid & (F.col("amt") < 0) if amount_col else F.lit(False),
+        "zero": valid & (F.col("amt") == 0) if amount_col else F.lit(False),
+    }
+    counted = typed.agg(
+        *[F.sum(F.when(cond, 1).otherwise(0)).alias(name) for name, cond in checks.items()]
+    ).collect()[0]
+    counts = {name: int(counted[name] or 0) for name in checks}
+
+    def first(condition: Any, shown: str | None) -> str:
+        picked = typed.filter(condition).limit(_SHOWN_ROWS).collect()
+        if shown is None:
+            parts = [f"row ({row['cust']!r}, {str(row['raw_date'])!r})" for row in picked]
+        else:
+            parts = [f"row with {shown}={row[shown]!r}" for row in picked]
+        more = counts_by_condition(condition) - len(picked)
+        return ", ".join(parts) + (f" (and {more:,} more)" if more > 0 else "")
+
+    def counts_by_condition(condition: Any) -> int:
+        return int(typed.filter(condition).count())
+
+    invalid_blocks = options["on_invalid"] == "raise"
+    drop_fix = "Pass on_invalid='drop' to drop these rows"
+    problems: list[Problem] = []
+    if counts["no_id"]:
+        problems.append(
+            Problem(
+                f"column {customer_col!r}",
+                counts["no_id"],
+                "value(s) are missing customer ids",
+                first(F.col("cust").isNull(), "raw_date"),
+                drop_fix,
+                "on_invalid",
+                invalid_blocks,
+            )
+        )
+    if counts["bad_date"]:
+        problems.append(
+            Problem(
+                f"column {date_col!r}",
+                counts["bad_date"],
+                "value(s) are not dates",
+                first(F.col("ts").isNull(), "raw_date"),
+                drop_fix,
+                "on_invalid",
+                invalid_blocks,
+            )
+        )
+    if amount_col and counts["bad_amount"]:
+        problems.append(
+            Problem(
+                f"column {amount_col!r}",
+                counts["bad_amount"],
+                "value(s) are missing or not numbers",
+                first(~finite, "raw_amount"),
+                drop_fix,
+                "on_invalid",
+                invalid_blocks,
+            )
+        )
+    if counts["negative"]:
+        problems.append(
+            Problem(
+                f"column {amount_col!r}",
+                counts["negative"],
+                "negative amount(s) (returns?)",
+                first(valid & (F.col("amt") < 0), "amt"),
+                "Pass returns='drop' to remove them (netting them against purchases, "
+                "returns='net', needs the in-memory engine)",
+                "returns",
+                options["returns"] == "raise",
+            )
+        )
+    clean = typed.filter(valid)
+    if counts["negative"]:
+        clean = clean.filter(F.col("amt") >= 0)
+    clean = clean.select("cust", "ts", "amt")
+    duplicate_rows = int(
+        clean.groupBy("cust", "ts", "amt")
+        .count()
+        .filter(F.col("count") > 1)
+        .agg(F.sum(F.col("count") - 1))
+        .collect()[0][0]
+        or 0
+    )
+    if duplicate_rows:
+        problems.append(
+            Problem(
+                "rows",
+                duplicate_rows,
+                "exact duplicate(s) of an earlier row (same customer, time and amount), "
+                + ("dropped" if options["duplicates"] == "drop" else "kept as purchases"),
+                "",
+                "Pass duplicates='drop' if they are double-logged"
+                if options["duplicates"] == "keep"
+                else "",
+                "duplicates",
+                False,
+            )
+        )
+    if counts["zero"]:
+        problems.append(
+            Problem(
+                f"column {amount_col!r}",
+                counts["zero"],
+                "zero amount(s), kept as purchases",
+                "",
+                "The Gamma-Gamma spend model sets aside customers whose repeat spend "
+                "averages 0 (GammaGamma.fit reports how many)",
+                None,
+                False,
+            )
+        )
+    raise_problems(
+        problems,
+        header=(
+            "the transaction log has problems; nothing was changed. Each line names the "
+            "option that handles it:"
+        ),
+    )
+    if options["duplicates"] == "drop":
+        clean = clean.dropDuplicates(["cust", "ts", "amt"])
+    if not problems:
+        return clean, None
+    dropped = {}
+    if options["on_invalid"] == "drop":
+        for count, column, reason in (
+            (counts["no_id"], customer_col, "missing customer id"),
+            (counts["bad_date"], date_col, "unparseable date"),
+            (counts["bad_amount"], amount_col, "missing or non-numeric amount"),
+        ):
+            if count:
+                dropped[f"{reason} in {column!r}"] = count
+    report = {
+        "rows_in": counts["rows_in"],
+        "exact_duplicates": duplicate_rows,
+        "duplicates_dropped": duplicate_rows if options["duplicates"] == "drop" else 0,
+        "zero_amounts": counts["zero"],
+        "dropped": dropped,
+        "returns_dropped": counts["negative"] if options["returns"] == "drop" else 0,
+        "options": dict(options),
+    }
+    return clean, report
+
+
+def _time(merge: str) -> Any:
+    """The engine's integer time of a row: days, nanoseconds or the period's first day."""
+    from pyspark.sql import functions as F
+
+    epoch = F.lit("1970-01-01").cast("date")
+    if merge == "none":
+        return F.unix_micros("ts") * 1000
+    if merge == "day":
+        return F.datediff(F.to_date("ts"), epoch)
+    return F.datediff(F.to_date(F.date_trunc(_TRUNC[merge], "ts")), epoch)
+
+
+def _window_end(merge: str, end_day: int) -> int:
+    if merge == "none":
+        return (end_day + 1) * _NS_PER_DAY
+    if merge == "day":
+        return end_day
+    from crmlab.transactions import _period_start
+
+    return int(_period_start(np.array([end_day]), merge)[0])
+
+
+def _in_window(end_day: int) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.datediff(F.to_date("ts"), F.lit("1970-01-01").cast("date")) <= end_day
+
+
+def _summary(
+    clean: Any, merge: str, end_day: int, unit_days: float, with_amounts: bool, customer_col: str
+) -> Any:
+    from pyspark.sql import functions as F
+
+    per_day = _NS_PER_DAY if merge == "none" else 1
+    scale = float(per_day * unit_days)
+    end = _window_end(merge, end_day)
+    per_time = (
+        clean.filter(_in_window(end_day))
+        .withColumn("t", _time(merge))
+        .groupBy("cust", "t")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum("amt").alias("v"))
+    )
+    count = F.sum("n") if merge == "none" else F.count(F.lit(1))
+    first_value = F.min_by(F.col("v") / F.col("n"), "t") if merge == "none" else F.min_by("v", "t")
+    per_customer = per_time.groupBy("cust").agg(
+        (count - 1).alias("xi"),
+        F.min("t").alias("first_t"),
+        F.max("t").alias("last_t"),
+        F.sum("v").alias("total"),
+        first_value.alias("first_v"),
+    )
+    columns = [
+        F.col("cust").alias(customer_col),
+        F.col("xi").cast("double").alias("x"),
+        ((F.col("last_t") - F.col("first_t")) / F.lit(scale)).alias("t_x"),
+        ((F.lit(end) - F.col("first_t")) / F.lit(scale)).alias("T"),
+    ]
+    if with_amounts:
+        columns.append(
+            F.when(F.col("xi") > 0, (F.col("total") - F.col("first_v")) / F.col("xi")).alias(
+                "monetary"
+            )
+        )
+    return per_customer.select(*columns)
+
+
+def to_pandas(summary: Any, customer_col: str) -> pd.DataFrame:
+    """A Spark summary as the pandas frame the other engines return (sorted, indexed)."""
+    frame = summary.toPandas().sort_values(customer_col, kind="stable")
+    frame = frame.set_index(customer_col)
+    for column in frame.columns:
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def summarize(
+    log: Any,
+    *,
+    end_day: int,
+    unit_days: float,
+    merge: str,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+) -> tuple[Any, dict[str, Any] | None, int]:
+    """The summary as a Spark DataFrame (one row per customer), the report, rows after the end."""
+    clean, report = _prepare(log, customer_col, date_col, amount_col, options)
+    summary = _summary(clean, merge, end_day, unit_days, amount_col is not None, customer_col)
+    return summary, report, int(clean.filter(~_in_window(end_day)).count())
+
+
+def calibration_holdout(
+    log: Any,
+    *,
+    cal_day: int,
+    end_day: int,
+    unit_days: float,
+    merge: str,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+    duration: float,
+) -> tuple[Any, dict[str, Any] | None, int]:
+    """Calibration summary plus holdout counts (a Spark DataFrame), report, rows after the end."""
+    from pyspark.sql import functions as F
+
+    clean, report = _prepare(log, customer_col, date_col, amount_col, options)
+    with_amounts = amount_col is not None
+    calibration = _summary(clean, merge, cal_day, unit_days, with_amounts, customer_col)
+    day = F.datediff(F.to_date("ts"), F.lit("1970-01-01").cast("date"))
+    counted = F.count(F.lit(1)) if merge == "none" else F.count_distinct(_time(merge))
+    aggregates = [counted.alias("x_holdout")]
+    if with_amounts:
+        aggregates.append(F.sum("amt").alias("total_holdout"))
+    holdout = (
+        clean.filter((day > cal_day) & (day <= end_day))
+        .groupBy(F.col("cust").alias(customer_col))
+        .agg(*aggregates)
+    )
+    joined = calibration.join(holdout, on=customer_col, how="left")
+    x_holdout = F.coalesce(F.col("x_holdout"), F.lit(0)).cast("double")
+    columns = [F.col(c) for c in calibration.columns]
+    columns += [x_holdout.alias("x_holdout"), F.lit(float(duration)).alias("duration_holdout")]
+    if with_amounts:
+        columns.append(
+            F.when(x_holdout > 0, F.col("total_holdout") / x_holdout).alias("monetary_holdout")
+        )
+    return joined.select(*columns), report, int(clean.filter(~_in_window(end_day)).count())

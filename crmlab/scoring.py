@@ -1,0 +1,190 @@
+"""Scoring a customer base: P(alive), expected purchases, spend and CLV for every customer.
+
+:func:`score` (also ``model.score(...)``) applies a fitted purchase model, and
+optionally a spend model, to a per-customer summary of any size: in memory chunk by
+chunk, to a Parquet file chunk by chunk (memory bounded by the chunk, not the base),
+or inside Spark through ``mapInPandas`` when the summary is a Spark DataFrame (the
+customers never reach the driver). Every prediction is vectorised: there is no
+Python loop over customers.
+
+>>> import crmlab as cl
+>>> bg = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
+>>> s = pd.DataFrame({"x": [2.0, 0.0], "t_x": [30.43, 0.0], "T": [38.86, 38.86]})
+>>> score(bg, s, t=39).round(3)
+   x    t_x      T  p_alive  expected_purchases
+0  2.0  30.43  38.86    0.727               1.226
+1  0.0   0.00  38.86    1.000               0.195
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["COLUMNS", "score"]
+
+#: What :func:`score` can add, in this order.
+COLUMNS = ("p_alive", "expected_purchases", "expected_spend", "clv")
+
+
+def _wanted(columns: Sequence[str] | None, spend_model: Any) -> list[str]:
+    if columns is None:
+        return list(COLUMNS if spend_model is not None else COLUMNS[:2])
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise ValueError(f"columns {unknown} cannot be scored; choose from {list(COLUMNS)}")
+    if spend_model is None and {"expected_spend", "clv"} & set(columns):
+        raise ValueError("expected_spend and clv need a fitted spend model: pass spend_model=")
+    return list(columns)
+
+
+def _score_chunk(
+    chunk: pd.DataFrame,
+    model: Any,
+    t: float,
+    wanted: list[str],
+    spend_model: Any,
+    clv_options: dict[str, Any],
+) -> pd.DataFrame:
+    x, t_x, T = (chunk[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
+    out = chunk.copy()
+    if "p_alive" in wanted:
+        out["p_alive"] = np.asarray(model.p_alive(x, t_x, T), dtype="float64")
+    if "expected_purchases" in wanted:
+        out["expected_purchases"] = np.asarray(
+            model.conditional_expected_purchases(t, x, t_x, T), dtype="float64"
+        )
+    if "expected_spend" in wanted:
+        out["expected_spend"] = np.asarray(
+            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float))
+        )
+    if "clv" in wanted:
+        from crmlab.targeting import expected_customer_value
+
+        out["clv"] = expected_customer_value(model, spend_model, chunk, **clv_options).to_numpy()
+    return out
+
+
+def _chunks(summary: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(summary), size):
+        piece = summary.iloc[start : start + size]
+        piece.attrs = dict(summary.attrs)
+        yield piece
+
+
+def score(
+    model: Any,
+    summary: Any,
+    t: float,
+    *,
+    columns: Sequence[str] | None = None,
+    spend_model: Any = None,
+    horizon: Any = None,
+    discount: Any = 0.0,
+    margin: float = 1.0,
+    period_length: Any = 1.0,
+    chunk_size: int = 1_000_000,
+    output: str | os.PathLike | None = None,
+) -> Any:
+    """Score every customer of ``summary`` with a fitted purchase model (and spend model).
+
+    Parameters
+    ----------
+    model : fitted purchase model
+        BG/NBD, Pareto/NBD, ... (anything with ``p_alive`` and
+        ``conditional_expected_purchases``).
+    summary : pandas.DataFrame or pyspark.sql.DataFrame
+        One row per customer with ``x``, ``t_x``, ``T`` (and ``monetary`` for spend
+        and CLV), in the model's time unit.
+    t : float
+        Horizon of ``expected_purchases``, in the model's time unit.
+    columns : sequence of str, optional
+        Which of :data:`COLUMNS` to add (default: all that the models given allow).
+    spend_model : fitted GammaGamma, optional
+        Needed for ``expected_spend`` and ``clv``.
+    horizon, discount, margin, period_length
+        CLV options of :func:`crmlab.targeting.expected_customer_value`
+        (``horizon`` defaults to ``t``).
+    chunk_size : int
+        Customers scored at once; memory grows with it, not with the base.
+    output : path, optional
+        Write the scored table to this Parquet file, chunk by chunk, and return the
+        path instead of a frame.
+
+    Returns
+    -------
+    pandas.DataFrame, pathlib.Path or pyspark.sql.DataFrame
+        The summary's columns plus the scores; a Spark input gives a Spark DataFrame.
+    """
+    wanted = _wanted(columns, spend_model)
+    if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    clv_options = {
+        "horizon": t if horizon is None else horizon,
+        "discount": discount,
+        "margin": margin,
+        "period_length": period_length,
+    }
+    if type(summary).__module__.startswith("pyspark"):
+        return _score_spark(summary, model, t, wanted, spend_model, clv_options)
+    from crmlab.targeting import _common_unit
+
+    _common_unit(model, summary)  # a weekly model never scores a monthly summary
+    needed = ["x", "t_x", "T"] + (["monetary"] if spend_model is not None else [])
+    missing = [c for c in needed if c not in summary.columns]
+    if missing:
+        raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
+    pieces = (
+        _score_chunk(chunk, model, t, wanted, spend_model, clv_options)
+        for chunk in _chunks(summary, int(chunk_size))
+    )
+    if output is None:
+        scored = (
+            pd.concat(list(pieces))
+            if len(summary)
+            else summary.assign(**dict.fromkeys(wanted, 0.0))
+        )
+        scored.attrs = dict(summary.attrs)
+        return scored
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(output)
+    writer = None
+    try:
+        for piece in pieces:
+            table = pa.Table.from_pandas(piece, preserve_index=True)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    return path
+
+
+def _score_spark(
+    summary: Any,
+    model: Any,
+    t: float,
+    wanted: list[str],
+    spend_model: Any,
+    clv_options: dict[str, Any],
+) -> Any:
+    """Scores computed in Spark's executors, batch by batch, through ``mapInPandas``."""
+    from pyspark.sql.types import DoubleType, StructField, StructType
+
+    schema = StructType(
+        list(summary.schema.fields) + [StructField(name, DoubleType()) for name in wanted]
+    )
+
+    def batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            yield _score_chunk(frame, model, t, wanted, spend_model, clv_options)
+
+    return summary.mapInPandas(batches, schema=schema)

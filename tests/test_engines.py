@@ -1,0 +1,156 @@
+"""Every summary engine gives the same answer: the in-memory engine against DuckDB.
+
+The DuckDB engine reads Parquet and CSV files, DuckDB relations and Polars frames;
+its x, t_x and T must equal the in-memory engine's to 1e-9 and its monetary value to
+1e-9 relative, with the same ``attrs`` (but the engine's name), on CDNOW and on
+generated logs with the oddities real logs have.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_checks import assert_same_summary, odd_log
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import crmlab as cl
+
+duckdb = pytest.importorskip("duckdb")
+
+
+@pytest.fixture(scope="module")
+def cdnow_parquet(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cdnow") / "cdnow.parquet"
+    cl.datasets.load_cdnow("sample").to_parquet(path)
+    return path
+
+
+def test_duckdb_on_parquet_reproduces_the_cdnow_summary(cdnow_parquet, cdnow_calibration):
+    s = cl.transactions.summarize(str(cdnow_parquet), observation_end="1997-09-30", unit="W")
+    assert s.attrs["engine"] == "duckdb" and cdnow_calibration.attrs["engine"] == "memory"
+    assert_same_summary(s, cdnow_calibration)
+    assert s.loc[1, ["x", "t_x", "T"]].round(2).tolist() == [2.0, 30.43, 38.86]
+
+
+def test_duckdb_calibration_holdout_equals_memory_on_cdnow(cdnow_parquet):
+    tx = cl.datasets.load_cdnow("sample")
+    ours = cl.transactions.calibration_holdout(
+        tx, "1997-09-30", "1998-06-30", unit="W", engine="duckdb"
+    )
+    theirs = cl.transactions.calibration_holdout(tx, "1997-09-30", "1998-06-30", unit="W")
+    assert_same_summary(ours, theirs)
+    assert int(ours["x_holdout"].sum()) == 1882
+    from_file = cl.transactions.calibration_holdout(
+        cdnow_parquet, "1997-09-30", "1998-06-30", unit="W"
+    )
+    assert_same_summary(from_file, theirs)
+
+
+@pytest.mark.parametrize("merge", ["day", "none", "W", "M"])
+@pytest.mark.parametrize("duplicates", ["keep", "drop"])
+def test_duckdb_equals_memory_on_an_odd_log(tmp_path, merge, duplicates):
+    log = odd_log()
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path)
+    options = {"merge": merge, "duplicates": duplicates, "unit": "D"}
+    memory = cl.transactions.summarize(log, "2024-12-31", **options)
+    assert_same_summary(cl.transactions.summarize(path, "2024-12-31", **options), memory)
+    assert memory.attrs["rows_after_observation_end"] > 0
+    memory_ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
+    duck_ch = cl.transactions.calibration_holdout(path, "2024-09-30", "2024-12-31", **options)
+    assert_same_summary(duck_ch, memory_ch)
+
+
+def test_duckdb_reads_csv_globs_relations_and_polars(tmp_path):
+    log = odd_log(seed=3, customers=100)
+    memory = cl.transactions.summarize(log, "2024-12-31", unit="W")
+    halves = np.array_split(np.arange(len(log)), 2)
+    for number, rows in enumerate(halves):
+        log.iloc[rows].to_csv(tmp_path / f"part{number}.csv", index=False)
+    assert_same_summary(cl.transactions.summarize(str(tmp_path / "*.csv"), "2024-12-31"), memory)
+    relation = duckdb.from_df(log)
+    assert_same_summary(cl.transactions.summarize(relation, "2024-12-31"), memory)
+    polars = pytest.importorskip("polars")
+    assert_same_summary(cl.transactions.summarize(polars.from_pandas(log), "2024-12-31"), memory)
+
+
+def test_duckdb_reports_the_same_named_errors(tmp_path):
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, None, 2, 3, 3],
+            "date": ["2024-01-02", "2024-01-03", "2024-02-30", "2024-03-01", "2024-03-02"],
+            "amount": [5.0, 6.0, 7.0, -2.0, 3.0],
+        }
+    )
+    path = tmp_path / "bad.parquet"
+    log.to_parquet(path)
+    with pytest.raises(ValueError) as raised:
+        cl.transactions.summarize(path, "2024-12-31")
+    message = str(raised.value)
+    for expected in (
+        "column 'customer_id': 1 value(s) are missing customer ids: row 1",
+        "column 'date': 1 value(s) are not dates: row 2: '2024-02-30'",
+        "column 'amount': 1 negative amount(s) (returns?): row 3: -2.0",
+        "on_invalid='drop'",
+        "returns='drop'",
+    ):
+        assert expected in message, message
+    with pytest.raises(ValueError) as memory:
+        cl.transactions.summarize(log, "2024-12-31")
+    assert "missing customer ids" in str(memory.value) and "not dates" in str(memory.value)
+    cleaned = cl.transactions.summarize(path, "2024-12-31", on_invalid="drop", returns="drop")
+    assert cleaned.index.tolist() == [1, 3]
+    assert cleaned.attrs["cleaning"]["dropped"] == {
+        "missing customer id in 'customer_id'": 1,
+        "unparseable date in 'date'": 1,
+    }
+
+
+def test_duckdb_refuses_what_it_cannot_do_and_says_what_to_do_instead(tmp_path):
+    path = tmp_path / "log.parquet"
+    odd_log(customers=20).to_parquet(path)
+    with pytest.raises(ValueError, match="returns='net' is not available in the DuckDB engine"):
+        cl.transactions.summarize(path, "2024-12-31", returns="net")
+    with pytest.raises(ValueError, match="missing column"):
+        cl.transactions.summarize(path, "2024-12-31", customer_col="client")
+    with pytest.raises(ValueError, match="engine='memory' needs a pandas DataFrame"):
+        cl.transactions.summarize(path, "2024-12-31", engine="memory")
+    with pytest.raises(ValueError, match="no file matches"):
+        cl.transactions.summarize(str(tmp_path / "nothing*.parquet"), "2024-12-31")
+
+
+def test_duckdb_spills_under_a_small_memory_limit(tmp_path):
+    log = odd_log(seed=11, customers=2_000)
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path)
+    tight = cl.transactions.summarize(path, "2024-12-31", memory_limit="64MB")
+    assert_same_summary(tight, cl.transactions.summarize(log, "2024-12-31"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 6),  # customer
+            st.integers(0, 60 * 24 * 3),  # minutes since the start
+            st.sampled_from([0.0, 1.5, 10.0, 99.99]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["day", "none", "W", "M"]),
+)
+def test_every_engine_gives_the_same_summary_of_any_log(rows, merge):
+    ids, minutes, amounts = zip(*rows, strict=True)
+    log = pd.DataFrame(
+        {
+            "customer_id": list(ids),
+            "date": np.datetime64("2024-03-01T00:00") + np.array(minutes).astype("timedelta64[m]"),
+            "amount": list(amounts),
+        }
+    )
+    memory = cl.transactions.summarize(log, "2024-03-02", unit="D", merge=merge)
+    duck = cl.transactions.summarize(log, "2024-03-02", unit="D", merge=merge, engine="duckdb")
+    assert_same_summary(duck, memory)

@@ -1,0 +1,89 @@
+"""The Spark engine: a real local Spark session gives the in-memory engine's summary.
+
+The summary of a Spark DataFrame stays in Spark (a Spark DataFrame, one row per
+customer); ``to_pandas=True`` or ``compress`` bring back only per-customer or
+distinct rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_checks import assert_same_summary, odd_log
+
+import crmlab as cl
+
+
+@pytest.fixture(scope="module")
+def spark_cdnow(spark):
+    return spark.createDataFrame(cl.datasets.load_cdnow("sample"))
+
+
+def test_a_spark_log_gives_a_spark_summary_that_matches_memory(spark_cdnow, cdnow_calibration):
+    from pyspark.sql import DataFrame
+
+    summary = cl.transactions.summarize(spark_cdnow, observation_end="1997-09-30", unit="W")
+    assert isinstance(summary, DataFrame), "the summary stays in Spark"
+    assert summary.attrs["engine"] == "spark" and summary.attrs["unit"] == "W"
+    assert summary.count() == 2357
+    collected = cl.transactions.summarize(spark_cdnow, "1997-09-30", unit="W", to_pandas=True)
+    assert_same_summary(collected, cdnow_calibration)
+
+
+def test_compress_groups_in_spark_and_fits_the_published_model(spark_cdnow):
+    summary = cl.transactions.summarize(spark_cdnow, observation_end="1997-09-30", unit="W")
+    rows = cl.transactions.compress(summary)
+    assert isinstance(rows, pd.DataFrame) and int(rows["weight"].sum()) == 2357
+    model = cl.models.BGNBD().fit(rows)
+    assert round(model.loglik, 2) == -9582.43
+
+
+@pytest.mark.parametrize("merge", ["day", "none"])
+def test_spark_equals_memory_on_an_odd_log(spark, merge):
+    log = odd_log(seed=5, customers=150)
+    frame = spark.createDataFrame(log)
+    options = {"merge": merge, "unit": "D"}
+    memory = cl.transactions.summarize(log, "2024-12-31", **options)
+    ours = cl.transactions.summarize(frame, "2024-12-31", to_pandas=True, **options)
+    assert_same_summary(ours, memory)
+    memory_ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
+    ours_ch = cl.transactions.calibration_holdout(
+        frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
+    )
+    assert_same_summary(ours_ch, memory_ch)
+
+
+def test_spark_reports_the_named_errors(spark):
+    log = pd.DataFrame(
+        {
+            "customer_id": [1.0, np.nan, 2.0, 3.0],
+            "date": ["2024-01-02", "2024-01-03", "not a date", "2024-03-01"],
+            "amount": [5.0, 6.0, 7.0, -2.0],
+        }
+    )
+    frame = spark.createDataFrame(log).replace(float("nan"), None, subset=["customer_id"])
+    with pytest.raises(ValueError) as raised:
+        cl.transactions.summarize(frame, "2024-12-31")
+    message = str(raised.value)
+    for expected in (
+        "column 'customer_id': 1 value(s) are missing customer ids",
+        "column 'date': 1 value(s) are not dates: row with raw_date='not a date'",
+        "column 'amount': 1 negative amount(s) (returns?)",
+    ):
+        assert expected in message, message
+    with pytest.raises(ValueError, match="not available in the Spark engine"):
+        cl.transactions.summarize(frame, "2024-12-31", returns="net")
+
+
+def test_scoring_a_spark_summary_stays_in_spark(spark_cdnow, cdnow_calibration):
+    from pyspark.sql import DataFrame
+
+    model = cl.models.BGNBD().fit(cdnow_calibration)
+    summary = cl.transactions.summarize(spark_cdnow, observation_end="1997-09-30", unit="W")
+    scored = model.score(summary, t=39)
+    assert isinstance(scored, DataFrame)
+    back = scored.toPandas().set_index("customer_id").sort_index()
+    expected = model.score(cdnow_calibration, t=39)
+    np.testing.assert_allclose(back["p_alive"], expected["p_alive"])
+    np.testing.assert_allclose(back["expected_purchases"], expected["expected_purchases"])
