@@ -21,6 +21,8 @@ class FirmSimulator(Dashboard):
 
     css_class = "crmlab-firms"
     title = "Product focus vs customer focus"
+    # Three panels side by side across a 1280-pixel screen, the controls below them.
+    projector_figure_size = (12.2, 3.0)
 
     def __init__(
         self,
@@ -28,6 +30,7 @@ class FirmSimulator(Dashboard):
         budget: float,
         initial_customers: float,
         revenue_per_customer: float | None,
+        projector: bool = False,
         **starting_values: Any,
     ) -> None:
         self.budget = budget
@@ -61,7 +64,7 @@ class FirmSimulator(Dashboard):
             "discount": float_slider("Discount rate", v["discount"], 0, 0.5, 0.01),
             "horizon": int_slider("Horizon (years)", v["horizon"], 1, 30),
         }
-        super().__init__(controls, figure_size=(11.0, 3.3))
+        super().__init__(controls, figure_size=(11.0, 3.3), projector=projector)
 
     def compute(
         self,
@@ -172,12 +175,14 @@ def firm_simulator(
     budget: float = 100_000.0,
     initial_customers: float = 100.0,
     revenue_per_customer: float | None = None,
+    projector: bool = False,
 ) -> FirmSimulator:
     """Simulator of a product-focused and a customer-focused firm with sliders.
 
     The numbers come from :func:`crmlab.simulate.simulate_firms` and
     :func:`crmlab.simulate.retention_crossover`; the keyword arguments are their
-    parameters and the sliders' starting values.
+    parameters and the sliders' starting values. ``projector=True`` lays it out for
+    a projector (1280×720): larger type, the charts above the sliders.
 
     Returns
     -------
@@ -198,6 +203,7 @@ def firm_simulator(
         budget=budget,
         initial_customers=initial_customers,
         revenue_per_customer=revenue_per_customer,
+        projector=projector,
         product_share=product_share,
         product_retention=product_retention,
         customer_share=customer_share,
