@@ -239,10 +239,13 @@ def _venv_version(python: Path) -> tuple[int, int] | None:
 
 def _imports_ok(python: Path, groups: Sequence[str], root: Path) -> bool:
     modules = [m for group in groups for m in GROUP_IMPORTS.get(group, ())]
+    # Finding the modules is enough to tell a broken install, and costs no import.
     code = (
-        f"import {', '.join(modules)}, pathlib, sys\n"
-        "sys.exit(pathlib.Path(crmlab.__file__).resolve().parent.parent"
-        f" != pathlib.Path({str(root)!r}).resolve())\n"
+        "import importlib.util as u, pathlib, sys\n"
+        f"specs = [u.find_spec(m) for m in {modules!r}]\n"
+        "ok = all(specs) and pathlib.Path(specs[0].origin).resolve().parent.parent"
+        f" == pathlib.Path({str(root)!r}).resolve()\n"
+        "sys.exit(0 if ok else 1)\n"
     )
     # Run outside the repository so that crmlab comes from the environment, not the cwd.
     result = _run([python, "-c", code], capture_output=True, cwd=python.parent, env=_clean_env())
@@ -346,7 +349,7 @@ def ensure_environment(extras: Sequence[str] = (), *, venv: Path, root: Path = R
         (venv / STAMP_NAME).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
         return python
 
-    problem = (result.stderr or result.stdout).strip().splitlines()[-3:]
+    problem = _pip_problem(result.stderr + result.stdout)
     if all(group in installed for group in groups) and working:
         say(
             "WARNING: could not update the environment (no network?). pip said:\n    "
@@ -361,6 +364,13 @@ def ensure_environment(extras: Sequence[str] = (), *, venv: Path, root: Path = R
         "instructor's folder of wheels works too:\n"
         f"    {python} -m pip install --no-index --find-links WHEELS -e {target}"
     )
+
+
+def _pip_problem(output: str) -> list[str]:
+    # pip ends with generic advice; the lines that name the problem say more.
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    named = [line for line in lines if re.search(r"ERROR|[Ee]rror:|No matching|Could not", line)]
+    return (named or lines)[:3] or ["(no output)"]
 
 
 # -- the student's work folder ---------------------------------------------------------------
