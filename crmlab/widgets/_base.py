@@ -61,6 +61,8 @@ PROJECTOR_CSS = """
 .crmlab-projector .widget-html-content { font-size: 18px; line-height: 1.35; }
 .crmlab-projector h3 { font-size: 26px; margin: 0 0 6px 0; }
 .crmlab-projector p, .crmlab-projector ul { margin-top: 2px; margin-bottom: 4px; }
+.crmlab-projector td, .crmlab-projector th { padding: 0 0.3em !important; white-space: nowrap; }
+.crmlab-projector tr:first-child th { white-space: normal; }
 """
 
 
@@ -237,6 +239,8 @@ class Dashboard(widgets.VBox):
     rebuilds_figure = False
     #: Figure size (inches, at :data:`PROJECTOR_DPI`) in projector mode; ``None`` keeps it.
     projector_figure_size: tuple[float, float] | None = None
+    #: Width of the sliders' labels in projector mode (long enough to read them whole).
+    projector_label_width = "15em"
 
     def __init__(
         self,
@@ -325,8 +329,9 @@ class Dashboard(widgets.VBox):
 
         A subclass whose figure is narrow may put the readout beside the figure instead.
         """
-        controls.layout = {"flex": "3 1 0", "min_width": "0"}
-        readout.layout = {"flex": "2 1 0", "margin": "0 0 0 1.5em"}
+        # The controls keep their share of the width whatever the readout holds.
+        controls.layout = {"flex": "0 0 50%"}
+        readout.layout = {"flex": "1 1 0", "min_width": "0", "margin": "0 0 0 0.8em"}
         children = [] if heading is None else [heading]
         if image is not None:
             children.append(image)
@@ -339,7 +344,7 @@ class Dashboard(widgets.VBox):
         for control in self.controls.values():
             if isinstance(control, (widgets.FloatSlider, widgets.IntSlider)):
                 control.layout.width = "100%"
-                control.style.description_width = "15em"
+                control.style.description_width = self.projector_label_width
 
     # -- machinery -------------------------------------------------------------------
     def _text_size(self) -> contextlib.AbstractContextManager:

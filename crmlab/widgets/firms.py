@@ -22,7 +22,8 @@ class FirmSimulator(Dashboard):
     css_class = "crmlab-firms"
     title = "Product focus vs customer focus"
     # Three panels side by side across a 1280-pixel screen, the controls below them.
-    projector_figure_size = (12.2, 3.0)
+    projector_figure_size = (12.2, 2.8)
+    projector_label_width = "16.5em"
 
     def __init__(
         self,
@@ -37,12 +38,23 @@ class FirmSimulator(Dashboard):
         self.initial_customers = initial_customers
         self.revenue_per_customer = revenue_per_customer
         v = starting_values
+        # On a projector the retention sliders are shorter (the table takes room beside
+        # them): they span 0.5 to 1, where the two firms differ, unless a starting value
+        # lies lower, so that a drag still moves them a step at a time.
+        low = {
+            key: min(0.5, math.floor(v[key] * 20) / 20) if projector else 0.0
+            for key in ("product_retention", "customer_retention")
+        }
         controls = {
             "product_share": float_slider(
                 "Product firm: acquisition share", v["product_share"], 0, 1, 0.05
             ),
             "product_retention": float_slider(
-                "Product firm: retention rate", v["product_retention"], 0, 1, 0.01
+                "Product firm: retention rate",
+                v["product_retention"],
+                low["product_retention"],
+                1,
+                0.01,
             ),
             "customer_share": float_slider(
                 "Customer firm: acquisition share", v["customer_share"], 0, 1, 0.05
@@ -50,7 +62,7 @@ class FirmSimulator(Dashboard):
             "customer_retention": float_slider(
                 "Customer firm: retention rate",
                 v["customer_retention"],
-                0,
+                low["customer_retention"],
                 1,
                 0.01,
                 css_class="crmlab-firms-retention",
@@ -182,7 +194,8 @@ def firm_simulator(
     The numbers come from :func:`crmlab.simulate.simulate_firms` and
     :func:`crmlab.simulate.retention_crossover`; the keyword arguments are their
     parameters and the sliders' starting values. ``projector=True`` lays it out for
-    a projector (1280×720): larger type, the charts above the sliders.
+    a projector (1280×720): larger type, the charts above the sliders, and retention
+    sliders from 0.5 (or lower, to include the starting value) to 1.
 
     Returns
     -------
