@@ -108,7 +108,11 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 STAMP_NAME = "crmlab-install.json"
 #: What each group must make importable; a failed import means a broken install.
-GROUP_IMPORTS = {"core": ("crmlab", "jupyterlab", "ipywidgets"), "dashboard": ("voila",)}
+GROUP_IMPORTS = {
+    "core": ("crmlab", "jupyterlab", "ipywidgets"),
+    "dashboard": ("voila",),
+    "dev": ("pytest", "nbval", "hypothesis", "playwright"),
+}
 #: Left out of the student copy: the instructor edition and what only builds or tests it.
 RELEASE_EXCLUDED = ("notebooks/solutions", "tests", "tools", "benchmarks", ".ci", ".github")
 FIRST_NOTEBOOK = "00_start_here.ipynb"
@@ -333,7 +337,7 @@ def ensure_environment(extras: Sequence[str] = (), *, venv: Path, root: Path = R
     else:
         why = "the environment cannot import crmlab from this folder"
     target = "." if groups == ["core"] else f".[{','.join(groups[1:])}]"
-    say(f"installing crmlab {target} into {venv} ({why}); the first time takes a few minutes")
+    say(f"installing crmlab {target} into {venv} ({why}); this can take a few minutes")
     result = _run(
         [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target],
         cwd=root,
@@ -350,12 +354,14 @@ def ensure_environment(extras: Sequence[str] = (), *, venv: Path, root: Path = R
         return python
 
     problem = _pip_problem(result.stderr + result.stdout)
-    if all(group in installed for group in groups) and working:
+    # An environment without a stamp was built by an older crmlab: usable if it imports.
+    if working and (not installed or all(group in installed for group in groups)):
         say(
             "WARNING: could not update the environment (no network?). pip said:\n    "
             + "\n    ".join(problem)
-            + f"\n[crmlab] Carrying on with the environment installed on {stamp.get('date')}; "
-            "run this again with a network to update it."
+            + "\n[crmlab] Carrying on with the environment installed on "
+            + stamp.get("date", "an earlier day")
+            + "; run this again with a network to update it."
         )
         return python
     raise SetupError(
@@ -447,7 +453,7 @@ def student_release(root: Path, out: Path) -> tuple[Path, Path]:
     for name in names:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / name, out / name)
-    archive = out.with_suffix(".zip")
+    archive = out.parent / f"{out.name}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name in names:
             bundle.write(out / name, f"{out.name}/{name}")
@@ -529,6 +535,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m crmlab.setup",
         description="Set up crmlab's environment and open the course (lab is the default).",
+        epilog="Options it does not know go to JupyterLab or Voila, e.g. --no-browser. "
+        "On Windows: py -3.11 -m crmlab.setup",
         allow_abbrev=False,
     )
     parser.add_argument(
@@ -536,18 +544,23 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         default="lab",
         choices=["lab", "dashboard", "work", "install", "student-release"],
+        help="lab: build .venv if needed, fill work/, open JupyterLab; dashboard: Voila "
+        "with a token; work: copy new student notebooks into work/; install: only build "
+        "the environment; student-release: the course without solutions in --out",
     )
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv", help="default: .venv")
     parser.add_argument("--work", type=Path, default=ROOT / "work", help="default: work")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
-    parser.add_argument("--ip", default="127.0.0.1")
+    parser.add_argument("--ip", default="127.0.0.1", help="default: 127.0.0.1 (this machine)")
     parser.add_argument("--port", type=int, default=None, help="8888 (lab), 8866 (dashboard)")
     parser.add_argument(
         "--extras",
         default="",
         help="comma-separated extras of pyproject.toml to install as well (dev, dashboard…)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "crmlab-student")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "dist" / "crmlab-student", help="student-release"
+    )
     return parser
 
 

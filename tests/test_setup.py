@@ -402,6 +402,28 @@ def test_an_unchanged_environment_is_not_reinstalled(repo_root, linked_venv, tmp
     assert "installing" not in result.stdout
 
 
+def test_offline_an_environment_built_before_the_stamp_is_used(repo_root, linked_venv, tmp_path):
+    # A .venv made by the Makefile of an earlier crmlab has no stamp; it works, so use it.
+    from crmlab import setup
+
+    (linked_venv / setup.STAMP_NAME).unlink(missing_ok=True)
+    env = _isolated(tmp_path, **OFFLINE_PIP)
+    result = _setup("install", "--venv", str(linked_venv), cwd=repo_root, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "(first install)" in result.stdout
+    assert "Carrying on with the environment installed on an earlier day" in result.stdout
+    # Asked for an extra it never had, it cannot carry on: it fails and says how.
+    _stamp(linked_venv, repo_root)
+    stamp = json.loads((linked_venv / setup.STAMP_NAME).read_text())
+    del stamp["groups"]["bench"]
+    (linked_venv / setup.STAMP_NAME).write_text(json.dumps(stamp))
+    result = _setup(
+        "install", "--extras", "bench", "--venv", str(linked_venv), cwd=repo_root, env=env
+    )
+    assert result.returncode == 1
+    assert "pip could not install crmlab .[bench]" in result.stderr
+
+
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 def test_offline_after_a_dependency_change_the_lab_still_starts(repo_root, linked_venv, tmp_path):
     # A `git pull` changed the dependency lists; the laptop has no network.
