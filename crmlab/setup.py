@@ -210,7 +210,11 @@ def fingerprints(pyproject_text: str) -> dict[str, str]:
 
 # -- the virtual environment -----------------------------------------------------------------
 def venv_python(venv: Path) -> Path:
-    """The interpreter of the virtual environment ``venv`` on this platform."""
+    """The interpreter of the virtual environment ``venv`` on this platform.
+
+    >>> venv_python(Path(".venv")).name in {"python", "python.exe"}
+    True
+    """
     if os.name == "nt":
         return venv / "Scripts" / "python.exe"
     return venv / "bin" / "python"
@@ -445,6 +449,14 @@ def student_release(root: Path, out: Path) -> tuple[Path, Path]:
     The copy holds the package, the data, the dashboards, the set-up and the student
     edition; not ``notebooks/solutions/``, nor the tests, tools and benchmarks that
     build or check it. Files are taken as git tracks them (byte for byte).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder, archive = student_release(ROOT, Path(tmp, "crmlab-student"))
+    ...     names = [p.relative_to(folder).as_posix() for p in folder.rglob("*")]
+    ...     print(archive.name, "notebooks/00_start_here.ipynb" in names,
+    ...           [n for n in names if "solutions" in n])
+    crmlab-student.zip True []
     """
     out = Path(out).absolute()
     if out.exists():
@@ -570,6 +582,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.extras = [name for name in args.extras.split(",") if name]
     args.root = Path(args.root).absolute()
     try:
+        if not (args.root / "pyproject.toml").is_file():
+            raise SetupError(
+                f"{args.root} is not the course folder (it has no pyproject.toml): "
+                "run this from a clone of the course, where this file is crmlab/setup.py"
+            )
         if args.command == "install":
             ensure_environment(args.extras, venv=args.venv, root=args.root)
             return 0

@@ -220,8 +220,14 @@ class Dashboard(widgets.VBox):
     :meth:`compute` returned and :attr:`error` the message of a refused input
     (``None`` when all went well).
 
+    ``projector=True`` lays the parts out for a room (see :meth:`projector_children`):
+    larger type (:data:`PROJECTOR_CSS`), the figure at :data:`PROJECTOR_DPI` and
+    :attr:`projector_figure_size`, sliders as wide as their column.
+
     Attributes
     ----------
+    projector : bool
+        Whether the widget is laid out for a projector.
     controls : dict
         The input widgets by name (the keyword arguments of :meth:`compute`).
     readout : ipywidgets.HTML

@@ -209,6 +209,14 @@ def firm_simulator(
     >>> w.controls["customer_retention"].value = 0.95
     >>> round(float(w.result["table"]["customers"].iloc[-1]), 1)
     801.3
+
+    On a projector the retention sliders start at 0.5, or lower to keep a starting value:
+
+    >>> p = firm_simulator(retention=(0.33, 0.9), projector=True)
+    >>> p.controls["product_retention"].min, p.controls["product_retention"].value
+    (0.3, 0.33)
+    >>> p.controls["customer_retention"].min, p.image.layout.width
+    (0.5, '1220px')
     """
     product_share, customer_share = acquisition_share
     product_retention, customer_retention = retention
