@@ -28,6 +28,8 @@ What it promises a student:
 
 This file must stay readable by old Pythons, so that they reach the refusal below
 rather than a syntax error: no syntax newer than Python 3.7 (a test parses it so).
+Nor may it name the packaging library that builds crmlab: pytest takes a file called
+``setup.py`` that does for a build script and skips its doctests.
 """
 
 from __future__ import annotations
