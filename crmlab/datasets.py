@@ -124,11 +124,26 @@ def data_path(key: str, *, verify: bool = True) -> Path:
     if verify:
         digest = _sha256(path, path.stat().st_mtime_ns, path.stat().st_size)
         if digest != entry.sha256:
-            raise DataFileError(
-                f"data file {path} has been altered: sha256 {digest}, "
-                f"expected {entry.sha256}; restore it from the repository"
-            )
+            raise DataFileError(_altered_message(path, digest, entry.sha256))
     return path
+
+
+def _altered_message(path: Path, digest: str, expected: str) -> str:
+    message = f"data file {path} has been altered: sha256 {digest}, expected {expected}; "
+    data = path.read_bytes()
+    if b"\r\n" in data and hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest() == expected:
+        # The usual culprit on Windows: git's core.autocrlf=true rewrote LF as CRLF.
+        return message + (
+            "its line endings were changed to Windows ones (CRLF), most likely by git's "
+            "core.autocrlf setting. To restore the files exactly as the repository holds "
+            "them, run in the course folder\n"
+            "    git config core.autocrlf false\n"
+            "    git checkout HEAD -- datasets\n"
+            "(the repository's .gitattributes keeps them byte for byte from then on), "
+            "or clone the course again with\n"
+            "    git clone -c core.autocrlf=false <address of the course>"
+        )
+    return message + "restore it from the repository (git checkout -- datasets)"
 
 
 @lru_cache(maxsize=32)

@@ -13,6 +13,7 @@ Screenshots go to the test's temporary folder and are copied to
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -136,15 +137,22 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running(command: list[str], env: dict[str, str], log: Path, ready_url: str) -> Iterator[None]:
+def running(
+    command: list[str], env: dict[str, str], log: Path, ready_url: str, cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
     """Run a server until the block ends; always stop it (and its kernels)."""
     with log.open("w") as out:
         process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=cwd,
         )
         try:
             wait_for_http(ready_url, process, log)
-            yield
+            yield process
         finally:
             # The server's own process group holds the kernels it started.
             with contextlib.suppress(ProcessLookupError):
@@ -187,11 +195,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterato
         yield {"url": url, "token": token, "log": base / "lab.log"}
 
 
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[dict]:
-    base = tmp_path_factory.mktemp("voila")
+def start_voila(base: Path, cull: dict | None = None) -> contextlib.AbstractContextManager:
+    """Voilà on a copy of dashboards/, started there so that it reads its voila.json."""
     root = base / "dashboards"
     shutil.copytree(REPO_ROOT / "dashboards", root)
+    if cull is not None:
+        config = json.loads((root / "voila.json").read_text())
+        for key, value in cull.items():
+            assert key in config["MappingKernelManager"], key
+            config["MappingKernelManager"][key] = value
+        (root / "voila.json").write_text(json.dumps(config))
     port, token = free_port(), secrets.token_hex(16)
     command = [
         str(BIN / "voila"),
@@ -201,11 +214,42 @@ def voila(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Itera
         "--Voila.port_retries=0",
         f"--Voila.token={token}",
         # voila has no --allow-root (and runs as root without one)
-        str(root),
+        ".",
     ]
     url = f"http://127.0.0.1:{port}"
-    with running(command, isolated_env(base), base / "voila.log", f"{url}/?token={token}"):
-        yield {"url": url, "token": token, "log": base / "voila.log"}
+
+    @contextlib.contextmanager
+    def served() -> Iterator[dict]:
+        ready = f"{url}/?token={token}"
+        with running(command, isolated_env(base), base / "voila.log", ready, cwd=root) as server:
+            yield {"url": url, "token": token, "log": base / "voila.log", "pid": server.pid}
+
+    return served()
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterator[dict]:
+    with start_voila(tmp_path_factory.mktemp("voila")) as server:
+        yield server
+
+
+def kernels(server_pid: int) -> int:
+    """Number of kernels the server at ``server_pid`` runs now."""
+    import psutil
+
+    count = 0
+    for child in psutil.Process(server_pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "ipykernel" in " ".join(child.cmdline()):
+                count += 1
+    return count
+
+
+def wait_kernels(server_pid: int, expected: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and kernels(server_pid) != expected:
+        time.sleep(0.5)
+    return kernels(server_pid)
 
 
 @pytest.fixture(scope="module")
@@ -368,3 +412,119 @@ def test_voila_dashboard_slider_changes_readout(
         assert not console.ours(), console.errors
     finally:
         page.close()
+
+
+PROJECTOR = {"width": 1280, "height": 720}
+
+
+def box_inside_screen(box: dict) -> bool:
+    return (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= PROJECTOR["width"]
+        and box["y"] + box["height"] <= PROJECTOR["height"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("notebook", "css", "slider"),
+    [
+        ("clv_calculator.ipynb", "crmlab-clv", "crmlab-clv-retention"),
+        ("firm_simulator.ipynb", "crmlab-firms", "crmlab-firms-retention"),
+    ],
+)
+def test_dashboards_fit_a_projector(
+    voila: dict, browser_context, tmp_path: Path, notebook: str, css: str, slider: str
+) -> None:
+    page = browser_context.new_page()
+    page.set_viewport_size(PROJECTOR)
+    console = ConsoleLog(page)
+    try:
+        page.goto(f"{voila['url']}/voila/render/{notebook}?token={voila['token']}")
+        image = page.locator(f"img.{css}-image").first
+        image.wait_for(timeout=UI_TIMEOUT_MS)
+        page.wait_for_function(
+            "(c) => { const i = document.querySelector('img.' + c + '-image');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            arg=css,
+            timeout=UI_TIMEOUT_MS,
+        )
+        page.evaluate("window.scrollTo(0, 0)")
+        figure = image.bounding_box()
+        control = page.locator(f".{slider}").first.bounding_box()
+        readout = page.locator(f".{css}-readout").first.bounding_box()
+        # Figure, controls and numbers on one screen, the figure above or beside.
+        for name, box in (("figure", figure), ("slider", control), ("readout", readout)):
+            assert box_inside_screen(box), (name, box)
+        above = figure["y"] + figure["height"] <= control["y"] + 1
+        beside = figure["x"] >= control["x"] + control["width"] - 1
+        assert above or beside, (figure, control)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PROJECTOR["width"]
+        inner = page.locator(f".{css}-readout .widget-html-content").first
+        assert inner.evaluate("e => e.scrollWidth <= e.clientWidth"), "the readout is cut off"
+        label = page.locator(f".{slider} .widget-label").first
+        assert float(label.evaluate("e => getComputedStyle(e).fontSize")[:-2]) >= 18
+        assert figure["width"] >= 550, "the figure is drawn large for the room"
+        screenshot_viewport(page, tmp_path, f"projector_{Path(notebook).stem}")
+
+        # A drag of 25 pixels moves a few steps of 0.01, not the whole range...
+        start = slider_readout(page, slider)
+        handle = page.locator(f".{slider} .noUi-handle").first.bounding_box()
+        x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 25, y, steps=5)
+        page.mouse.up()
+        page.wait_for_function(
+            "([c, v]) => { const e = document.querySelector('.' + c + ' .widget-readout');"
+            " return e && parseFloat(e.textContent) !== v; }",
+            arg=[slider, start],
+            timeout=UI_TIMEOUT_MS / 2,
+        )
+        dragged = slider_readout(page, slider)
+        assert 0.01 - 1e-9 <= dragged - start <= 0.06 + 1e-9, (start, dragged)
+        # ...and the arrow keys step by 0.01.
+        press_right(page, slider)
+        assert wait_slider(page, slider, round(dragged + 0.01, 2)) == pytest.approx(dragged + 0.01)
+        assert not console.ours(), console.errors
+    finally:
+        page.close()
+
+
+def screenshot_viewport(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, SCREENS / path.name)
+    return path
+
+
+def test_closing_a_dashboard_page_frees_its_kernel(voila: dict, browser_context) -> None:
+    before = kernels(voila["pid"])
+    page = browser_context.new_page()
+    # Through the address `make dashboard` prints, the list of dashboards: it sets the
+    # _xsrf cookie that Voilà's shutdown request needs (a page opened directly has none,
+    # and its kernel waits for the culling of the next test).
+    page.goto(f"{voila['url']}/?token={voila['token']}")
+    page.locator("text=clv_calculator").first.wait_for(timeout=UI_TIMEOUT_MS)
+    page.goto(f"{voila['url']}/voila/render/clv_calculator.ipynb")
+    page.locator(".crmlab-clv-value").first.wait_for(timeout=UI_TIMEOUT_MS)
+    assert kernels(voila["pid"]) == before + 1
+    # A browser closing the tab: Voilà's page asks the server to shut the kernel down.
+    page.close(run_before_unload=True)
+    assert wait_kernels(voila["pid"], before, timeout=20) == before
+
+
+def test_kernels_of_pages_gone_without_a_word_are_culled(
+    tmp_path_factory: pytest.TempPathFactory, browser_context
+) -> None:
+    # A laptop that sleeps or a tab that crashes says nothing: voila.json's culling frees
+    # the kernel (here with its timeouts shortened, the keys as the repository sets them).
+    base = tmp_path_factory.mktemp("voila-cull")
+    with start_voila(base, cull={"cull_idle_timeout": 10, "cull_interval": 2}) as server:
+        page = browser_context.new_page()
+        page.goto(f"{server['url']}/voila/render/clv_calculator.ipynb?token={server['token']}")
+        page.locator(".crmlab-clv-value").first.wait_for(timeout=UI_TIMEOUT_MS)
+        assert kernels(server["pid"]) == 1
+        page.close()  # no beforeunload, so no shutdown request
+        assert wait_kernels(server["pid"], 0, timeout=60) == 0, server["log"].read_text()[-2000:]

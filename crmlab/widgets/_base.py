@@ -8,6 +8,11 @@ The base wires the controls, catches the ``ValueError`` that crmlab raises on ba
 input and shows its message instead of a traceback, and redraws the figure into an
 ``ipywidgets.Image`` as PNG (no pyplot state, nothing displayed twice).
 
+With ``projector=True`` a dashboard is laid out for a room: larger type, a larger
+figure placed above the controls (see :meth:`Dashboard.projector_children`), and
+sliders that stretch over the width of the page so that a drag moves them in steps
+one can follow; everything fits a 1280×720 screen.
+
 Readouts are easy to find for tests and browsers: every number shown sits in a
 ``<span class="crmlab-…" data-value="…">`` whose ``data-value`` carries the exact
 value, and the widget, its readout and its image carry stable CSS classes.
@@ -40,6 +45,25 @@ __all__ = [
 #: Width given to control labels so that they are read in full.
 LABEL_STYLE = {"description_width": "17em"}
 CONTROL_LAYOUT = {"width": "34em"}
+
+#: Projector mode: figures drawn at this resolution (text grows with it) and font size.
+PROJECTOR_DPI = 100
+PROJECTOR_RC = {"font.size": 12}
+#: Larger type and controls for a room, scoped to the widget: ipywidgets sizes its
+#: controls with these CSS variables, so setting them on the widget scales them all.
+PROJECTOR_CSS = """
+.crmlab-projector {
+  --jp-widgets-font-size: 18px;
+  --jp-widgets-inline-height: 34px;
+  --jp-widgets-slider-handle-size: 20px;
+  font-size: 18px;
+}
+.crmlab-projector .widget-html-content { font-size: 18px; line-height: 1.35; }
+.crmlab-projector h3 { font-size: 26px; margin: 0 0 6px 0; }
+.crmlab-projector p, .crmlab-projector ul { margin-top: 2px; margin-bottom: 4px; }
+.crmlab-projector td, .crmlab-projector th { padding: 0 0.3em !important; white-space: nowrap; }
+.crmlab-projector tr:first-child th { white-space: normal; }
+"""
 
 
 def _labelled_slider(
@@ -196,8 +220,14 @@ class Dashboard(widgets.VBox):
     :meth:`compute` returned and :attr:`error` the message of a refused input
     (``None`` when all went well).
 
+    ``projector=True`` lays the parts out for a room (see :meth:`projector_children`):
+    larger type (:data:`PROJECTOR_CSS`), the figure at :data:`PROJECTOR_DPI` and
+    :attr:`projector_figure_size`, sliders as wide as their column.
+
     Attributes
     ----------
+    projector : bool
+        Whether the widget is laid out for a projector.
     controls : dict
         The input widgets by name (the keyword arguments of :meth:`compute`).
     readout : ipywidgets.HTML
@@ -213,6 +243,10 @@ class Dashboard(widgets.VBox):
     #: True when :meth:`draw` clears and rebuilds the figure: its constrained layout
     #: then has to be recomputed on every draw instead of frozen after the first.
     rebuilds_figure = False
+    #: Figure size (inches, at :data:`PROJECTOR_DPI`) in projector mode; ``None`` keeps it.
+    projector_figure_size: tuple[float, float] | None = None
+    #: Width of the sliders' labels in projector mode (long enough to read them whole).
+    projector_label_width = "15em"
 
     def __init__(
         self,
@@ -222,7 +256,12 @@ class Dashboard(widgets.VBox):
         extra: list[widgets.Widget] | None = None,
         figure_size: tuple[float, float] = (9.0, 3.2),
         dpi: int = 80,
+        projector: bool = False,
     ) -> None:
+        self.projector = projector
+        if projector:
+            figure_size = self.projector_figure_size or figure_size
+            dpi = PROJECTOR_DPI
         self.controls = dict(controls)
         self.readout = widgets.HTML()
         self.readout.add_class(f"{self.css_class}-readout")
@@ -243,15 +282,22 @@ class Dashboard(widgets.VBox):
         self._figure_fixed = False
         self._blitter = BlittedFigure()
         heading = widgets.HTML(f"<h3>{html.escape(self.title)}</h3>") if self.title else None
-        children: list[widgets.Widget] = [] if heading is None else [heading]
-        children.append(widgets.VBox(list(self.controls.values())))
-        children.extend(extra or [])
-        children.append(self.readout)
-        if self.image is not None:
-            children.append(self.image)
+        controls_box = widgets.VBox([*self.controls.values(), *(extra or [])])
+        if projector:
+            self._stretch_controls()
+            children = self.projector_children(heading, controls_box, self.readout, self.image)
+            children.insert(0, widgets.HTML(f"<style>{PROJECTOR_CSS}</style>"))
+        else:
+            children = [] if heading is None else [heading]
+            children.append(controls_box)
+            children.append(self.readout)
+            if self.image is not None:
+                children.append(self.image)
         super().__init__(children=children)
         self.add_class("crmlab-widget")
         self.add_class(self.css_class)
+        if projector:
+            self.add_class("crmlab-projector")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
@@ -278,7 +324,43 @@ class Dashboard(widgets.VBox):
         """
         return None
 
+    def projector_children(
+        self,
+        heading: widgets.Widget | None,
+        controls: widgets.Box,
+        readout: widgets.HTML,
+        image: widgets.Image | None,
+    ) -> list[widgets.Widget]:
+        """The widget's parts in projector mode: figure on top, controls beside the readout.
+
+        A subclass whose figure is narrow may put the readout beside the figure instead.
+        """
+        # The controls keep their share of the width whatever the readout holds.
+        controls.layout = {"flex": "0 0 50%"}
+        readout.layout = {"flex": "1 1 0", "min_width": "0", "margin": "0 0 0 0.8em"}
+        children = [] if heading is None else [heading]
+        if image is not None:
+            children.append(image)
+        children.append(widgets.HBox([controls, readout], layout={"width": "100%"}))
+        return children
+
+    def _stretch_controls(self) -> None:
+        # Sliders as wide as their column: on a projector a drag then moves one step
+        # every few pixels instead of every pixel.
+        for control in self.controls.values():
+            if isinstance(control, (widgets.FloatSlider, widgets.IntSlider)):
+                control.layout.width = "100%"
+                control.style.description_width = self.projector_label_width
+
     # -- machinery -------------------------------------------------------------------
+    def _text_size(self) -> contextlib.AbstractContextManager:
+        # Text takes the projector's size when it is drawn; otherwise nothing changes.
+        if not self.projector:
+            return contextlib.nullcontext()
+        from matplotlib import rc_context
+
+        return rc_context(PROJECTOR_RC)
+
     def values(self) -> dict[str, Any]:
         """The current value of every control, by name."""
         return {name: control.value for name, control in self.controls.items()}
@@ -342,8 +424,9 @@ class Dashboard(widgets.VBox):
         self.readout.value = self.render(result)
         if self.image is not None:
             figure = self._canvas()
-            self.draw(result, figure)
-            png = self._blitter.png(figure, self._full_still_key(result, figure), self._dpi)
+            with self._text_size():
+                self.draw(result, figure)
+                png = self._blitter.png(figure, self._full_still_key(result, figure), self._dpi)
             if not self._figure_fixed and not self.rebuilds_figure:
                 # Keep the constrained layout of the first drawing instead of redoing it
                 # on every redraw (the axes' positions stay where they were put).

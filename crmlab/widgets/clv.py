@@ -38,6 +38,7 @@ class CLVCalculator(Dashboard):
 
     css_class = "crmlab-clv"
     title = "Retention and customer lifetime value"
+    projector_figure_size = (6.0, 3.4)
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class CLVCalculator(Dashboard):
         discount: float,
         acquisition_cost: float,
         timing: str,
+        projector: bool = False,
     ) -> None:
         if timing not in dict(TIMINGS).values():
             raise ValueError(f"timing must be 'beginning' or 'end', got {timing!r}")
@@ -88,7 +90,20 @@ class CLVCalculator(Dashboard):
                 layout={**CONTROL_LAYOUT, "width": "auto"},
             ),
         }
-        super().__init__(controls, figure_size=(5.2, 3.0))
+        super().__init__(controls, figure_size=(5.2, 3.0), projector=projector)
+
+    def projector_children(
+        self,
+        heading: widgets.Widget | None,
+        controls: widgets.Box,
+        readout: widgets.HTML,
+        image: widgets.Image | None,
+    ) -> list[widgets.Widget]:
+        """The curve beside the readout, the controls across the screen below them."""
+        readout.layout = {"flex": "1 1 0", "margin": "0 0 0 1.5em"}
+        controls.layout = {"width": "100%"}
+        parts = [heading, widgets.HBox([image, readout]), controls]
+        return [part for part in parts if part is not None]
 
     def compute(
         self,
@@ -180,6 +195,7 @@ def clv_calculator(
     discount: float = 0.10,
     acquisition_cost: float = 150.0,
     timing: str = "beginning",
+    projector: bool = False,
 ) -> CLVCalculator:
     """Calculator of a customer's lifetime value under constant retention.
 
@@ -188,7 +204,9 @@ def clv_calculator(
     customer net of acquisition (:func:`crmlab.clv.new_customer_clv`), the value of
     one more point of retention (:func:`crmlab.clv.retention_point_value`), the
     formula with the numbers in it, and CLV against retention with the customer
-    marked. The keyword arguments are the sliders' starting values.
+    marked. The keyword arguments are the sliders' starting values;
+    ``projector=True`` lays it out for a projector (1280×720): larger type, the curve
+    beside the readout, long sliders below.
 
     Returns
     -------
@@ -211,4 +229,5 @@ def clv_calculator(
         discount=discount,
         acquisition_cost=acquisition_cost,
         timing=timing,
+        projector=projector,
     )

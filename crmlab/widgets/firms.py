@@ -21,6 +21,9 @@ class FirmSimulator(Dashboard):
 
     css_class = "crmlab-firms"
     title = "Product focus vs customer focus"
+    # Three panels side by side across a 1280-pixel screen, the controls below them.
+    projector_figure_size = (12.2, 2.8)
+    projector_label_width = "16.5em"
 
     def __init__(
         self,
@@ -28,18 +31,30 @@ class FirmSimulator(Dashboard):
         budget: float,
         initial_customers: float,
         revenue_per_customer: float | None,
+        projector: bool = False,
         **starting_values: Any,
     ) -> None:
         self.budget = budget
         self.initial_customers = initial_customers
         self.revenue_per_customer = revenue_per_customer
         v = starting_values
+        # On a projector the retention sliders are shorter (the table takes room beside
+        # them): they span 0.5 to 1, where the two firms differ, unless a starting value
+        # lies lower, so that a drag still moves them a step at a time.
+        low = {
+            key: min(0.5, math.floor(v[key] * 20) / 20) if projector else 0.0
+            for key in ("product_retention", "customer_retention")
+        }
         controls = {
             "product_share": float_slider(
                 "Product firm: acquisition share", v["product_share"], 0, 1, 0.05
             ),
             "product_retention": float_slider(
-                "Product firm: retention rate", v["product_retention"], 0, 1, 0.01
+                "Product firm: retention rate",
+                v["product_retention"],
+                low["product_retention"],
+                1,
+                0.01,
             ),
             "customer_share": float_slider(
                 "Customer firm: acquisition share", v["customer_share"], 0, 1, 0.05
@@ -47,7 +62,7 @@ class FirmSimulator(Dashboard):
             "customer_retention": float_slider(
                 "Customer firm: retention rate",
                 v["customer_retention"],
-                0,
+                low["customer_retention"],
                 1,
                 0.01,
                 css_class="crmlab-firms-retention",
@@ -61,7 +76,7 @@ class FirmSimulator(Dashboard):
             "discount": float_slider("Discount rate", v["discount"], 0, 0.5, 0.01),
             "horizon": int_slider("Horizon (years)", v["horizon"], 1, 30),
         }
-        super().__init__(controls, figure_size=(11.0, 3.3))
+        super().__init__(controls, figure_size=(11.0, 3.3), projector=projector)
 
     def compute(
         self,
@@ -172,12 +187,15 @@ def firm_simulator(
     budget: float = 100_000.0,
     initial_customers: float = 100.0,
     revenue_per_customer: float | None = None,
+    projector: bool = False,
 ) -> FirmSimulator:
     """Simulator of a product-focused and a customer-focused firm with sliders.
 
     The numbers come from :func:`crmlab.simulate.simulate_firms` and
     :func:`crmlab.simulate.retention_crossover`; the keyword arguments are their
-    parameters and the sliders' starting values.
+    parameters and the sliders' starting values. ``projector=True`` lays it out for
+    a projector (1280×720): larger type, the charts above the sliders, and retention
+    sliders from 0.5 (or lower, to include the starting value) to 1.
 
     Returns
     -------
@@ -191,6 +209,14 @@ def firm_simulator(
     >>> w.controls["customer_retention"].value = 0.95
     >>> round(float(w.result["table"]["customers"].iloc[-1]), 1)
     801.3
+
+    On a projector the retention sliders start at 0.5, or lower to keep a starting value:
+
+    >>> p = firm_simulator(retention=(0.33, 0.9), projector=True)
+    >>> p.controls["product_retention"].min, p.controls["product_retention"].value
+    (0.3, 0.33)
+    >>> p.controls["customer_retention"].min, p.image.layout.width
+    (0.5, '1220px')
     """
     product_share, customer_share = acquisition_share
     product_retention, customer_retention = retention
@@ -198,6 +224,7 @@ def firm_simulator(
         budget=budget,
         initial_customers=initial_customers,
         revenue_per_customer=revenue_per_customer,
+        projector=projector,
         product_share=product_share,
         product_retention=product_retention,
         customer_share=customer_share,
