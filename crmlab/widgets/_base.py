@@ -240,9 +240,6 @@ class Dashboard(widgets.VBox):
     title = ""
     #: True while the widget sets its own controls (see :meth:`held`).
     _holding = False
-    #: True when :meth:`draw` clears and rebuilds the figure: its constrained layout
-    #: then has to be recomputed on every draw instead of frozen after the first.
-    rebuilds_figure = False
     #: Figure size (inches, at :data:`PROJECTOR_DPI`) in projector mode; ``None`` keeps it.
     projector_figure_size: tuple[float, float] | None = None
     #: Width of the sliders' labels in projector mode (long enough to read them whole).
@@ -275,7 +272,6 @@ class Dashboard(widgets.VBox):
             self.image.add_class(f"{self.css_class}-image")
         self.result: Any = None
         self.error: str | None = None
-        self.updates = 0
         self._figure_size = figure_size
         self._dpi = dpi
         self._figure: Figure | None = None
@@ -408,7 +404,6 @@ class Dashboard(widgets.VBox):
 
     def refresh(self) -> None:
         """Recompute, rewrite the readout and redraw the figure."""
-        self.updates += 1
         try:
             result = self.compute(**self.values())
         except ValueError as error:
@@ -427,7 +422,7 @@ class Dashboard(widgets.VBox):
             with self._text_size():
                 self.draw(result, figure)
                 png = self._blitter.png(figure, self._full_still_key(result, figure), self._dpi)
-            if not self._figure_fixed and not self.rebuilds_figure:
+            if not self._figure_fixed:
                 # Keep the constrained layout of the first drawing instead of redoing it
                 # on every redraw (the axes' positions stay where they were put).
                 figure.set_layout_engine("none")
