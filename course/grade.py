@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from assign import autograder_zip, problem_sets  # noqa: E402
+from assign import autograder_zip, problem_sets
 
 DEFAULT_CELL_TIMEOUT = 60
 DEFAULT_TIMEOUT = 600
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("submissions", type=Path, help="folder of submitted notebooks")
     parser.add_argument("--assignment", help=f"problem set, one of {problem_sets()}")
-    parser.add_argument("--out", type=Path, help="gradebook CSV (default SUBMISSIONS/gradebook.csv)")
+    parser.add_argument("--out", type=Path, help="gradebook (default SUBMISSIONS/gradebook.csv)")
     parser.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT)
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT)
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once")

@@ -4,8 +4,9 @@ Each sample is the student copy with its answer cells filled in as a student mig
 
 - ``full``: every answer from the solution, so full marks (13 of 13);
 - ``empty``: the student copy as handed out, so zero;
-- ``partial``: q1 and q2 right, q3 right forecast but its error as a fraction, not in percent (2 of 3), q4 without
-  discounting (passes the visible test only: 1 of 2), q5 unanswered: 9 of 13;
+- ``partial``: q1 and q2 right; q3 the right forecast but its error as a fraction, not in
+  percent (2 of 3); q4 without discounting (passes the visible test only: 1 of 2); q5
+  unanswered: 9 of 13;
 - ``crash``: full, but the q3 cell raises before it answers: 10 of 13;
 - ``loop``: full, but the q5 cell never ends: the grader stops it, 11 of 13;
 - ``broken``: a notebook cut off halfway through its JSON, as a failed upload leaves it.
