@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
+COURSE_STAMP := $(VENV)/.installed-course
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
 LAB_FLAGS ?=
@@ -17,7 +18,7 @@ PANDAS2_STAMP := $(PANDAS2_VENV)/.installed
 # `make test PANDAS2=0` skips the second run of the unit tests under pandas 2.
 PANDAS2 ?= 1
 
-.PHONY: lab test test-pandas2 lint student notebooks bench dashboard clean help
+.PHONY: lab test test-pandas2 lint student notebooks bench dashboard clean help grade site
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_start_here.ipynb (127.0.0.1, token)"
@@ -26,6 +27,8 @@ help:
 	@echo "make notebooks  re-run the solution notebooks, save their outputs, regenerate students'"
 	@echo "make bench      speed and memory against lifetimes; writes benchmarks/results.md"
 	@echo "make dashboard  serve the instructor dashboards with Voila on 127.0.0.1"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of problem-set notebooks into dir/gradebook.csv"
+	@echo "make site       build the course website (student edition, syllabus, API) into _build/site"
 	@echo "make clean      remove the virtual environment and caches"
 
 $(STAMP): pyproject.toml
@@ -49,9 +52,9 @@ lab: $(STAMP)
 
 NBVAL_SANITIZE := --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: $(STAMP)
-	$(BIN)/ruff check crmlab tests benchmarks tools
-	$(BIN)/ruff format --check crmlab tests benchmarks tools
+test: $(COURSE_STAMP)
+	$(BIN)/ruff check crmlab tests benchmarks tools course
+	$(BIN)/ruff format --check crmlab tests benchmarks tools course
 	$(BIN)/python tools/make_student.py --check
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval $(NBVAL_SANITIZE) notebooks/solutions
@@ -78,6 +81,28 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/make_student.py
 
+# ---- The instructor's kit (course/): the autograder and the course website ----------
+# The course extra (otter-grader, Sphinx, MyST-NB) is installed only for these targets
+# and for `make test`, so that `make lab` stays light.
+SUBMISSIONS ?=
+GRADEBOOK ?= $(SUBMISSIONS)/gradebook.csv
+GRADE_JOBS ?= 2
+
+$(COURSE_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,course]'
+	@touch $@
+
+# The usage check comes before the (slow) install of the course extra.
+grade:
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
+	@$(MAKE) --no-print-directory $(COURSE_STAMP)
+	$(BIN)/python course/grade.py "$(SUBMISSIONS)" --out "$(GRADEBOOK)" --jobs $(GRADE_JOBS)
+
+site: $(COURSE_STAMP)
+	$(BIN)/python course/site/build.py
+	$(BIN)/python course/site/linkcheck.py _build/site/html
+# ---------------------------------------------------------------------------------------
+
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
@@ -85,4 +110,4 @@ dashboard: $(STAMP)
 	$(BIN)/voila --Voila.ip=$(HOST) --port=8866 --no-browser dashboards/
 
 clean:
-	rm -rf $(VENV) $(PANDAS2_VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(PANDAS2_VENV) .pytest_cache .ruff_cache build *.egg-info _build

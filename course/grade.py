@@ -102,9 +102,11 @@ def identify(path: Path, notebook: dict | None, default: str | None) -> str | No
         name = notebook.get("metadata", {}).get("otter", {}).get("assignment_name")
         if name in known:
             return name
-    for name in known:
-        if name in path.name or path.name.startswith(name.split("_")[0] + "_"):
-            return name
+    # LMS downloads name files after the student, folders after the assignment: look at both.
+    for part in reversed(path.parts[-3:]):
+        for name in known:
+            if name in part or part.startswith(name.split("_")[0] + "_"):
+                return name
     return default
 
 
