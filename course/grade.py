@@ -188,6 +188,9 @@ def _failure_reason(message: str, failure_message: str | None = None) -> str:
         if line.startswith("AssertionError:"):
             return _short(line.removeprefix("AssertionError:").strip(), 140)
     for line in lines:
+        missing = re.match(r"^NameError: name '(\w+)' is not defined", line)
+        if missing:
+            return f"{missing.group(1)} is not defined (its cell raised an error or was not run)"
         if re.match(r"^[A-Za-z]+(Error|Exception):", line):
             return _short(line, 140)
     return _short(failure_message or "a test failed", 140)

@@ -318,3 +318,76 @@ def test_capstone_starter_finds_the_notebook_by_its_parameters(tmp_path: Path) -
     assert found.name == "11_renamed_researcher.ipynb"
     with pytest.raises(ValueError, match="no researcher's notebook"):
         starter.researcher_notebook(tmp_path / "empty")
+
+
+def test_students_run_the_visible_tests_from_the_single_file(tmp_path: Path) -> None:
+    """What a student sees: grader.check works offline from the notebook alone."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    name = SAMPLES.name
+    results = {}
+    for sample in ("full", "partial"):
+        path = tmp_path / sample / f"{name}.ipynb"
+        path.parent.mkdir()
+        shutil.copy(SAMPLES / f"{sample}.ipynb", path)
+        notebook = nbformat.read(str(path), as_version=4)
+        NotebookClient(
+            notebook,
+            timeout=300,
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        results[sample] = {
+            cell.source: " ".join(
+                str(o.get("data", {}).get("text/plain", o.get("text", ""))) for o in cell.outputs
+            )
+            for cell in notebook.cells
+            if cell.cell_type == "code" and cell.source.startswith('grader.check("')
+        }
+    assert len(results["full"]) == 5
+    assert all("All test cases passed" in out for out in results["full"].values())
+    # q4 without discounting passes its visible test: only the hidden one catches it
+    assert "All test cases passed" in results["partial"]['grader.check("q4")']
+    assert "All test cases passed" not in results["partial"]['grader.check("q5")']
+
+
+def test_guide_gives_the_points_of_each_problem_set() -> None:
+    guide = (KIT / "instructor-guide.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d) \| .+ \| (\d+) \|$", guide, flags=re.MULTILINE)
+    points = {}
+    for name in assign.problem_sets():
+        student = json.loads((PROBLEM_SETS / "student" / f"{name}.ipynb").read_text("utf-8"))
+        total = 0
+        for cell in _cells(PROBLEM_SETS / "source" / f"{name}.ipynb"):
+            text = "".join(cell["source"])
+            if cell["cell_type"] == "raw" and text.startswith("# BEGIN QUESTION"):
+                total += int(re.search(r"points: (\d+)", text).group(1))
+        assert student["metadata"]["otter"]["assignment_name"] == name
+        points[str(int(name[2:4]))] = str(total)
+    assert dict(rows) == points
+
+
+def test_syllabus_names_the_course_notebooks_and_real_readings() -> None:
+    syllabus = (KIT / "syllabus.md").read_text(encoding="utf-8")
+    for name in (
+        "00_start_here",
+        "01_origins_of_crm",
+        "02_phases_and_ecrm",
+        "03_product_to_customer_focus",
+        "04_customer_data_rfm",
+        "05_retention",
+        "06_clv_contractual",
+        "07_purchase_models",
+        "08_spend_and_clv",
+        "09_discrete_time_bgbb",
+        "10_customer_centric_crm",
+    ):
+        assert f"../notebooks/{name}.ipynb" in syllabus, name
+    plan_table = syllabus.split("## Ten-week plan")[1].split("Problem sets (each")[0]
+    weeks = re.findall(r"^\| (\d+) \| ", plan_table, re.M)
+    assert [int(w) for w in weeks] == list(range(1, 11))
+    # every author-year cited in the plan is in the reading list
+    plan, readings = syllabus.split("## Readings")
+    for author in re.findall(r"([A-Z][a-z]+) \(\d{4}", plan.split("## Ten-week plan")[1]):
+        assert author in readings, author
