@@ -5,7 +5,8 @@ Sphinx + MyST-NB renders what is committed, without executing anything:
 - the student edition ``notebooks/*.ipynb`` with its saved outputs (whatever notebooks
   exist, in file order, so that renamed or new chapters appear without editing this file);
 - the syllabus (``course/syllabus.md``) and the problem sets' student copies;
-- the API reference, from crmlab's numpydoc docstrings (``autodoc`` + ``numpydoc``).
+- the API reference, from crmlab's numpydoc docstrings (``autodoc`` + ``numpydoc``);
+- reveal.js slides of chapters 01, 02 and 05 (``sphinx-revealjs``) into ``slides/``.
 
 Sphinx wants every page under one source folder, so the pages are first staged into
 ``_build/site/src`` (the repository's files are only read). Saved widget views are
@@ -37,6 +38,10 @@ REPO = KIT.parent
 OUT = Path(os.environ.get("CRMLAB_SITE_OUT") or REPO / "_build" / "site")
 SRC = OUT / "src"
 HTML = OUT / "html"
+SLIDES_SRC = OUT / "slides-src"
+
+# Slides of the two history chapters and one methods chapter, by number (names may change).
+SLIDE_CHAPTERS = ("01", "02", "05")
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = (
@@ -146,10 +151,14 @@ def stage() -> None:
         f"| {name[:2]} | [{_title(SRC / 'notebooks' / f'{name}.ipynb')}](notebooks/{name}.ipynb) |"
         for name in chapters
     )
+    slides = "\n".join(
+        f'- <a href="slides/{p.stem}.html">{_title(p)}</a>' for p in _slide_notebooks()
+    )
     (SRC / "index.md").write_text(
         (SITE / "index.md")
         .read_text(encoding="utf-8")
         .format(
+            slides=slides or "- (no slides)",
             chapters=chapter_rows,
             chapter_toc="\n".join(f"notebooks/{name}" for name in chapters),
             problem_set_toc="\n".join(f"problem-sets/{name}" for name in problem_sets),
@@ -158,17 +167,46 @@ def stage() -> None:
     )
 
 
-def build(strict: bool = False) -> Path:
-    """Stage and run ``sphinx-build``; returns the folder of the HTML pages."""
-    start = time.perf_counter()
-    stage()
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(SRC), str(HTML)]
-    command += ["-d", str(OUT / "doctrees")]
+def _slide_notebooks() -> list[Path]:
+    return [
+        path
+        for number in SLIDE_CHAPTERS
+        for path in sorted((REPO / "notebooks").glob(f"{number}_*.ipynb"))[:1]
+    ]
+
+
+def stage_slides() -> list[str]:
+    """Copy the slide chapters and the slides' configuration into ``SLIDES_SRC``."""
+    if SLIDES_SRC.exists():
+        shutil.rmtree(SLIDES_SRC)
+    (SLIDES_SRC / "_static").mkdir(parents=True)
+    shutil.copyfile(SITE / "slides_conf.py", SLIDES_SRC / "conf.py")
+    shutil.copyfile(SITE / "slides.css", SLIDES_SRC / "_static" / "slides.css")
+    names = _copy_notebooks(_slide_notebooks(), SLIDES_SRC)
+    (SLIDES_SRC / "index.md").write_text(
+        "# crmlab slides\n\n```{toctree}\n:maxdepth: 1\n\n" + "\n".join(names) + "\n```\n",
+        encoding="utf-8",
+    )
+    return names
+
+
+def _sphinx(builder: str, source: Path, target: Path, doctrees: Path, strict: bool) -> None:
+    command = [sys.executable, "-m", "sphinx", "-b", builder, "-q", str(source), str(target)]
+    command += ["-d", str(doctrees)]
     if strict:
         command.append("-W")
     done = subprocess.run(command, cwd=REPO)
     if done.returncode != 0:
-        raise SystemExit(f"sphinx-build failed (exit {done.returncode})")
+        raise SystemExit(f"sphinx-build -b {builder} failed (exit {done.returncode})")
+
+
+def build(strict: bool = False) -> Path:
+    """Stage and run ``sphinx-build`` (pages, then slides); returns the pages' folder."""
+    start = time.perf_counter()
+    stage()
+    _sphinx("html", SRC, HTML, OUT / "doctrees", strict)
+    if stage_slides():
+        _sphinx("revealjs", SLIDES_SRC, HTML / "slides", OUT / "doctrees-slides", strict)
     print(f"built {HTML / 'index.html'} in {time.perf_counter() - start:.1f} s")
     return HTML
 
