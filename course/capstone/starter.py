@@ -15,9 +15,11 @@ output kept) and writes the per-customer results (``capstone_out/clv.csv``). Wit
 dates it calibrates on the first 60 % of the log's span and keeps the rest as holdout.
 
 The researcher's notebook is found by name (``notebooks/solutions/08_spend_and_clv.ipynb``)
-or, failing that, as the solution notebook whose ``parameters`` cell defines ``csv_path``,
-so that renumbering the chapters does not break the starter. Only parameters that the
-notebook's ``parameters`` cell declares are passed (papermill would inject others blindly).
+or, failing that, as the solution notebook whose ``parameters`` cell declares the path of
+the log (``data_path``, or ``csv_path`` in earlier editions), so that renumbering the
+chapters does not break the starter. The log's path goes to whichever of the two the
+notebook declares, and only parameters that the notebook declares are passed (papermill
+would inject others blindly).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[2]
 SOLUTIONS = REPO / "notebooks" / "solutions"
 PREFERRED = "08_spend_and_clv.ipynb"
+# The parameter that names the log: data_path in 08, csv_path in the notebook it came from.
+PATH_PARAMETERS = ("data_path", "csv_path")
 
 
 def _parameters_cell(path: Path) -> dict[str, object] | None:
@@ -53,17 +57,17 @@ def _parameters_cell(path: Path) -> dict[str, object] | None:
 
 
 def researcher_notebook(folder: Path = SOLUTIONS) -> Path:
-    """The researcher's notebook: 08_spend_and_clv, or whichever declares ``csv_path``."""
+    """The researcher's notebook: 08_spend_and_clv, or whichever declares a log's path."""
     preferred = folder / PREFERRED
     if preferred.exists():
         return preferred
     for path in sorted(folder.glob("*.ipynb")):
         parameters = _parameters_cell(path)
-        if parameters is not None and "csv_path" in parameters:
+        if parameters is not None and any(name in parameters for name in PATH_PARAMETERS):
             return path
     raise ValueError(
         f"no researcher's notebook in {folder}: expected {PREFERRED}, or a notebook whose "
-        "cell tagged 'parameters' defines csv_path"
+        f"cell tagged 'parameters' defines one of {PATH_PARAMETERS}"
     )
 
 
@@ -143,6 +147,9 @@ def run(
         raise ValueError(f"no log at {csv_path}: give the path of a CSV of transactions")
     notebook = notebook or researcher_notebook()
     declared = _parameters_cell(notebook) or {}
+    path_parameter = next((name for name in PATH_PARAMETERS if name in declared), None)
+    if path_parameter is None:
+        raise ValueError(f"{notebook.name} declares none of {PATH_PARAMETERS}: not own-data mode")
     log = pd.read_csv(csv_path)
     missing = [c for c in (customer_col, date_col, amount_col) if c not in log.columns]
     if missing:
@@ -157,7 +164,7 @@ def run(
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     parameters: dict[str, object] = {
-        "csv_path": str(csv_path),
+        path_parameter: str(csv_path),
         "customer_col": customer_col,
         "date_col": date_col,
         "amount_col": amount_col,
