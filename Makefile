@@ -17,7 +17,7 @@ SETUP  := $(PYTHON) -m crmlab.setup --venv $(VENV)
 
 # Extras that `make test` installs on top of the run-time dependencies: the test tools
 # and everything a test imports (voila for the browser tests). Add new extras here.
-TEST_EXTRAS := dev,dashboard,spark
+TEST_EXTRAS := dev,dashboard,spark,course
 
 PANDAS2_VENV := .venv-pandas2
 # The pandas-2 run repeats the unit tests; Spark and the browsers are tested once, above.
@@ -27,7 +27,7 @@ PANDAS2_STAMP := $(PANDAS2_VENV)/.installed
 PANDAS2 ?= 1
 
 .PHONY: lab work test test-env test-pandas2 lint student notebooks bench dashboard \
-	student-release clean help
+	student-release clean help grade site
 
 help:
 	@echo "make lab        open JupyterLab on work/00_start_here.ipynb (127.0.0.1, token)"
@@ -39,6 +39,8 @@ help:
 	@echo "make bench      speed and memory against lifetimes; writes benchmarks/results.md"
 	@echo "make dashboard  serve the projector dashboards with Voila on 127.0.0.1, with a token"
 	@echo "make clean      remove the virtual environments and caches (never work/)"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of problem-set notebooks into dir/gradebook.csv"
+	@echo "make site       build the course website (student edition, syllabus, API) into _build/site"
 	@echo "Without make (Windows):  py -3.11 -m crmlab.setup   (see README.md)"
 	@echo "Changing crmlab? CONTRIBUTING.md has the architecture, the house rules and recipes."
 
@@ -54,8 +56,8 @@ test-env:
 NBVAL_SANITIZE := --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test: test-env
-	$(BIN)/ruff check crmlab tests benchmarks tools
-	$(BIN)/ruff format --check crmlab tests benchmarks tools
+	$(BIN)/ruff check crmlab tests benchmarks tools course
+	$(BIN)/ruff format --check crmlab tests benchmarks tools course
 	$(BIN)/python tools/make_student.py --check
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval $(NBVAL_SANITIZE) notebooks/solutions
@@ -72,6 +74,7 @@ test-pandas2: $(PANDAS2_STAMP)
 	$(PANDAS2_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
 	$(PANDAS2_VENV)/bin/python -m pytest -q tests crmlab --ignore=tests/test_browser.py \
 	  --ignore=tests/test_browser_history.py --ignore=tests/test_spark_engine.py \
+	  --ignore=tests/test_course_kit.py --ignore=tests/test_site.py \
 	  --ignore=tests/test_setup.py --ignore=tests/test_papermill.py
 
 student:
@@ -82,6 +85,25 @@ student:
 notebooks: test-env
 	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/make_student.py
+
+# ---- The instructor's kit (course/): the autograder and the course website ----------
+# The course extra (otter-grader, Sphinx, MyST-NB) is installed only for these targets
+# and for `make test`, so that `make lab` stays light.
+SUBMISSIONS ?=
+GRADEBOOK ?= $(SUBMISSIONS)/gradebook.csv
+GRADE_JOBS ?= 2
+
+# The usage check comes before the (slow) install of the course extra.
+grade:
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
+	@$(SETUP) install --extras course
+	$(BIN)/python course/grade.py "$(SUBMISSIONS)" --out "$(GRADEBOOK)" --jobs $(GRADE_JOBS)
+
+site:
+	@$(SETUP) install --extras course
+	$(BIN)/python course/site/build.py
+	$(BIN)/python course/site/linkcheck.py _build/site/html
+# ---------------------------------------------------------------------------------------
 
 bench:
 	@$(SETUP) install --extras bench
@@ -97,4 +119,4 @@ student-release:
 	@$(SETUP) student-release --out dist/crmlab-student
 
 clean:
-	rm -rf $(VENV) $(PANDAS2_VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(PANDAS2_VENV) .pytest_cache .ruff_cache build dist *.egg-info _build

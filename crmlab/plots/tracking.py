@@ -31,7 +31,7 @@ def _unit(frame: pd.DataFrame) -> str:
 
 
 def plot_frequency_fit(model: Any, summary: pd.DataFrame, max_x: int = 7, ax: Any = None) -> Any:
-    """Bars: customers with 0, 1, ..., ``max_x``+ repeat purchases, observed and expected.
+    """Bars: customers with 0, 1, ..., ``max_x`` or more repeat purchases, observed and expected.
 
     The expectation sums the model's P(X(T) = n) over customers, each with her own T.
     """
