@@ -65,7 +65,8 @@ elif kind == "duckdb":
     s = cl.transactions.summarize(path, END, unit="W", memory_limit=sys.argv[4])
 elif kind == "duckdb_sql":
     import duckdb
-    con = duckdb.connect(config={"memory_limit": sys.argv[4], "enable_progress_bar": False})
+    con = duckdb.connect(config={"memory_limit": sys.argv[4]})
+    con.execute("SET enable_progress_bar = false")
     start = time.perf_counter()
     s = con.execute(f'''
         WITH per_day AS (SELECT customer_id, CAST(date AS DATE) AS day, sum(amount) AS v
