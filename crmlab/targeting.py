@@ -14,7 +14,6 @@ Two steps, both pure:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -224,20 +223,16 @@ def plan_campaign(
     >>> plan.limited_by
     'profitability'
     """
+    from crmlab._validate import check_values
+
     values = pd.Series(clv, dtype=float, name="clv")
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        raise ValueError(
-            f"clv must be finite and >= 0; {int(bad.sum())} value(s) are not: "
-            f"{values[bad].head(5).to_dict()}"
-        )
+    check_values(values.to_numpy(), "clv", low=0.0, labels=values.index)
     for name, value in (
         ("budget", budget),
         ("cost_per_customer", cost_per_customer),
         ("uplift", uplift),
     ):
-        if not (value >= 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        check_values(value, name, low=0.0)
     incremental = values * uplift
     frame = pd.DataFrame(
         {
