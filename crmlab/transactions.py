@@ -88,12 +88,14 @@ def validate_transactions(
     returns: Returns = "raise",
     duplicates: Duplicates = "keep",
     currency: Currency = None,
+    keep_time: bool = False,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Check a transaction log and return a clean copy with a report.
 
     The copy has the columns ``customer_id``, ``date`` (datetime64, normalised to
-    the day) and, when ``amount_col`` is given, ``amount`` (float); its index keeps
-    the labels of the rows kept. The input frame is never modified.
+    the day unless ``keep_time``) and, when ``amount_col`` is given, ``amount``
+    (float); its index keeps the labels of the rows kept. The input frame is never
+    modified.
 
     Parameters
     ----------
@@ -121,6 +123,9 @@ def validate_transactions(
         Amounts such as "$37.85", "1,234.50" or "12,50 €". ``None`` (default) refuses
         them with the pattern found; ``"."`` reads them with a decimal point (``,``
         groups thousands), ``","`` with a decimal comma (``.`` groups thousands).
+    keep_time : bool
+        Keep the time of day in ``date`` (for ``summarize(..., merge="none")`` on the
+        clean copy, which needs it to tell a customer's purchases of one day apart).
 
     Returns
     -------
@@ -162,7 +167,9 @@ def validate_transactions(
     frame = pd.DataFrame(
         {
             "customer_id": clean.ids,
-            "date": (clean.times // _NS_PER_DAY * _NS_PER_DAY).view("datetime64[ns]"),
+            "date": (clean.times if keep_time else clean.times // _NS_PER_DAY * _NS_PER_DAY).view(
+                "datetime64[ns]"
+            ),
         },
         index=tx.index[clean.positions],
     )

@@ -288,6 +288,16 @@ def test_point9_merge_options_count_what_they_say_and_are_recorded():
         summarize(log, end, merge="hour")
 
 
+def test_point9_a_validated_copy_can_keep_the_time_of_day_for_merge_none():
+    log = _log([("a", "2024-01-01 09:00", 1.0), ("a", "2024-01-01 17:00", 2.0)])
+    day_only, _ = validate_transactions(log)
+    with_time, _ = validate_transactions(log, keep_time=True)
+    assert day_only["date"].dt.hour.tolist() == [0, 0]
+    assert with_time["date"].dt.hour.tolist() == [9, 17]
+    s = summarize(with_time, "2024-01-31", unit="D", merge="none")
+    assert s.loc["a", "x"] == 1 and s.loc["a", "t_x"] == pytest.approx(8 / 24)
+
+
 def test_point9_holdout_uses_the_same_merge():
     log = _log(
         [
