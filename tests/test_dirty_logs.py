@@ -453,7 +453,7 @@ def test_point5_tracking_stops_at_observation_end_or_marks_what_follows(cdnow_ca
     ax = cl.plots.plot_tracking(model, tx, "1997-09-30", observation_end=end, show_after=True)
     labels = [line.get_label() for line in ax.get_lines()]
     assert "observed after observation_end" in labels
-    assert any("after observation_end" in text.get_text() for text in ax.texts)
+    assert any("after\nobservation_end" in text.get_text() for text in ax.texts)
     plt.close(ax.figure)
     # Without observation_end the plot runs to the end of the log, as before.
     ax = cl.plots.plot_tracking(model, tx, "1997-09-30")
