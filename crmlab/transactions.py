@@ -54,9 +54,11 @@ from crmlab._cleaning import (
     OnInvalid,
     Returns,
     ValidationReport,
+    clean_days,
     clean_log,
 )
 from crmlab._units import UNITS, unit_length_days
+from crmlab._validate import Problem, first_rows
 
 __all__ = [
     "MERGES",
@@ -188,11 +190,14 @@ def diagnose(
     returns: Returns = "raise",
     duplicates: Duplicates = "keep",
     currency: Currency = None,
+    observation_end: str | pd.Timestamp | None = None,
 ) -> Diagnosis:
     """Every problem of a transaction log, without raising and without cleaning it.
 
     Takes the arguments of :func:`validate_transactions`; each problem is marked
-    *refused* if those options would raise for it, *reported* otherwise.
+    *refused* if those options would raise for it, *reported* otherwise. With
+    ``observation_end`` it also counts the rows after it, which a summary leaves out
+    (they are the holdout).
 
     Examples
     --------
@@ -220,6 +225,24 @@ def diagnose(
         diagnose_only=True,
     )
     assert isinstance(result, Diagnosis)
+    if observation_end is not None:
+        end_day = _day_number(observation_end, "observation_end")
+        days = clean_days(tx[date_col])
+        later = days > end_day
+        if later.any():
+            result.problems.append(
+                Problem(
+                    f"column {date_col!r}",
+                    int(later.sum()),
+                    f"row(s) dated after observation_end ({observation_end}), left out of "
+                    "the summary",
+                    first_rows(later, tx[date_col], labels=tx.index),
+                    "They are the holdout: calibration_holdout(tx, calibration_end, "
+                    "observation_end) counts them",
+                    None,
+                    False,
+                )
+            )
     return result
 
 

@@ -325,6 +325,10 @@ def test_rows_after_the_end_are_counted():
     log = _log([("a", "2024-01-01", 1.0), ("a", "2024-03-01", 1.0), ("b", "2024-04-01", 1.0)])
     s = summarize(log, "2024-01-31")
     assert s.attrs["rows_after_observation_end"] == 2
+    later = diagnose(log, observation_end="2024-01-31").problems
+    assert [p.count for p in later] == [2] and not later[0].blocking
+    assert "after observation_end" in later[0].what and "row 1" in later[0].rows
+    assert diagnose(log).problems == []
 
 
 def test_the_users_frame_is_never_modified_by_any_option():
@@ -551,6 +555,24 @@ def test_point10_one_documented_month_length():
         ),
         lambda: cl.simulate.simulate_firms(horizon=0),
         lambda: cl.models.ShiftedBetaGeometric().set_params(alpha=1, beta=1).survival(-1),
+        lambda: (
+            cl.models.ParetoNBD()
+            .set_params(r=0.5, alpha=10, s=0.6, beta=11)
+            .expected_purchases([1.0, -2.0])
+        ),
+        lambda: (
+            cl.models.GammaGamma()
+            .set_params(p=6, q=4, gamma=15)
+            .conditional_expected_spend([1, -1], [2.0, 3.0])
+        ),
+        lambda: (
+            cl.models.BGBB()
+            .set_params(alpha=1, beta=1, gamma=1, delta=1)
+            .probability_of_purchases(1, -1)
+        ),
+        lambda: cl.targeting.plan_campaign([1.0, -2.0], budget=1, cost_per_customer=1, uplift=0.1),
+        lambda: cl.clv.derl(3.8, 15.2, -0.1, 1),
+        lambda: summarize(_log([("a", "2024-01-01", "$5")]), "2024-01-31"),
     ],
 )
 def test_errors_follow_the_one_message_format(call):
