@@ -29,7 +29,7 @@ import pandas as pd
 
 from crmlab._validate import Problem, first_rows, raise_problems
 
-__all__ = ["CleanLog", "Diagnosis", "ValidationReport", "clean_log", "net_returns"]
+__all__ = ["CleanLog", "Diagnosis", "ValidationReport", "clean_days", "clean_log", "net_returns"]
 
 OnInvalid = Literal["raise", "drop", "drop_customer"]
 Returns = Literal["raise", "net", "drop"]
@@ -280,6 +280,13 @@ def _timestamps(values: pd.Series) -> np.ndarray:
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.to_numpy().astype("datetime64[ns]").view(np.int64)
+
+
+def clean_days(values: pd.Series) -> np.ndarray:
+    """Day numbers of dates as :func:`clean_log` reads them (unparseable ones: a minimum)."""
+    times = _timestamps(values)
+    nat = times == np.iinfo(np.int64).min
+    return np.where(nat, np.iinfo(np.int64).min, np.floor_divide(times, _NS_PER_DAY))
 
 
 def _parse_currency(text: pd.Series, decimal: str) -> pd.Series:

@@ -144,12 +144,13 @@ class Problem:
 def raise_problems(problems: Sequence[Problem], header: str = "") -> None:
     """Raise one :class:`InputError` for all blocking ``problems`` (nothing if there are none).
 
-    One problem gives a one-line message; several give a header and one line each.
+    One problem gives a one-line message; several give ``header`` and one numbered
+    line each.
     """
     blocking = [problem for problem in problems if problem.blocking]
     if not blocking:
         return
-    if len(blocking) == 1 and not header:
+    if len(blocking) == 1:
         raise InputError(str(blocking[0]), blocking)
     lines = [header or f"{len(blocking)} problems:"]
     lines += [f"  {number}. {problem}" for number, problem in enumerate(blocking, start=1)]

@@ -24,7 +24,6 @@ customer to customer; two more functions work with measured uplifts:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -240,24 +239,16 @@ def plan_campaign(
     >>> plan.limited_by
     'profitability'
     """
+    from crmlab._validate import check_values
+
     values = pd.Series(clv, dtype=float, name="clv")
-    _check_values("clv", values)
-    if not (uplift >= 0 and math.isfinite(uplift)):
-        raise ValueError(f"uplift must be finite and >= 0, got {uplift!r}")
+    check_values(values.to_numpy(), "clv", low=0.0, labels=values.index)
+    check_values(uplift, "uplift", low=0.0)
     plan = plan_by_incremental_value(
         values * uplift, budget=budget, cost_per_customer=cost_per_customer
     )
     plan.customers.insert(0, "clv", values.loc[plan.customers.index])
     return plan
-
-
-def _check_values(name: str, values: pd.Series) -> None:
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        raise ValueError(
-            f"{name} must be finite and >= 0; {int(bad.sum())} value(s) are not: "
-            f"{values[bad].head(5).to_dict()}"
-        )
 
 
 def plan_by_incremental_value(
@@ -294,11 +285,12 @@ def plan_by_incremental_value(
     >>> plan.customers.index.tolist(), plan.n_targeted, plan.expected_return
     ([1, 2, 0, 3], 2, 9.0)
     """
+    from crmlab._validate import check_values
+
     incremental = pd.Series(incremental_value, dtype=float, name="incremental_value")
-    _check_values("incremental_value", incremental)
+    check_values(incremental.to_numpy(), "incremental_value", low=0.0, labels=incremental.index)
     for name, value in (("budget", budget), ("cost_per_customer", cost_per_customer)):
-        if not (value >= 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        check_values(value, name, low=0.0)
     frame = pd.DataFrame(
         {"incremental_value": incremental, "net_value": incremental - cost_per_customer}
     )

@@ -54,9 +54,11 @@ from crmlab._cleaning import (
     OnInvalid,
     Returns,
     ValidationReport,
+    clean_days,
     clean_log,
 )
 from crmlab._units import UNITS, unit_length_days
+from crmlab._validate import Problem, first_rows
 
 __all__ = [
     "MERGES",
@@ -89,12 +91,14 @@ def validate_transactions(
     returns: Returns = "raise",
     duplicates: Duplicates = "keep",
     currency: Currency = None,
+    keep_time: bool = False,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Check a transaction log and return a clean copy with a report.
 
     The copy has the columns ``customer_id``, ``date`` (datetime64, normalised to
-    the day) and, when ``amount_col`` is given, ``amount`` (float); its index keeps
-    the labels of the rows kept. The input frame is never modified.
+    the day unless ``keep_time``) and, when ``amount_col`` is given, ``amount``
+    (float); its index keeps the labels of the rows kept. The input frame is never
+    modified.
 
     Parameters
     ----------
@@ -122,6 +126,9 @@ def validate_transactions(
         Amounts such as "$37.85", "1,234.50" or "12,50 €". ``None`` (default) refuses
         them with the pattern found; ``"."`` reads them with a decimal point (``,``
         groups thousands), ``","`` with a decimal comma (``.`` groups thousands).
+    keep_time : bool
+        Keep the time of day in ``date`` (for ``summarize(..., merge="none")`` on the
+        clean copy, which needs it to tell a customer's purchases of one day apart).
 
     Returns
     -------
@@ -163,7 +170,9 @@ def validate_transactions(
     frame = pd.DataFrame(
         {
             "customer_id": clean.ids,
-            "date": (clean.times // _NS_PER_DAY * _NS_PER_DAY).view("datetime64[ns]"),
+            "date": (clean.times if keep_time else clean.times // _NS_PER_DAY * _NS_PER_DAY).view(
+                "datetime64[ns]"
+            ),
         },
         index=tx.index[clean.positions],
     )
@@ -182,11 +191,14 @@ def diagnose(
     returns: Returns = "raise",
     duplicates: Duplicates = "keep",
     currency: Currency = None,
+    observation_end: str | pd.Timestamp | None = None,
 ) -> Diagnosis:
     """Every problem of a transaction log, without raising and without cleaning it.
 
     Takes the arguments of :func:`validate_transactions`; each problem is marked
-    *refused* if those options would raise for it, *reported* otherwise.
+    *refused* if those options would raise for it, *reported* otherwise. With
+    ``observation_end`` it also counts the rows after it, which a summary leaves out
+    (they are the holdout).
 
     Examples
     --------
@@ -214,6 +226,24 @@ def diagnose(
         diagnose_only=True,
     )
     assert isinstance(result, Diagnosis)
+    if observation_end is not None:
+        end_day = _day_number(observation_end, "observation_end")
+        days = clean_days(tx[date_col])
+        later = days > end_day
+        if later.any():
+            result.problems.append(
+                Problem(
+                    f"column {date_col!r}",
+                    int(later.sum()),
+                    f"row(s) dated after observation_end ({observation_end}), left out of "
+                    "the summary",
+                    first_rows(later, tx[date_col], labels=tx.index),
+                    "They are the holdout: calibration_holdout(tx, calibration_end, "
+                    "observation_end) counts them",
+                    None,
+                    False,
+                )
+            )
     return result
 
 

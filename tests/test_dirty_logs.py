@@ -288,6 +288,16 @@ def test_point9_merge_options_count_what_they_say_and_are_recorded():
         summarize(log, end, merge="hour")
 
 
+def test_point9_a_validated_copy_can_keep_the_time_of_day_for_merge_none():
+    log = _log([("a", "2024-01-01 09:00", 1.0), ("a", "2024-01-01 17:00", 2.0)])
+    day_only, _ = validate_transactions(log)
+    with_time, _ = validate_transactions(log, keep_time=True)
+    assert day_only["date"].dt.hour.tolist() == [0, 0]
+    assert with_time["date"].dt.hour.tolist() == [9, 17]
+    s = summarize(with_time, "2024-01-31", unit="D", merge="none")
+    assert s.loc["a", "x"] == 1 and s.loc["a", "t_x"] == pytest.approx(8 / 24)
+
+
 def test_point9_holdout_uses_the_same_merge():
     log = _log(
         [
@@ -315,6 +325,10 @@ def test_rows_after_the_end_are_counted():
     log = _log([("a", "2024-01-01", 1.0), ("a", "2024-03-01", 1.0), ("b", "2024-04-01", 1.0)])
     s = summarize(log, "2024-01-31")
     assert s.attrs["rows_after_observation_end"] == 2
+    later = diagnose(log, observation_end="2024-01-31").problems
+    assert [p.count for p in later] == [2] and not later[0].blocking
+    assert "after observation_end" in later[0].what and "row 1" in later[0].rows
+    assert diagnose(log).problems == []
 
 
 def test_the_users_frame_is_never_modified_by_any_option():
@@ -443,7 +457,7 @@ def test_point5_tracking_stops_at_observation_end_or_marks_what_follows(cdnow_ca
     ax = cl.plots.plot_tracking(model, tx, "1997-09-30", observation_end=end, show_after=True)
     labels = [line.get_label() for line in ax.get_lines()]
     assert "observed after observation_end" in labels
-    assert any("after observation_end" in text.get_text() for text in ax.texts)
+    assert any("after\nobservation_end" in text.get_text() for text in ax.texts)
     plt.close(ax.figure)
     # Without observation_end the plot runs to the end of the log, as before.
     ax = cl.plots.plot_tracking(model, tx, "1997-09-30")
@@ -541,6 +555,24 @@ def test_point10_one_documented_month_length():
         ),
         lambda: cl.simulate.simulate_firms(horizon=0),
         lambda: cl.models.ShiftedBetaGeometric().set_params(alpha=1, beta=1).survival(-1),
+        lambda: (
+            cl.models.ParetoNBD()
+            .set_params(r=0.5, alpha=10, s=0.6, beta=11)
+            .expected_purchases([1.0, -2.0])
+        ),
+        lambda: (
+            cl.models.GammaGamma()
+            .set_params(p=6, q=4, gamma=15)
+            .conditional_expected_spend([1, -1], [2.0, 3.0])
+        ),
+        lambda: (
+            cl.models.BGBB()
+            .set_params(alpha=1, beta=1, gamma=1, delta=1)
+            .probability_of_purchases(1, -1)
+        ),
+        lambda: cl.targeting.plan_campaign([1.0, -2.0], budget=1, cost_per_customer=1, uplift=0.1),
+        lambda: cl.clv.derl(3.8, 15.2, -0.1, 1),
+        lambda: summarize(_log([("a", "2024-01-01", "$5")]), "2024-01-31"),
     ],
 )
 def test_errors_follow_the_one_message_format(call):

@@ -97,8 +97,8 @@ def _check_counts(x: np.ndarray, n: np.ndarray) -> None:
     bad = x > n
     if bad.any():
         raise ValueError(
-            f"x cannot exceed the number of opportunities n; got x = "
-            f"{x[bad].ravel()[:5].tolist()} with n = {n[bad].ravel()[:5].tolist()}"
+            f"x cannot exceed the number of opportunities n: {int(bad.sum())} row(s) with "
+            f"x > n: {first_rows(bad, x, n)}"
         )
 
 

@@ -159,17 +159,20 @@ def plot_tracking(
         edges[inside], expected[inside], label=type(model).__name__, linestyle="--", linewidth=2
     )
     if not inside.all():
+        # Start the out-of-sample segment at the last point inside, so the lines join.
+        after = np.flatnonzero(~inside)
+        after = np.r_[after[0] - 1, after] if after[0] > 0 else after
         ax.plot(
-            edges[~inside],
-            shown[~inside],
+            edges[after],
+            shown[after],
             color="grey",
             linewidth=2,
             alpha=0.7,
             label="observed after observation_end",
         )
         ax.plot(
-            edges[~inside],
-            expected[~inside],
+            edges[after],
+            expected[after],
             color=line.get_color(),
             linestyle=":",
             linewidth=2,
@@ -177,7 +180,15 @@ def plot_tracking(
         )
         cut = (end - start).days / length + 1
         ax.axvspan(cut, edges[-1], color="grey", alpha=0.12, linewidth=0)
-        ax.text(cut, ax.get_ylim()[1] * 0.80, " after observation_end", va="top", color="grey")
+        ax.text(
+            (cut + edges[-1]) / 2,
+            ax.get_ylim()[0] + 0.05 * np.diff(ax.get_ylim())[0],
+            "after\nobservation_end",
+            ha="center",
+            va="bottom",
+            color="grey",
+            fontsize="small",
+        )
     boundary = (pd.Timestamp(calibration_end) - start).days / length
     ax.axvline(boundary, color="grey", linestyle=":")
     ax.text(boundary, ax.get_ylim()[1] * 0.95, " holdout →", va="top", color="grey")
