@@ -116,7 +116,23 @@ GROUP_IMPORTS = {
     "dev": ("pytest", "nbval", "hypothesis", "playwright"),
 }
 #: Left out of the student copy: the instructor edition and what only builds or tests it.
-RELEASE_EXCLUDED = ("notebooks/solutions", "tests", "tools", "benchmarks", ".ci", ".github")
+# What a student copy leaves out: the instructor edition, the problem sets' solutions,
+# hidden tests, sample submissions and grading scripts, the model answers of the guide,
+# and what builds or checks the course.
+RELEASE_EXCLUDED = (
+    "notebooks/solutions",
+    "course/problem-sets/source",
+    "course/problem-sets/samples",
+    "course/instructor-guide.md",
+    "course/grade.py",
+    "course/assign.py",
+    "CONTRIBUTING.md",
+    "tests",
+    "tools",
+    "benchmarks",
+    ".ci",
+    ".github",
+)
 FIRST_NOTEBOOK = "00_start_here.ipynb"
 
 

@@ -596,7 +596,8 @@ def test_the_student_release_holds_no_solution(course_repo, tmp_path):
         released = (out / "notebooks" / name).read_bytes()
         assert released == (course_repo / "notebooks" / name).read_bytes()
     # No solution block, nor a line of one that the student edition lacks, anywhere.
-    markers = ("### BEGIN SOLUTION", "<!-- BEGIN SOLUTION -->")
+    # The course notebooks' markers and otter-grader's (problem sets: solutions, hidden tests).
+    markers = ("BEGIN SOLUTION", "<!-- BEGIN SOLUTION -->", "hidden: true")
     solution_lines = set()
     block = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)### END SOLUTION", re.S)
     for notebook in (course_repo / "notebooks" / "solutions").glob("*.ipynb"):
