@@ -5,11 +5,17 @@ Non-contractual (customers leave silently): :class:`BGNBD`, :class:`ParetoNBD`,
 Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
 standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
+BG/NBD, Pareto/NBD and Gamma–Gamma take time-invariant covariates
+(``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``), their
+per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
+side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
 """
 
 from crmlab.models._base import ConvergenceWarning
+from crmlab.models._covariates import MissingCovariateError
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
+from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
@@ -19,8 +25,10 @@ __all__ = [
     "BGNBD",
     "ConvergenceWarning",
     "GammaGamma",
+    "MissingCovariateError",
     "ParetoNBD",
     "ShiftedBetaGeometric",
+    "compare",
     "frequency_spend_correlation",
     "survivors_to_durations",
 ]

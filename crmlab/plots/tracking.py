@@ -198,7 +198,8 @@ def plot_p_alive_map(
     xx, tt = np.meshgrid(x_values, t_values)
     valid = (xx == 0) == (tt == 0)
     valid |= xx > 0
-    tt_safe = np.where((xx > 0) & (tt == 0), T / 120, tt)
+    # The model refuses impossible histories (x = 0 with t_x > 0); those cells are masked.
+    tt_safe = np.where(xx == 0, 0.0, np.where(tt == 0, T / 120, tt))
     grid = np.where(xx == 0, model.p_alive(0, 0, T), model.p_alive(xx, tt_safe, T))
     grid = np.where(valid, grid, np.nan)
     image = ax.pcolormesh(
