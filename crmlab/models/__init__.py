@@ -1,6 +1,6 @@
 """Customer-base models, one module per family, all fitted by maximum likelihood.
 
-Non-contractual (customers leave silently): :class:`BGNBD`, :class:`ParetoNBD`,
+Non-contractual (customers leave silently): :class:`BGNBD`, :class:`MBGNBD`, :class:`ParetoNBD`,
 :class:`BGBB` (discrete opportunities) and the spend model :class:`GammaGamma`.
 Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
@@ -17,12 +17,14 @@ from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
 from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, frequency_spend_correlation
+from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
 
 __all__ = [
     "BGBB",
     "BGNBD",
+    "MBGNBD",
     "ConvergenceWarning",
     "GammaGamma",
     "MissingCovariateError",
