@@ -156,6 +156,11 @@ class MBGNBD(BGNBD):
         dropped = np.exp(special.betaln(a + 1, b + n) - log_b_ab) * at_least
         return as_output(survived + dropped, is_scalar)
 
+    def _b_after(self, b: Any, x: Any) -> Any:
+        # Active at T means having survived x + 1 chances (the one at time 0 too); from
+        # then on dropout chances come after purchases, as in the BG/NBD.
+        return b + x + 1
+
     @quiet
     def p_alive(
         self,

@@ -238,24 +238,54 @@ class ParetoNBD(RFMModel):
         (n, t, alpha, beta), is_scalar = broadcast_inputs(n, self._in_unit(t), alpha, beta)
         check_values(t, "t", low=0)
         check_values(n, "n", low=0, whole=True)
+        return as_output(_pmf(n, t, r, alpha, s, beta), is_scalar)
 
-        def log_nbd(u: np.ndarray, count: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-            return (
-                special.gammaln(r + count)
-                - special.gammaln(r)
-                - special.gammaln(count + 1)
-                + r * (np.log(alpha) - np.log(alpha + u))
-                + special.xlogy(count, u / (alpha + u))
-            )
+    @quiet
+    def p_alive_at(self, t: Any, x: Any, t_x: Any, T: Any, *, covariates: Any = None) -> Any:
+        """P(alive at ``T + t`` | x, t_x, T): alive at T, and the lifetime lasts ``t`` more.
 
-        log_survival = s * (np.log(beta) - np.log(beta + t))
-        alive = np.exp(log_survival + log_nbd(t, n, alpha))
-        nodes, node_weights = np.polynomial.legendre.leggauss(64)
-        dead_share = -np.expm1(log_survival)[..., None]  # F(t)
-        w = dead_share * (nodes + 1) / 2  # F(u) at the nodes
-        u = beta[..., None] * np.expm1(-np.log1p(-w) / s)  # invert F(u) = 1 - (β / (β + u))^s
-        died = (np.exp(log_nbd(u, n[..., None], alpha[..., None])) * node_weights).sum(axis=-1)
-        return as_output(alive + died * dead_share[..., 0] / 2, is_scalar)
+        Given alive at T, a customer's dropout rate is Gamma(s, β + T), so she
+        survives ``t`` more with probability ``((β + T) / (β + T + t))^s``.
+
+        >>> m = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+        >>> round(m.p_alive_at(52, 2, 30.43, 38.86), 3)
+        0.564
+        """
+        alive = self.p_alive(x, t_x, T, covariates=covariates)
+        _, _, s, beta = self._individual(covariates)
+        (t, T, beta, alive), is_scalar = broadcast_inputs(self._in_unit(t), T, beta, alive)
+        check_values(t, "t", low=0)
+        survive = np.exp(s * (np.log(beta + T) - np.log(beta + T + t)))
+        return as_output(alive * survive, is_scalar)
+
+    @quiet
+    def conditional_probability_of_purchases(
+        self, n: Any, t: Any, x: Any, t_x: Any, T: Any, *, covariates: Any = None
+    ) -> Any:
+        """P(X(T, T + t] = n | x, t_x, T): exactly ``n`` purchases in the next ``t``.
+
+        Given alive at T, the customer's rates are Gamma(r + x, α + T) and
+        Gamma(s, β + T), and her future purchases follow a Pareto/NBD with those
+        parameters (the Poisson and exponential processes forget the past); a
+        customer already gone buys nothing. So the answer is
+        ``P(alive) · P_updated(n; t) + (1 - P(alive)) · [n = 0]``, the result of
+        Fader, Hardie & Shang's note on P(X(t, t+τ] = x) (2006, note 012).
+        ``n = 0`` gives the probability of no purchase.
+
+        >>> m = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+        >>> p = m.conditional_probability_of_purchases(np.arange(200), 39, 2, 30.43, 38.86)
+        >>> round(float(p.sum()), 6), round(float((np.arange(200) * p).sum()), 3)
+        (1.0, 1.45)
+        """
+        alive = self.p_alive(x, t_x, T, covariates=covariates)
+        r, alpha, s, beta = self._individual(covariates)
+        (n, t, x, T, alpha, beta, alive), is_scalar = broadcast_inputs(
+            n, self._in_unit(t), x, T, alpha, beta, alive
+        )
+        check_values(t, "t", low=0)
+        check_values(n, "n", low=0, whole=True)
+        future = _pmf(n, t, r + x, alpha + T, s, beta + T)
+        return as_output(alive * future + (1 - alive) * (n == 0), is_scalar)
 
     @quiet
     def conditional_expected_purchases(
@@ -323,6 +353,29 @@ class ParetoNBD(RFMModel):
         # The last of x uniform arrival times on (0, window] is window * Beta(x, 1).
         t_x = np.where(x > 0, window * rng.beta(np.maximum(x, 1), 1.0), 0.0)
         return {"x": x.astype(float), "t_x": t_x, "T": T_values}
+
+
+def _pmf(n: np.ndarray, t: np.ndarray, r: Any, alpha: Any, s: float, beta: Any) -> np.ndarray:
+    """P(X(t) = n) of a customer fresh from (r, alpha, s, beta); arrays broadcast."""
+    n, t, r, alpha, beta = np.broadcast_arrays(n, t, r, alpha, beta)
+
+    def log_nbd(u: np.ndarray, count: np.ndarray, r: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        return (
+            special.gammaln(r + count)
+            - special.gammaln(r)
+            - special.gammaln(count + 1)
+            + r * (np.log(alpha) - np.log(alpha + u))
+            + special.xlogy(count, u / (alpha + u))
+        )
+
+    log_survival = s * (np.log(beta) - np.log(beta + t))
+    alive = np.exp(log_survival + log_nbd(t, n, r, alpha))
+    nodes, node_weights = np.polynomial.legendre.leggauss(64)
+    dead_share = -np.expm1(log_survival)[..., None]  # F(t)
+    w = dead_share * (nodes + 1) / 2  # F(u) at the nodes
+    u = beta[..., None] * np.expm1(-np.log1p(-w) / s)  # invert F(u) = 1 - (β / (β + u))^s
+    died = np.exp(log_nbd(u, n[..., None], r[..., None], alpha[..., None]))
+    return alive + (died * node_weights).sum(axis=-1) * dead_share[..., 0] / 2
 
 
 def _lifetime_integral(s: float, scale: Any, t: Any) -> Any:
