@@ -44,6 +44,7 @@ from crmlab.models._base import (
     broadcast_inputs,
     check_rfm,
     quiet,
+    row_groups,
 )
 from crmlab.models._intervals import index_of
 
@@ -70,6 +71,23 @@ def _log_hyper_term(
     return out
 
 
+def _grouped_hyper(
+    r: float,
+    alpha: Any,
+    s: float,
+    beta: Any,
+    x: np.ndarray,
+    time: np.ndarray,
+    groups: tuple[np.ndarray, np.ndarray] | None,
+) -> np.ndarray:
+    if groups is None:
+        return _log_hyper_term(r, alpha, s, beta, x, time)
+    first, inverse = groups
+    alpha_g = alpha[first] if np.ndim(alpha) else alpha
+    beta_g = beta[first] if np.ndim(beta) else beta
+    return _log_hyper_term(r, alpha_g, s, beta_g, x[first], time[first])[inverse]
+
+
 def _alpha_larger(
     r: float, alpha: Any, s: float, beta: Any, x: np.ndarray, time: np.ndarray
 ) -> np.ndarray:
@@ -87,14 +105,24 @@ def _beta_larger(
 
 
 def _log_parts(
-    params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: Any,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    tx_groups: tuple[np.ndarray, np.ndarray] | None = None,
+    T_groups: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Log of the constant, of the 'alive at T' term and of s/(r+s+x)·A0."""
+    """Log of the constant, of the 'alive at T' term and of s/(r+s+x)·A0.
+
+    The hypergeometric terms, where the time goes, depend on (x, t_x) or (x, T) and
+    the covariates only: with ``tx_groups`` / ``T_groups`` (see
+    :func:`crmlab.models._base.row_groups`) each is computed once per group.
+    """
     r, alpha, s, beta = params
     constant = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    at_tx = _log_hyper_term(r, alpha, s, beta, x, t_x)
-    at_T = _log_hyper_term(r, alpha, s, beta, x, T)
+    at_tx = _grouped_hyper(r, alpha, s, beta, x, t_x, tx_groups)
+    at_T = _grouped_hyper(r, alpha, s, beta, x, T, T_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         # A0 = exp(at_tx) - exp(at_T) with at_tx >= at_T; -inf when t_x == T.
         difference = at_tx + np.log(-np.expm1(np.minimum(at_T - at_tx, 0.0)))
@@ -152,10 +180,23 @@ class ParetoNBD(RFMModel):
         mean_T = np.average(columns["T"], weights=weights)
         return [np.array([1.0, alpha, 1.0, mean_T]), np.array([0.5, alpha, 0.5, mean_T / 3])]
 
+    def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        covariates = self._covariate_columns(columns)
+        return {
+            "tx_groups": row_groups(columns["x"], columns["t_x"], *covariates),
+            "T_groups": row_groups(columns["x"], columns["T"], *covariates),
+        }
+
     def _loglik_rows(
-        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+        self,
+        params: Any,
+        x: np.ndarray,
+        t_x: np.ndarray,
+        T: np.ndarray,
+        tx_groups: Any = None,
+        T_groups: Any = None,
     ) -> np.ndarray:
-        constant, alive, died = _log_parts(params, x, t_x, T)
+        constant, alive, died = _log_parts(params, x, t_x, T, tx_groups, T_groups)
         return constant + np.logaddexp(alive, died)
 
     @quiet
