@@ -159,3 +159,21 @@ def test_without_covariates_the_fit_is_todays(cdnow_calibration):
     empty = ParetoNBD(purchase_covariates=[], dropout_covariates=None).fit(cdnow_calibration)
     assert plain.params == empty.params and plain.loglik == empty.loglik
     assert list(plain.params) == ["r", "alpha", "s", "beta"]
+
+
+def test_bgnbd_dropout_covariate_predictions_are_the_base_model_at_scaled_a_and_b():
+    model = BGNBD(dropout_covariates=["g"]).set_params(**BG, **{"dropout.g": 0.5})
+    scaled = BGNBD().set_params(
+        r=BG["r"], alpha=BG["alpha"], a=BG["a"] * np.exp(0.5), b=BG["b"] * np.exp(0.5)
+    )
+    z = {"g": [1.0, 1.0]}
+    history = ([2, 0], [30.0, 0.0], [39.0, 39.0])
+    assert np.allclose(
+        model.conditional_expected_purchases(39, *history, covariates=z),
+        scaled.conditional_expected_purchases(39, *history),
+        rtol=1e-12,
+    )
+    assert np.allclose(model.p_alive(*history, covariates=z), scaled.p_alive(*history), rtol=1e-12)
+    assert model.expected_purchases(52, covariates={"g": [1.0]})[0] == pytest.approx(
+        scaled.expected_purchases(52), rel=1e-12
+    )
