@@ -177,3 +177,26 @@ def test_bgnbd_dropout_covariate_predictions_are_the_base_model_at_scaled_a_and_
     assert model.expected_purchases(52, covariates={"g": [1.0]})[0] == pytest.approx(
         scaled.expected_purchases(52), rel=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    "model",
+    [BGNBD(), BGNBD(purchase_covariates=["g"], dropout_covariates=["c", "g"])],
+    ids=["plain", "covariates"],
+)
+def test_the_analytic_bgnbd_gradient_matches_central_differences(model, cdnow_calibration):
+    rng = np.random.default_rng(0)
+    data = cdnow_calibration[["x", "t_x", "T"]].assign(
+        g=rng.integers(0, 2, len(cdnow_calibration)).astype(float),
+        c=rng.normal(size=len(cdnow_calibration)),
+    )
+    columns, weights = model._read_all(data, None, fitting=True)
+    free = model._to_free(np.r_[[0.3, 4.0, 0.8, 2.4], np.full(len(model.coefficient_names), 0.2)])
+
+    def value(u):
+        return model._negloglik(model._from_free(u), columns, weights)
+
+    steps = np.eye(len(free)) * 1e-6
+    numeric = np.array([(value(free + h) - value(free - h)) / 2e-6 for h in steps])
+    analytic = model._free_gradient(free, columns, weights)
+    assert np.allclose(analytic, numeric, rtol=1e-5, atol=1e-4)

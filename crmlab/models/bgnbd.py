@@ -148,6 +148,33 @@ class BGNBD(RFMModel):
         active, dropped = _log_terms(*params, x, t_x, T, levels)
         return np.logaddexp(active, dropped)
 
+    def _gradient_rows(
+        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
+    ) -> list[np.ndarray]:
+        """Exact derivatives of each row's log-likelihood in r, alpha, a and b (digammas)."""
+        r, alpha, a, b = params
+        active, dropped = _log_terms(r, alpha, a, b, x, t_x, T, levels)
+        total = np.logaddexp(active, dropped)
+        w_active, w_dropped = np.exp(active - total), np.exp(dropped - total)
+        x_levels = levels.get("x_levels") if np.ndim(a) == 0 and np.ndim(b) == 0 else None
+        psi = special.digamma
+        log_T = np.log(alpha + T)
+        log_tx = np.log(alpha + t_x)
+        common_r = by_level(lambda v: psi(r + v), x, x_levels) - psi(r) + np.log(alpha)
+        d_r = common_r - w_active * log_T - w_dropped * log_tx
+        d_alpha = r / alpha - (r + x) * (w_active / (alpha + T) + w_dropped / (alpha + t_x))
+        base_a, base_b = psi(a) - psi(a + b), psi(b) - psi(a + b)
+        psi_abx = by_level(lambda v: psi(a + b + v), x, x_levels)
+        d_a = w_active * (psi(a) - psi_abx) + w_dropped * (psi(a + 1) - psi_abx) - base_a
+        with np.errstate(invalid="ignore", divide="ignore"):
+            psi_b1 = by_level(lambda v: psi(np.maximum(b + v - 1, 1e-300)), x, x_levels)
+        d_b = (
+            w_active * (by_level(lambda v: psi(b + v), x, x_levels) - psi_abx)
+            + np.where(x > 0, w_dropped * (psi_b1 - psi_abx), 0.0)
+            - base_b
+        )
+        return [d_r, d_alpha, d_a, d_b]
+
     # ----- predictions -------------------------------------------------------------
     @quiet
     def expected_purchases(self, t: Any, *, covariates: Any = None) -> Any:
