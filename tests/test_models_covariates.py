@@ -200,3 +200,22 @@ def test_the_analytic_bgnbd_gradient_matches_central_differences(model, cdnow_ca
     numeric = np.array([(value(free + h) - value(free - h)) / 2e-6 for h in steps])
     analytic = model._free_gradient(free, columns, weights)
     assert np.allclose(analytic, numeric, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "model", [GammaGamma(), GammaGamma(spend_covariates=["g"])], ids=["plain", "covariate"]
+)
+def test_the_analytic_gamma_gamma_gradient_matches_central_differences(model, cdnow_calibration):
+    rng = np.random.default_rng(1)
+    data = cdnow_calibration[["x", "monetary"]].assign(
+        g=rng.integers(0, 2, len(cdnow_calibration)).astype(float)
+    )
+    columns, weights = model._read_all(data, None, fitting=True)
+    free = model._to_free(np.r_[[6.0, 3.5, 15.0], np.full(len(model.coefficient_names), 0.2)])
+
+    def value(u):
+        return model._negloglik(model._from_free(u), columns, weights)
+
+    steps = np.eye(len(free)) * 1e-6
+    numeric = np.array([(value(free + h) - value(free - h)) / 2e-6 for h in steps])
+    assert np.allclose(model._free_gradient(free, columns, weights), numeric, rtol=1e-5, atol=1e-4)

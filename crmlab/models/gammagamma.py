@@ -163,6 +163,17 @@ class GammaGamma(MLEModel):
             - (px + q) * np.log(gamma + monetary * x)
         )
 
+    def _gradient_rows(self, params: Any, x: np.ndarray, monetary: np.ndarray) -> list[np.ndarray]:
+        """Exact derivatives of each row's log-likelihood in p, q and gamma (digammas)."""
+        p, q, gamma = params
+        px = p * x
+        psi_pxq = special.digamma(px + q)
+        log_total = np.log(gamma + monetary * x)
+        d_p = x * (psi_pxq - special.digamma(px) + np.log(monetary) + np.log(x) - log_total)
+        d_q = psi_pxq - special.digamma(q) + np.log(gamma) - log_total
+        d_gamma = q / gamma - (px + q) / (gamma + monetary * x)
+        return [d_p, d_q, d_gamma]
+
     def mean_spend(self) -> float:
         """Population mean spend per transaction, ``p γ / (q - 1)`` (infinite if ``q <= 1``)."""
         p, q, gamma = self._require_fit()
