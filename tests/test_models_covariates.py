@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import crmlab as cl
-from crmlab.models import BGNBD, GammaGamma, ParetoNBD
+from crmlab.models import BGNBD, MBGNBD, GammaGamma, ParetoNBD
 from crmlab.models._covariates import MissingCovariateError
 
 PARETO = {"r": 0.8, "alpha": 8.0, "s": 0.7, "beta": 12.0}
@@ -181,8 +181,13 @@ def test_bgnbd_dropout_covariate_predictions_are_the_base_model_at_scaled_a_and_
 
 @pytest.mark.parametrize(
     "model",
-    [BGNBD(), BGNBD(purchase_covariates=["g"], dropout_covariates=["c", "g"])],
-    ids=["plain", "covariates"],
+    [
+        BGNBD(),
+        BGNBD(purchase_covariates=["g"], dropout_covariates=["c", "g"]),
+        MBGNBD(),
+        MBGNBD(purchase_covariates=["c"], dropout_covariates=["g"]),
+    ],
+    ids=["bgnbd", "bgnbd-covariates", "mbgnbd", "mbgnbd-covariates"],
 )
 def test_the_analytic_bgnbd_gradient_matches_central_differences(model, cdnow_calibration):
     rng = np.random.default_rng(0)

@@ -156,6 +156,29 @@ class MBGNBD(BGNBD):
         dropped = np.exp(special.betaln(a + 1, b + n) - log_b_ab) * at_least
         return as_output(survived + dropped, is_scalar)
 
+    def _gradient_rows(
+        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
+    ) -> list[np.ndarray]:
+        """Exact derivatives of each row's log-likelihood in r, alpha, a and b (digammas)."""
+        r, alpha, a, b = params
+        active, dropped = _log_terms(r, alpha, a, b, x, t_x, T, levels)
+        total = np.logaddexp(active, dropped)
+        w_active, w_dropped = np.exp(active - total), np.exp(dropped - total)
+        x_levels = levels.get("x_levels") if np.ndim(a) == 0 and np.ndim(b) == 0 else None
+        psi = special.digamma
+        common_r = by_level(lambda v: psi(r + v), x, x_levels) - psi(r) + np.log(alpha)
+        d_r = common_r - w_active * np.log(alpha + T) - w_dropped * np.log(alpha + t_x)
+        d_alpha = r / alpha - (r + x) * (w_active / (alpha + T) + w_dropped / (alpha + t_x))
+        psi_abx1 = by_level(lambda v: psi(a + b + v + 1), x, x_levels)
+        d_a = w_active * psi(a) + w_dropped * psi(a + 1) - psi_abx1 - (psi(a) - psi(a + b))
+        d_b = (
+            w_active * by_level(lambda v: psi(b + v + 1), x, x_levels)
+            + w_dropped * by_level(lambda v: psi(b + v), x, x_levels)
+            - psi_abx1
+            - (psi(b) - psi(a + b))
+        )
+        return [d_r, d_alpha, d_a, d_b]
+
     def _b_after(self, b: Any, x: Any) -> Any:
         # Active at T means having survived x + 1 chances (the one at time 0 too); from
         # then on dropout chances come after purchases, as in the BG/NBD.
