@@ -728,7 +728,10 @@ class MLEModel:
             value = -float(np.dot(weights, rows)) / n_obs
             return value if np.isfinite(value) else 1e300
 
-        jac: Any = None
+        # Without an exact gradient, central differences: forward ones stall BFGS with
+        # "precision loss" near the optimum on large bases, and the Nelder-Mead rescue
+        # then costs more evaluations than the central differences do.
+        jac: Any = "3-point"
         if self._gradient_rows.__func__ is not MLEModel._gradient_rows:  # type: ignore[attr-defined]
 
             def jac(free: np.ndarray) -> np.ndarray:
