@@ -66,3 +66,31 @@ def test_pareto_nbd_probability_of_no_purchase_matches_a_simulation():
     assert model.p_alive_at(26.0, 2, last[chosen], 39.0).mean() == pytest.approx(
         alive_later.mean(), abs=0.02
     )
+
+
+@pytest.mark.parametrize("history", HISTORIES)
+def test_pareto_nbd_dert_is_the_discounted_integral_and_the_papers_formula(history):
+    from scipy import integrate
+
+    r, alpha, s, beta = 0.55, 10.58, 0.61, 11.67
+    model = MODELS[2]
+    delta = np.log(1.15) / 52
+    x, t_x, T = history
+    dert = model.dert(delta, x, t_x, T)
+    # the expected purchase rate at T + t, discounted and integrated
+    rate = model.p_alive(x, t_x, T) * (r + x) / (alpha + T)
+    numeric, _ = integrate.quad(
+        lambda t: rate * ((beta + T) / (beta + T + t)) ** s * np.exp(-delta * t), 0, np.inf
+    )
+    assert dert == pytest.approx(numeric, rel=1e-7)
+    # Fader, Hardie & Lee (2005, RFM and CLV, eq. 2), with the likelihood L
+    likelihood = np.exp(model.log_likelihood({"x": [x], "t_x": [t_x], "T": [T]}))
+    paper = (
+        alpha**r
+        * beta**s
+        * delta ** (s - 1)
+        * special.gamma(r + x + 1)
+        * special.hyperu(s, s, delta * (beta + T))
+        / (special.gamma(r) * (alpha + T) ** (r + x + 1) * likelihood)
+    )
+    assert dert == pytest.approx(paper, rel=1e-9)
