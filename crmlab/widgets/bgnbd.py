@@ -85,7 +85,10 @@ class BGNBDExplorer(Dashboard):
             "horizon": horizon,
             "p_alive": model.p_alive(x, t_x, T),
             "expected": model.conditional_expected_purchases(horizon, x, t_x, T),
-            "map": model.p_alive(grid_x[:, None], grid_t[None, :], T),
+            # Row x = 0 has no last purchase: t_x = 0 there (the model refuses t_x > 0).
+            "map": model.p_alive(
+                grid_x[:, None], np.where(grid_x[:, None] == 0, 0.0, grid_t[None, :]), T
+            ),
         }
 
     def render(self, result: dict[str, Any]) -> str:
