@@ -2,7 +2,8 @@
 
 Non-contractual (customers leave silently): :class:`BGNBD`, :class:`MBGNBD`, :class:`ParetoNBD`,
 :class:`BGBB` (discrete opportunities) and the spend model :class:`GammaGamma`.
-Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric`.
+Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` and
+its extension with duration dependence :class:`BetaDiscreteWeibull`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
 standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
 BG/NBD, Pareto/NBD and Gamma–Gamma take time-invariant covariates
@@ -13,6 +14,7 @@ side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
 
 from crmlab.models._base import ConvergenceWarning
 from crmlab.models._covariates import MissingCovariateError
+from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
 from crmlab.models.compare import compare
@@ -25,6 +27,7 @@ __all__ = [
     "BGBB",
     "BGNBD",
     "MBGNBD",
+    "BetaDiscreteWeibull",
     "ConvergenceWarning",
     "GammaGamma",
     "MissingCovariateError",
