@@ -17,7 +17,7 @@ from crmlab.models._base import (
     check_rfm,
     compress_rows,
     numerical_hessian,
-    read_rfm_frame,
+    read_columns,
 )
 
 
@@ -27,7 +27,7 @@ class Exponential(MLEModel):
     param_names: ClassVar[tuple[str, ...]] = ("rate",)
 
     def _read(self, data, weights):
-        columns, row_weights, _ = read_rfm_frame(data, weights, columns=("y",))
+        columns, row_weights, _ = read_columns(data, weights, columns=("y",))
         return columns, row_weights
 
     def _loglik_rows(self, params, y):
@@ -41,7 +41,7 @@ class RunsAway(MLEModel):
     param_names: ClassVar[tuple[str, ...]] = ("rate",)
 
     def _read(self, data, weights):
-        columns, row_weights, _ = read_rfm_frame(data, weights, columns=("y",))
+        columns, row_weights, _ = read_columns(data, weights, columns=("y",))
         return columns, row_weights
 
     def _loglik_rows(self, params, y):

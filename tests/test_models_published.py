@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import crmlab as cl
-from crmlab.models import BGBB, BGNBD, GammaGamma, ParetoNBD, ShiftedBetaGeometric
+from crmlab.models import BGBB, BGNBD, MBGNBD, GammaGamma, ParetoNBD, ShiftedBetaGeometric
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,15 @@ def test_bgnbd_frequency_distribution_matches_the_data(bgnbd, cdnow_calibration)
     observed = np.array([(cdnow_calibration["x"] == n).sum() for n in range(7)])
     assert expected[0] == pytest.approx(observed[0], rel=0.03)  # 1,411 zeros
     assert np.abs(expected - observed).sum() / observed.sum() < 0.05
+
+
+# ----- MBG/NBD: Batislam, Denizel & Filiztekin (2007), as BTYDplus fits it -------------
+def test_mbgnbd_parameters_on_the_cdnow_summary_as_btydplus_and_lifetimes_report():
+    # BTYDplus (mbgcnbd with k = 1) on Fader, Hardie & Lee's CDNOW summary, the figures
+    # lifetimes asserts in tests/test_estimation.py::test_params_out_is_close_to_BTYDplus.
+    model = MBGNBD().fit(cl.datasets.load_cdnow_published_summary())
+    assert _rounded(model.params, 3) == {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
+    assert model.converged
 
 
 # ----- Pareto/NBD: Fader & Hardie's note on CDNOW --------------------------------------

@@ -1,28 +1,41 @@
 """Customer-base models, one module per family, all fitted by maximum likelihood.
 
-Non-contractual (customers leave silently): :class:`BGNBD`, :class:`ParetoNBD`,
+Non-contractual (customers leave silently): :class:`BGNBD`, :class:`MBGNBD`, :class:`ParetoNBD`,
 :class:`BGBB` (discrete opportunities) and the spend model :class:`GammaGamma`.
-Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric`.
+Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` and
+its extension with duration dependence :class:`BetaDiscreteWeibull`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
 standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
+BG/NBD, Pareto/NBD and Gamma–Gamma take time-invariant covariates
+(``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``), their
+per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
+side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
 """
 
 from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
+from crmlab.models._covariates import MissingCovariateError
+from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
+from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spend_correlation
+from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
 
 __all__ = [
     "BGBB",
     "BGNBD",
+    "MBGNBD",
+    "BetaDiscreteWeibull",
     "ConvergenceWarning",
     "GammaGamma",
     "IgnoredColumnsWarning",
+    "MissingCovariateError",
     "ParetoNBD",
     "ShiftedBetaGeometric",
     "ZeroSpendWarning",
+    "compare",
     "frequency_spend_correlation",
     "survivors_to_durations",
 ]

@@ -6,8 +6,12 @@ writes its log-likelihood per data row. This base then
 * compresses identical rows into one with a weight (CDNOW's 2,357 customers have
   about a thousand distinct (x, t_x, T) rows), so a fit costs the same on a million
   customers as on the distinct rows among them;
-* maximises the weighted log-likelihood over the logarithms of the parameters
-  (they are all positive) with :func:`scipy.optimize.minimize`, from several starts;
+* maximises the weighted log-likelihood with :func:`scipy.optimize.minimize`, from
+  several starts, each parameter on the scale its space calls for (positive: log;
+  real, such as a covariate coefficient: as is; a probability: logit), see
+  :mod:`crmlab.models._record`;
+* keeps what a fit produced as one frozen :class:`Fit` record (``result``),
+  replaced whole by the next ``fit`` or ``set_params``;
 * estimates standard errors from the inverse Hessian of the negative
   log-likelihood at the optimum, and Wald confidence intervals;
 * flags parameters that run off towards 0 or infinity, and says so when the
@@ -19,7 +23,7 @@ Writing a model takes three methods (see :class:`MLEModel`)::
         param_names = ("rate",)                      # all positive; fitted on log scale
 
         def _read(self, data, weights):              # validate, return arrays + weights
-            columns, weights, _ = read_rfm_frame(data, weights, columns=("y",))
+            columns, weights, _ = read_columns(data, weights, columns=("y",))
             return columns, weights
 
         def _loglik_rows(self, params, y):           # log-likelihood of each row
@@ -30,8 +34,8 @@ Writing a model takes three methods (see :class:`MLEModel`)::
             return [np.array([1 / np.average(columns["y"], weights=weights)])]
 
 and every model then has ``fit(data, weights=None, starts=None, compress=True)``,
-``params``, ``loglik``, ``n_obs``, ``converged``, ``standard_errors``,
-``covariance``, ``confidence_intervals(level)``, ``summary(level)``,
+``params``, ``loglik``, ``n_obs``, ``converged``, ``aic()``, ``bic()``,
+``standard_errors``, ``covariance``, ``confidence_intervals(level)``, ``summary(level)``,
 ``set_params(**values)`` and ``log_likelihood(data)``. Predictions use
 :func:`broadcast_inputs` and :func:`as_output` so that scalars give scalars and a NaN
 is never returned silently. ``tests/test_models_base.py`` fits the model above.
@@ -39,9 +43,12 @@ is never returned silently. ``tests/test_models_base.py`` fits the model above.
 
 from __future__ import annotations
 
+import functools
+import html
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -49,19 +56,22 @@ import pandas as pd
 from crmlab import _validate
 from crmlab._units import to_unit, unit_length_days
 from crmlab._validate import Problem, first_rows, raise_problems
+from crmlab.models._covariates import covariate_key, read_covariates
+from crmlab.models._record import BOUNDARY, Fit, Param, Space
 
 __all__ = [
+    "BOUNDARY",
     "ConvergenceWarning",
+    "Fit",
     "IgnoredColumnsWarning",
     "MLEModel",
+    "Param",
     "RFMModel",
+    "SummaryTable",
     "as_float_array",
     "check_rfm",
     "compress_rows",
 ]
-
-#: Parameters below this or above its inverse are flagged as at the boundary.
-BOUNDARY = 1e-4
 
 
 class ConvergenceWarning(UserWarning):
@@ -111,8 +121,9 @@ def check_rfm(
 ) -> None:
     """Refuse impossible (x, t_x, T) rows with a message naming column and rows.
 
-    Checks: no NaN, no negative value, integer ``x``, ``t_x <= T``, and ``t_x > 0``
-    whenever ``x > 0`` (a repeat purchase cannot happen at the moment of the first).
+    Checks: no NaN, no negative value, integer ``x``, ``t_x <= T``, ``t_x > 0``
+    whenever ``x > 0`` (a repeat purchase cannot happen at the moment of the first)
+    and ``t_x = 0`` whenever ``x = 0`` (no repeat purchase, so no time of the last).
 
     >>> check_rfm(np.array([1.0]), np.array([5.0]), np.array([4.0]))
     Traceback (most recent call last):
@@ -169,6 +180,19 @@ def check_rfm(
                     f"{tx_name} is the time of the last purchase, within the {T_name} observed",
                 )
             )
+        bad = (x == 0) & (t_x > 0)
+        if bad.any():
+            problems.append(
+                Problem(
+                    f"columns {x_name!r}, {tx_name!r}",
+                    int(bad.sum()),
+                    f"row(s) with {x_name} = 0 but {tx_name} > 0 (a last repeat purchase "
+                    "that never happened)",
+                    first_rows(bad, x, t_x, labels=index),
+                    f"{tx_name} is 0 for customers without repeat purchases; build the "
+                    "summary with crmlab.transactions.summarize",
+                )
+            )
         bad = (x > 0) & (t_x <= 0)
         if bad.any():
             problems.append(
@@ -206,6 +230,24 @@ def compress_rows(
     inverse = np.searchsorted(row_of_key, key)
     summed = np.bincount(inverse, weights=weights, minlength=len(row_of_key))
     return {name: np.asarray(columns[name])[first_row] for name in names}, summed
+
+
+def row_groups(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows alike in ``columns``: the first row of each group, and each row's group.
+
+    A likelihood term that depends on only some columns is then computed once per
+    group, ``term(rows[first])[inverse]``, which gives the very same numbers.
+
+    >>> first, inverse = row_groups(np.array([1.0, 2.0, 1.0]), np.array([5.0, 5.0, 5.0]))
+    >>> first.tolist(), inverse.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True)
+        key = key * len(uniques) + codes
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
 
 
 def value_levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,6 +341,50 @@ def _newton_polish(
     return point, value
 
 
+class SummaryTable(pd.DataFrame):
+    """A summary table whose printed and notebook forms start with the fit's figures.
+
+    The header (model, log-likelihood, customers, AIC/BIC, convergence, time unit)
+    is read from ``attrs``, which pandas carries through ``round`` and slicing, so
+    ``m.summary().round(3)`` still shows it.
+    """
+
+    @property
+    def _constructor(self) -> type[SummaryTable]:
+        return SummaryTable
+
+    def header(self) -> str:
+        """One line saying what the table is the fit of."""
+        attrs = self.attrs
+        if "model" not in attrs:
+            return ""
+        loglik = attrs.get("loglik", float("nan"))
+        if np.isnan(loglik):
+            return (
+                f"{attrs['model']}: parameters set by hand (no log-likelihood) · "
+                f"time unit {attrs.get('unit') or 'not recorded'}"
+            )
+        converged = attrs.get("converged")
+        status = "converged" if converged else f"NOT converged ({attrs.get('message', '')})"
+        return (
+            f"{attrs['model']}: log-likelihood {loglik:,.2f} · n = {attrs['n_obs']:,.0f} · "
+            f"AIC {attrs['aic']:,.2f} · BIC {attrs['bic']:,.2f} · {status} · "
+            f"time unit {attrs.get('unit') or 'not recorded'}"
+        )
+
+    def __repr__(self) -> str:
+        header = self.header()
+        body = super().__repr__()
+        return f"{header}\n{body}" if header else body
+
+    def _repr_html_(self) -> str | None:
+        body = super()._repr_html_()
+        header = self.header()
+        if not header or body is None:
+            return body
+        return f'<p class="crmlab-fit-header"><b>{html.escape(header)}</b></p>{body}'
+
+
 class MLEModel:
     """Base class: subclasses set ``param_names`` and write ``_loglik_rows``.
 
@@ -306,32 +392,82 @@ class MLEModel:
 
     * ``_read(data, weights) -> (columns: dict[str, ndarray], weights: ndarray)``,
       validating the input;
-    * ``_loglik_rows(params: ndarray, **columns) -> ndarray``, the log-likelihood of
-      each row;
+    * ``_loglik_rows(params, **columns) -> ndarray``, the log-likelihood of each row;
+      with covariates the scaled parameters arrive as arrays, one value per row;
     * ``_starts(columns, weights) -> list[ndarray]``, starting points (natural scale).
+
+    Parameters are positive unless ``param_spaces`` says otherwise (``"real"``,
+    ``"unit"``). A model with covariates lists in ``covariate_effects`` which base
+    parameters each group of covariates scales, and with which sign.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ()
-    paper: ClassVar[str] = ""
+    #: Spaces of the base parameters that are not positive, by name.
+    param_spaces: ClassVar[Mapping[str, Space]] = {}
     #: Columns whose distinct values the likelihood may use (passed as ``<name>_levels``).
     level_columns: ClassVar[tuple[str, ...]] = ()
     #: Columns of a data frame the model reads (the rest are reported as ignored).
     data_columns: ClassVar[tuple[str, ...]] = ()
+    #: Covariate groups: group -> ((base parameter, sign), ...); the parameter becomes
+    #: ``value * exp(sign * coefficients . z)``.
+    covariate_effects: ClassVar[Mapping[str, tuple[tuple[str, float], ...]]] = {}
 
-    def __init__(self) -> None:
-        self._estimate: np.ndarray | None = None
-        self.loglik: float = float("nan")
-        self.n_obs: float = 0.0
-        self.n_rows: int = 0
-        self.converged: bool = False
-        self.message: str = ""
+    def __init__(self, covariates: Mapping[str, Sequence[str] | None] | None = None) -> None:
+        self.covariates: dict[str, tuple[str, ...]] = {}
+        for group, names in (covariates or {}).items():
+            if group not in self.covariate_effects:
+                raise ValueError(
+                    f"{type(self).__name__} takes covariates for "
+                    f"{sorted(self.covariate_effects) or 'nothing'}, not {group!r}"
+                )
+            if names is None:
+                continue
+            if isinstance(names, str):
+                names = [names]
+            names = tuple(str(name) for name in names)
+            if len(set(names)) != len(names):
+                raise ValueError(f"{group} covariates repeat a name: {list(names)}")
+            if names:
+                self.covariates[group] = names
+        self.result: Fit | None = None
         #: Time unit of the data the model was fitted on (``attrs["unit"]`` of a
         #: summary), or None when the data did not say; set it by hand if need be.
         self.unit: str | None = None
-        self._covariance: np.ndarray | None = None
-        # The fitted data, kept until the covariance is first asked for: the Hessian
-        # costs as much as the fit itself, and many fits never need it.
-        self._pending_covariance: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+
+    # ----- parameters ------------------------------------------------------------------
+    @property
+    def base_names(self) -> tuple[str, ...]:
+        """The parameters of the model without covariates."""
+        return type(self).param_names
+
+    @property
+    def coefficient_names(self) -> tuple[str, ...]:
+        """Covariate coefficients, ``"<group>.<covariate>"``, in the order of ``params``."""
+        return tuple(
+            f"{group}.{name}" for group, names in self.covariates.items() for name in names
+        )
+
+    @property
+    def parameters(self) -> tuple[Param, ...]:
+        """Every parameter with its space: the base ones, then the covariate coefficients."""
+        base = tuple(
+            Param(name, self.param_spaces.get(name, "positive")) for name in self.base_names
+        )
+        return base + tuple(Param(name, "real") for name in self.coefficient_names)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of all parameters, in the order of ``params``."""
+        return self.base_names + self.coefficient_names
+
+    def _to_free(self, values: np.ndarray) -> np.ndarray:
+        return np.array([p.to_free(v) for p, v in zip(self.parameters, values, strict=True)])
+
+    def _from_free(self, free: np.ndarray) -> np.ndarray:
+        return np.array([p.from_free(u) for p, u in zip(self.parameters, free, strict=True)])
+
+    def _inside(self, values: np.ndarray) -> bool:
+        return all(bool(p.inside(v)) for p, v in zip(self.parameters, values, strict=True))
 
     # ----- what subclasses provide -------------------------------------------------
     def _read(
@@ -339,11 +475,131 @@ class MLEModel:
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _loglik_rows(self, params: np.ndarray, **columns: np.ndarray) -> np.ndarray:
+    def _loglik_rows(self, params: Any, **columns: np.ndarray) -> np.ndarray:
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
-        return [np.ones(len(self.param_names))]
+        return [np.ones(len(self.base_names))]
+
+    def _gradient_rows(self, params: Any, **columns: np.ndarray) -> list[np.ndarray] | None:
+        """Optional: d(log-likelihood of each row)/d(each base parameter), at ``params``.
+
+        With it the optimiser works on exact gradients (the base carries them
+        through the covariates and the parameter transforms); without it, on
+        finite differences.
+        """
+        return None
+
+    def _free_gradient(
+        self, free: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> np.ndarray | None:
+        """Gradient of the weighted negative log-likelihood on the optimiser's scale."""
+        params = self._from_free(free)
+        split = self._split(params, columns)
+        data = {key: value for key, value in columns.items() if not key.startswith("z.")}
+        if self.covariates:
+            data = {key: value for key, value in data.items() if not key.endswith("_levels")}
+        rows = self._gradient_rows(split, **data)
+        if rows is None:
+            return None
+        n_base = len(self.base_names)
+        gradient = np.empty(len(params))
+        for j in range(n_base):
+            # theta_ij = theta_j * exp(...): d theta_ij / d theta_j = theta_ij / theta_j
+            gradient[j] = np.dot(weights, rows[j] * (np.asarray(split[j]) / params[j]))
+        position = n_base
+        for group, names in self.covariates.items():
+            for name in names:
+                z = np.asarray(columns[covariate_key(group, name)], dtype=float)
+                total = 0.0
+                for target, sign in self.covariate_effects[group]:
+                    slot = self.base_names.index(target)
+                    total += sign * np.dot(weights, rows[slot] * split[slot] * z)
+                gradient[position] = total
+                position += 1
+        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
+        return -gradient / slopes
+
+    def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Optional: row groups (``<name>_groups``, see :func:`row_groups`) for the fit."""
+        return {}
+
+    def _covariate_columns(self, columns: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        return [value for key, value in columns.items() if key.startswith("z.")]
+
+    # ----- covariates --------------------------------------------------------------------
+    def _read_all(
+        self, data: Any, weights: Any | None, *, fitting: bool
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The model's columns plus, with covariates, one column per covariate."""
+        if self.covariates and not isinstance(data, pd.DataFrame | Mapping):
+            raise TypeError("a model with covariates needs a DataFrame (or dict of arrays)")
+        columns, row_weights = self._read(data, weights)
+        if self.covariates:
+            kept = getattr(self, "_kept_rows", None)
+            for group, names in self.covariates.items():
+                matrix = read_covariates(data, names, require_variation=fitting)
+                if kept is not None:
+                    matrix = matrix[kept]
+                for position, name in enumerate(names):
+                    columns[covariate_key(group, name)] = matrix[:, position]
+        return columns, row_weights
+
+    def _split(self, params: np.ndarray, columns: Mapping[str, np.ndarray]) -> list[Any]:
+        """Base parameters for each row: scalars, or arrays scaled by the covariates."""
+        base = list(params[: len(self.base_names)])
+        if not self.covariates:
+            return base
+        position = len(self.base_names)
+        for group, names in self.covariates.items():
+            coefficients = params[position : position + len(names)]
+            position += len(names)
+            index = sum(
+                coefficient * np.asarray(columns[covariate_key(group, name)], dtype=float)
+                for coefficient, name in zip(coefficients, names, strict=True)
+            )
+            for target, sign in self.covariate_effects[group]:
+                slot = self.base_names.index(target)
+                base[slot] = base[slot] * np.exp(sign * index)
+        return base
+
+    def _rows(self, params: np.ndarray, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Log-likelihood of each row at ``params`` (all of them, natural scale)."""
+        data = {key: value for key, value in columns.items() if not key.startswith("z.")}
+        if self.covariates:
+            data = {key: value for key, value in data.items() if not key.endswith("_levels")}
+        return self._loglik_rows(self._split(params, columns), **data)
+
+    def _individual(self, covariates: Any) -> list[Any]:
+        """Each customer's base parameters for a prediction, from her covariates.
+
+        Scalars for a model without covariates; otherwise 1-d arrays, one value per
+        row of ``covariates``, which the prediction broadcasts with its other inputs.
+        """
+        params = self._require_fit()
+        if not self.covariates:
+            if covariates is not None:
+                raise ValueError(
+                    f"{type(self).__name__} was built without covariates; do not pass covariates="
+                )
+            return list(params)
+        if covariates is None:
+            raise ValueError(
+                f"{type(self).__name__} has covariates {dict(self.covariates)}: pass the "
+                "customers' values with covariates= (a DataFrame or dict with those columns, "
+                "one row per customer predicted for)"
+            )
+        columns: dict[str, np.ndarray] = {}
+        for group, names in self.covariates.items():
+            matrix = read_covariates(covariates, names, require_variation=False)
+            for position, name in enumerate(names):
+                columns[covariate_key(group, name)] = matrix[:, position]
+        return self._split(params, columns)
+
+    def _interval(self, predict: Any, interval: float, **options: Any) -> pd.DataFrame:
+        from crmlab.models._intervals import with_interval
+
+        return with_interval(self, predict, interval, **options)
 
     # ----- fitting -----------------------------------------------------------------
     def fit(
@@ -353,38 +609,53 @@ class MLEModel:
         *,
         starts: Sequence[Mapping[str, float]] | None = None,
         compress: bool = True,
-    ) -> MLEModel:
+    ) -> Self:
         """Estimate the parameters by maximum likelihood and return ``self``.
 
         Parameters
         ----------
         data
-            The model's data (see the subclass).
+            The model's data (see the subclass), plus the covariate columns if any.
         weights : array-like, optional
             Number of customers each row stands for (default 1 each; a ``weight``
             column of ``data`` is used when present).
         starts : list of dict, optional
-            Starting values to try instead of the built-in ones.
+            Starting values to try instead of the built-in ones (covariate
+            coefficients left out start at 0).
         compress : bool
             Merge identical rows before fitting (same answer, faster).
         """
-        columns, row_weights = self._read(data, weights)
+        columns, row_weights = self._read_all(data, weights, fitting=True)
         self._warn_ignored_columns(data, weights)
-        self.unit = self._data_unit(data)
+        unit = self._data_unit(data)
         if compress and len(row_weights) > 1:
             columns, row_weights = compress_rows(columns, row_weights)
-        self.n_rows = len(row_weights)
-        self.n_obs = float(row_weights.sum())
-        for name in self.level_columns:
-            columns[f"{name}_levels"] = value_levels(columns[name])
-        if self.n_obs <= 0:
+        n_obs = float(row_weights.sum())
+        if n_obs <= 0:
             raise ValueError("nothing to fit: the data hold no customers (all weights are 0)")
-        start_points = (
-            [np.array([start[name] for name in self.param_names], dtype=float) for start in starts]
-            if starts
-            else self._starts(columns, row_weights)
-        )
-        self._optimise(columns, row_weights, start_points)
+        if not self.covariates:
+            for name in self.level_columns:
+                columns[f"{name}_levels"] = value_levels(columns[name])
+        columns.update(self._groups(columns))
+        if starts:
+            start_points = [
+                np.array(
+                    [
+                        start[name] if name in self.base_names else start.get(name, 0.0)
+                        for name in self.names
+                    ],
+                    dtype=float,
+                )
+                for start in starts
+            ]
+        else:
+            zeros = np.zeros(len(self.coefficient_names))
+            start_points = [
+                np.concatenate([start, zeros]) for start in self._starts(columns, row_weights)
+            ]
+        self.unit = unit
+        self.result = self._optimise(columns, row_weights, start_points, n_obs)
+        self._warn_about(self.result)
         return self
 
     def _warn_ignored_columns(self, data: Any, weights: Any | None) -> None:
@@ -392,14 +663,20 @@ class MLEModel:
         if not isinstance(data, pd.DataFrame) or not self.data_columns:
             return
         used = set(self.data_columns) | SUMMARY_COLUMNS
+        used |= {name for names in self.covariates.values() for name in names}
         ignored = [str(column) for column in data.columns if column not in used]
         if ignored:
+            groups = ", ".join(f"{group}_covariates=" for group in self.covariate_effects)
+            how = (
+                f"name them with {groups}"
+                if groups
+                else "fit one model per group (e.g. for each value of a segment column)"
+            )
             warnings.warn(
                 f"{type(self).__name__} ignores column(s) "
                 f"{', '.join(repr(c) for c in ignored)}: it reads only "
-                f"{', '.join(repr(c) for c in self.data_columns)} and has no covariates. To "
-                "compare groups, fit one model per group (e.g. for each value of a segment "
-                "column); drop the columns to silence this warning.",
+                f"{', '.join(repr(c) for c in sorted(used & set(map(str, data.columns))))}. "
+                f"To use them, {how}; drop the columns to silence this warning.",
                 IgnoredColumnsWarning,
                 stacklevel=3,
             )
@@ -426,33 +703,55 @@ class MLEModel:
             return to_unit(t, self.unit, name)
         return t
 
-    def _total_negloglik(
-        self, log_params: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
+    def _negloglik(
+        self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
     ) -> float:
-        params = np.exp(np.clip(log_params, -30, 30))
+        """Weighted negative log-likelihood at natural-scale ``params`` (inf outside)."""
+        if not self._inside(params):
+            return np.inf
         with np.errstate(all="ignore"):
-            rows = self._loglik_rows(params, **columns)
-        value = -float(np.dot(weights, rows))
-        return value if np.isfinite(value) else 1e300
+            return -float(np.dot(weights, self._rows(params, columns)))
 
     def _optimise(
-        self, columns: dict[str, np.ndarray], weights: np.ndarray, start_points: list[np.ndarray]
-    ) -> None:
+        self,
+        columns: dict[str, np.ndarray],
+        weights: np.ndarray,
+        start_points: list[np.ndarray],
+        n_obs: float,
+    ) -> Fit:
         from scipy.optimize import minimize
 
-        scale = self.n_obs
+        def objective(free: np.ndarray) -> float:
+            with np.errstate(all="ignore"):
+                rows = self._rows(self._from_free(free), columns)
+            value = -float(np.dot(weights, rows)) / n_obs
+            return value if np.isfinite(value) else 1e300
 
-        def objective(log_params: np.ndarray) -> float:
-            return self._total_negloglik(log_params, columns, weights) / scale
+        # Without an exact gradient, central differences: forward ones stall BFGS with
+        # "precision loss" near the optimum on large bases, and the Nelder-Mead rescue
+        # then costs more evaluations than the central differences do.
+        jac: Any = "3-point"
+        if self._gradient_rows.__func__ is not MLEModel._gradient_rows:  # type: ignore[attr-defined]
+
+            def jac(free: np.ndarray) -> np.ndarray:
+                with np.errstate(all="ignore"):
+                    gradient = self._free_gradient(free, columns, weights)
+                assert gradient is not None
+                return np.where(np.isfinite(gradient), gradient, 0.0) / n_obs
 
         for start in start_points:
-            if np.any(np.asarray(start) <= 0):
-                raise ValueError(f"starting values must be positive, got {start}")
+            if not self._inside(start):
+                raise ValueError(
+                    "starting values must be positive (and probabilities within (0, 1)), "
+                    f"got {dict(zip(self.names, start, strict=True))}"
+                )
         # Begin from the most likely start; the others are tried only if it fails.
-        ordered = sorted(start_points, key=lambda start: objective(np.log(start)))
+        ordered = sorted(start_points, key=lambda start: objective(self._to_free(start)))
         best = None
         for start in ordered:
-            result = minimize(objective, np.log(start), method="BFGS", options={"gtol": 1e-7})
+            result = minimize(
+                objective, self._to_free(start), jac=jac, method="BFGS", options={"gtol": 1e-7}
+            )
             if not result.success:
                 # BFGS trips on flat ridges; Nelder-Mead polishes from where it stopped.
                 polished = minimize(
@@ -470,16 +769,24 @@ class MLEModel:
         assert best is not None
         if best.success:
             best.x, best.fun = _newton_polish(objective, best.x, best.fun)
-        self._estimate = np.exp(best.x)
-        self.loglik = float(-best.fun * scale)
-        self.converged = bool(best.success) and np.isfinite(self.loglik)
-        self.message = str(best.message)
-        self._covariance = None
-        self._pending_covariance = (columns, weights)
+        estimate = self._from_free(best.x)
+        loglik = float(-best.fun * n_obs)
+        return Fit(
+            estimate=estimate,
+            loglik=loglik,
+            n_obs=n_obs,
+            n_rows=len(weights),
+            converged=bool(best.success) and bool(np.isfinite(loglik)),
+            message=str(best.message),
+            covariance_source=partial(self._covariance_at, estimate, columns, weights),
+            data=(columns, weights),
+        )
+
+    def _warn_about(self, result: Fit) -> None:
         at_boundary = [
-            name
-            for name, value in zip(self.param_names, self._estimate, strict=True)
-            if value < BOUNDARY or value > 1 / BOUNDARY
+            p.name
+            for p, value in zip(self.parameters, result.estimate, strict=True)
+            if p.at_boundary(value)
         ]
         if at_boundary:
             warnings.warn(
@@ -488,27 +795,21 @@ class MLEModel:
                 "example no sign of customers dropping out). Predictions from this fit may be "
                 "unreliable: see summary(), and try more data or another model.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        if not self.converged:
+        if not result.converged:
             warnings.warn(
-                f"{type(self).__name__}: the optimiser did not converge ({self.message}). "
+                f"{type(self).__name__}: the optimiser did not converge ({result.message}). "
                 "Try other starting values with fit(..., starts=[{...}]), more data, "
                 "or check the data summary for oddities.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
     def _covariance_at(
         self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
     ) -> np.ndarray | None:
-        def negloglik(params: np.ndarray) -> float:
-            if np.any(params <= 0):
-                return np.inf
-            with np.errstate(all="ignore"):
-                return -float(np.dot(weights, self._loglik_rows(params, **columns)))
-
-        hessian = numerical_hessian(negloglik, estimate)
+        hessian = numerical_hessian(lambda p: self._negloglik(p, columns, weights), estimate)
         try:
             covariance = np.linalg.inv(hessian)
         except np.linalg.LinAlgError:
@@ -519,21 +820,60 @@ class MLEModel:
 
     # ----- results -----------------------------------------------------------------
     def _require_fit(self) -> np.ndarray:
-        if self._estimate is None:
+        if self.result is None:
             raise RuntimeError(
                 f"{type(self).__name__} is not fitted yet: call .fit(data) or set_params(...)"
             )
-        return self._estimate
+        return self.result.estimate
+
+    @property
+    def loglik(self) -> float:
+        """Total log-likelihood of the fitted data (NaN for parameters set by hand)."""
+        return float("nan") if self.result is None else self.result.loglik
+
+    @property
+    def n_obs(self) -> float:
+        """Number of customers (sum of weights) fitted on; 0 for parameters set by hand."""
+        return 0.0 if self.result is None else self.result.n_obs
+
+    @property
+    def n_rows(self) -> int:
+        """Distinct rows the fit evaluated after compression."""
+        return 0 if self.result is None else self.result.n_rows
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether the optimiser converged; None for parameters set by hand."""
+        return None if self.result is None else self.result.converged
+
+    @property
+    def message(self) -> str:
+        """The optimiser's last message."""
+        return "" if self.result is None else self.result.message
+
+    def aic(self) -> float:
+        """Akaike's information criterion of the fit, ``2 k - 2 LL``."""
+        self._require_fit()
+        assert self.result is not None
+        return self.result.aic()
+
+    def bic(self) -> float:
+        """Schwarz's criterion of the fit, ``k log(n) - 2 LL`` with n the customers fitted."""
+        self._require_fit()
+        assert self.result is not None
+        return self.result.bic()
 
     @property
     def params(self) -> dict[str, float]:
         """The estimates, by name."""
         estimate = self._require_fit()
-        return {name: float(value) for name, value in zip(self.param_names, estimate, strict=True)}
+        return {name: float(value) for name, value in zip(self.names, estimate, strict=True)}
 
-    def set_params(self, *, unit: str | None = None, **params: float) -> MLEModel:
+    def set_params(self, *, unit: str | None = None, **params: float) -> Self:
         """Use given parameter values (for example published ones) without fitting.
 
+        The model then holds these values only: no log-likelihood (NaN), no
+        convergence status (None) and no standard errors, whatever was fitted before.
         ``unit`` is the time unit the values are per (e.g. ``"W"`` for the published
         CDNOW estimates); without it the model keeps the unit it had.
 
@@ -541,23 +881,23 @@ class MLEModel:
         >>> BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426).params["b"]
         2.426
         """
-        missing = [name for name in self.param_names if name not in params]
-        unknown = [name for name in params if name not in self.param_names]
+        missing = [name for name in self.names if name not in params]
+        unknown = [name for name in params if name not in self.names]
         if missing or unknown:
             raise ValueError(
-                f"{type(self).__name__} takes parameters {', '.join(self.param_names)}; "
+                f"{type(self).__name__} takes parameters {', '.join(self.names)}; "
                 f"missing {missing}, unknown {unknown}"
             )
-        values = np.array([params[name] for name in self.param_names], dtype=float)
-        if np.any(~np.isfinite(values)) or np.any(values <= 0):
-            raise ValueError(f"parameters must be positive and finite, got {params}")
+        values = np.array([params[name] for name in self.names], dtype=float)
+        if not self._inside(values):
+            raise ValueError(
+                f"parameters must be finite, and positive where they are rates or shapes, "
+                f"got {params}"
+            )
         if unit is not None:
             unit_length_days(unit)
             self.unit = unit
-        self._estimate = values
-        self._covariance = None
-        self._pending_covariance = None
-        self.converged = True
+        self.result = Fit(estimate=values)
         return self
 
     def log_likelihood(self, data: Any, weights: Any | None = None) -> float:
@@ -574,35 +914,32 @@ class MLEModel:
         """
         estimate = self._require_fit()
         self._check_unit(data)
-        columns, row_weights = self._read(data, weights)
-        return float(np.dot(row_weights, self._loglik_rows(estimate, **columns)))
+        columns, row_weights = self._read_all(data, weights, fitting=False)
+        return float(np.dot(row_weights, self._rows(estimate, columns)))
 
     def _fitted_covariance(self) -> np.ndarray | None:
-        estimate = self._require_fit()
-        if self._pending_covariance is not None:
-            columns, weights = self._pending_covariance
-            self._covariance = self._covariance_at(estimate, columns, weights)
-            self._pending_covariance = None
-        return self._covariance
+        self._require_fit()
+        assert self.result is not None
+        return self.result.covariance
 
     @property
     def covariance(self) -> pd.DataFrame:
         """Estimated covariance of the parameters (inverse Hessian), NaN when unavailable."""
         covariance = self._fitted_covariance()
-        values = np.full((len(self.param_names),) * 2, np.nan) if covariance is None else covariance
-        return pd.DataFrame(values, index=list(self.param_names), columns=list(self.param_names))
+        values = np.full((len(self.names),) * 2, np.nan) if covariance is None else covariance
+        return pd.DataFrame(values, index=list(self.names), columns=list(self.names))
 
     @property
     def standard_errors(self) -> dict[str, float]:
         """Standard errors from the inverse Hessian (NaN when it is not invertible)."""
         covariance = self._fitted_covariance()
         if covariance is None:
-            return dict.fromkeys(self.param_names, float("nan"))
+            return dict.fromkeys(self.names, float("nan"))
         errors = np.sqrt(np.diag(covariance))
-        return {name: float(se) for name, se in zip(self.param_names, errors, strict=True)}
+        return {name: float(se) for name, se in zip(self.names, errors, strict=True)}
 
     def confidence_intervals(self, level: float = 0.95) -> pd.DataFrame:
-        """Wald confidence intervals ``estimate ± z * se``, floored at 0."""
+        """Wald confidence intervals ``estimate ± z * se``, floored at 0 for positive ones."""
         from scipy.stats import norm
 
         if not 0 < level < 1:
@@ -610,27 +947,47 @@ class MLEModel:
         z = norm.ppf(0.5 + level / 2)
         estimate = pd.Series(self.params)
         se = pd.Series(self.standard_errors)
+        floor = pd.Series({p.name: p.floor for p in self.parameters})
         return pd.DataFrame(
-            {"lower": (estimate - z * se).clip(lower=0.0), "upper": estimate + z * se}
+            {"lower": np.maximum(estimate - z * se, floor), "upper": estimate + z * se}
         )
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Estimates, standard errors, confidence intervals and boundary flags."""
+    def summary(self, level: float = 0.95) -> SummaryTable:
+        """Estimates, standard errors, confidence intervals and boundary flags.
+
+        Printed or shown in a notebook, the table starts with a line giving the
+        log-likelihood, the number of customers, AIC, BIC and whether the optimiser
+        converged; the same figures are in ``attrs``.
+
+        >>> import crmlab as cl
+        >>> m = cl.models.BGNBD().fit(cl.datasets.load_cdnow_published_summary())
+        >>> print(m.summary().round(3).header())  # doctest: +ELLIPSIS
+        BGNBD: log-likelihood -9,582.43 · n = 2,357 · AIC 19,172.85 · BIC 19,195.91 · converged ...
+        """
         estimate = pd.Series(self.params, name="estimate")
-        table = pd.DataFrame({"estimate": estimate, "se": pd.Series(self.standard_errors)})
+        table = SummaryTable({"estimate": estimate, "se": pd.Series(self.standard_errors)})
         table = table.join(self.confidence_intervals(level))
-        table["at_boundary"] = (estimate < BOUNDARY) | (estimate > 1 / BOUNDARY)
+        table["at_boundary"] = [
+            p.at_boundary(value) for p, value in zip(self.parameters, estimate, strict=True)
+        ]
         table.index.name = "parameter"
-        table.attrs["loglik"] = self.loglik
-        table.attrs["n_obs"] = self.n_obs
-        table.attrs["converged"] = self.converged
-        table.attrs["unit"] = self.unit
+        assert self.result is not None
+        table.attrs.update(
+            model=type(self).__name__,
+            loglik=self.loglik,
+            n_obs=self.n_obs,
+            converged=self.converged,
+            message=self.message,
+            aic=self.result.aic(),
+            bic=self.result.bic(),
+            unit=self.unit,
+        )
         # Shown above the table, so that a printed summary says what alpha is per.
         table.columns.name = f"time unit: {self.unit or 'not recorded'}"
         return table
 
     def __repr__(self) -> str:
-        if self._estimate is None:
+        if self.result is None:
             return f"{type(self).__name__}(not fitted)"
         shown = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
         loglik = "" if np.isnan(self.loglik) else f", loglik={self.loglik:.2f}"
@@ -648,8 +1005,15 @@ class RFMModel(MLEModel):
 
     data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
 
+    def __init__(
+        self,
+        purchase_covariates: Sequence[str] | None = None,
+        dropout_covariates: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__({"purchase": purchase_covariates, "dropout": dropout_covariates})
+
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        columns, row_weights, index = read_rfm_frame(data, weights)
+        columns, row_weights, index = read_columns(data, weights)
         check_rfm(columns["x"], columns["t_x"], columns["T"], index)
         return columns, row_weights
 
@@ -669,7 +1033,7 @@ class RFMModel(MLEModel):
         return score(self, summary, t, **options)
 
 
-def read_rfm_frame(
+def read_columns(
     data: Any, weights: Any | None, columns: Sequence[str] = ("x", "t_x", "T")
 ) -> tuple[dict[str, np.ndarray], np.ndarray, Sequence[Any] | None]:
     """Pull the named columns (and ``weight``) out of a DataFrame or mapping of arrays."""
@@ -705,11 +1069,31 @@ def read_rfm_frame(
     return arrays, row_weights, index
 
 
-def broadcast_inputs(*values: Any) -> tuple[list[np.ndarray], bool]:
-    """Broadcast prediction inputs like numpy; remember whether all were scalars."""
-    return _validate.broadcast(*values)
+def broadcast_inputs(*values: Any, scalar: bool = True) -> tuple[list[np.ndarray], bool]:
+    """Broadcast prediction inputs like numpy; remember whether all were scalars.
+
+    ``scalar=False`` says that inputs broadcast earlier were not all scalars.
+    """
+    arrays, is_scalar = _validate.broadcast(*values)
+    return arrays, is_scalar and scalar
 
 
 def as_output(values: np.ndarray, is_scalar: bool, what: str = "the prediction") -> Any:
     """Return a float for scalar inputs, the array otherwise; refuse silent NaN."""
     return _validate.as_output(values, is_scalar, what)
+
+
+def quiet(method: Any) -> Any:
+    """Run a prediction with underflow to 0 allowed, whatever ``np.errstate`` the caller set.
+
+    Probabilities of long-gone customers underflow (``exp(-800)``); 0 is the right
+    answer there, and a caller working under ``np.errstate(all="raise")`` should
+    not get an exception for it. Overflow and invalid operations still surface.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(under="ignore"):
+            return method(*args, **kwargs)
+
+    return wrapper

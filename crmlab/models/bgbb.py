@@ -43,7 +43,7 @@ from crmlab.models._base import (
     MLEModel,
     as_output,
     broadcast_inputs,
-    read_rfm_frame,
+    read_columns,
 )
 
 __all__ = ["BGBB"]
@@ -118,11 +118,10 @@ class BGBB(MLEModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
-    paper: ClassVar[str] = "Fader, Hardie & Shang (2010), Marketing Science 29(6)"
     data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "n")
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        columns, row_weights, index = read_rfm_frame(data, weights, columns=("x", "t_x", "n"))
+        columns, row_weights, index = read_columns(data, weights, columns=("x", "t_x", "n"))
         _check_bb(columns["x"], columns["t_x"], columns["n"], index)
         return columns, row_weights
 

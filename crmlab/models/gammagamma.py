@@ -25,6 +25,7 @@ value. Note.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,8 +37,9 @@ from crmlab.models._base import (
     MLEModel,
     as_output,
     broadcast_inputs,
-    read_rfm_frame,
+    read_columns,
 )
+from crmlab.models._intervals import index_of
 
 __all__ = ["GammaGamma", "ZeroSpendWarning", "frequency_spend_correlation"]
 
@@ -87,17 +89,19 @@ class GammaGamma(MLEModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
-    paper: ClassVar[str] = "Fader, Hardie & Lee (2005), JMR 42(4); Fader & Hardie (2013) note"
     data_columns: ClassVar[tuple[str, ...]] = ("x", "monetary")
+    covariate_effects: ClassVar[Mapping[str, tuple[tuple[str, float], ...]]] = {
+        "spend": (("gamma", 1.0),),
+    }
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, spend_covariates: Sequence[str] | None = None) -> None:
+        super().__init__({"spend": spend_covariates})
         #: Repeat buyers with a mean spend of 0 left out of the last fit, and their labels.
         self.n_set_aside: int = 0
         self.set_aside: list[Any] = []
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        columns, row_weights, index = read_rfm_frame(data, weights, columns=("x", "monetary"))
+        columns, row_weights, index = read_columns(data, weights, columns=("x", "monetary"))
         x, monetary = columns["x"], columns["monetary"]
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(x) | (x < 0) | (x != np.round(x))
@@ -130,6 +134,8 @@ class GammaGamma(MLEModel):
         else:
             self.n_set_aside, self.set_aside = 0, []
         used = buyers & ~set_aside
+        # Covariate columns are read from the whole frame and cut to these rows.
+        self._kept_rows = used
         if not used.any():
             raise ValueError(
                 "no customer has x > 0 with a positive mean spend: the spend model needs "
@@ -143,7 +149,7 @@ class GammaGamma(MLEModel):
         mean = np.average(columns["monetary"], weights=weights)
         return [np.array([2.0, 3.0, mean]), np.array([6.0, 4.0, mean / 2])]
 
-    def _loglik_rows(self, params: np.ndarray, x: np.ndarray, monetary: np.ndarray) -> np.ndarray:
+    def _loglik_rows(self, params: Any, x: np.ndarray, monetary: np.ndarray) -> np.ndarray:
         p, q, gamma = params
         px = p * x
         return (
@@ -156,27 +162,61 @@ class GammaGamma(MLEModel):
             - (px + q) * np.log(gamma + monetary * x)
         )
 
+    def _gradient_rows(self, params: Any, x: np.ndarray, monetary: np.ndarray) -> list[np.ndarray]:
+        """Exact derivatives of each row's log-likelihood in p, q and gamma (digammas)."""
+        p, q, gamma = params
+        px = p * x
+        psi_pxq = special.digamma(px + q)
+        log_total = np.log(gamma + monetary * x)
+        d_p = x * (psi_pxq - special.digamma(px) + np.log(monetary) + np.log(x) - log_total)
+        d_q = psi_pxq - special.digamma(q) + np.log(gamma) - log_total
+        d_gamma = q / gamma - (px + q) / (gamma + monetary * x)
+        return [d_p, d_q, d_gamma]
+
     def mean_spend(self) -> float:
         """Population mean spend per transaction, ``p γ / (q - 1)`` (infinite if ``q <= 1``)."""
         p, q, gamma = self._require_fit()
         return float(p * gamma / (q - 1)) if q > 1 else float("inf")
 
-    def conditional_expected_spend(self, x: Any, monetary: Any) -> Any:
+    def conditional_expected_spend(
+        self,
+        x: Any,
+        monetary: Any,
+        *,
+        covariates: Any = None,
+        interval: float | None = None,
+        method: str = "normal",
+        draws: int | None = None,
+        seed: int | None = 0,
+    ) -> Any:
         """Expected spend per transaction given ``x`` repeat purchases of mean ``monetary``.
 
         A weighted average of the population mean and the customer's own mean, the
         weight on her own mean growing with ``x``; customers with ``x == 0`` get the
-        population mean.
+        population mean. ``covariates``: the customers' covariate values (models
+        with ``spend_covariates``); ``interval``: a level such as 0.9 returns
+        ``estimate``, ``lower`` and ``upper`` (see :mod:`crmlab.models._intervals`).
         """
-        p, q, gamma = self._require_fit()
+        if interval is not None:
+            return self._interval(
+                lambda model: model.conditional_expected_spend(x, monetary, covariates=covariates),
+                interval,
+                method=method,
+                draws=draws,
+                seed=seed,
+                index=index_of(x, monetary),
+            )
         (x, monetary), is_scalar = broadcast_inputs(x, monetary)
         check_values(x, "x", low=0)
         own = np.where(x > 0, np.nan_to_num(monetary), 0.0)
         check_values(monetary[x > 0], "monetary (where x > 0)", low=0)
+        (x, own, p, q, gamma), is_scalar = broadcast_inputs(
+            x, own, *self._individual(covariates), scalar=is_scalar
+        )
         value = p * (gamma + own * x) / (p * x + q - 1)
         return as_output(value, is_scalar)
 
-    def simulate(self, x: Any, seed: int | None = 0) -> np.ndarray:
+    def simulate(self, x: Any, seed: int | None = 0, *, covariates: Any = None) -> np.ndarray:
         """Draw each customer's mean spend over her ``x`` transactions (NaN where x is 0).
 
         Each customer's rate ``nu`` is drawn from Gamma(q, gamma); the mean of ``x``
@@ -187,7 +227,7 @@ class GammaGamma(MLEModel):
         >>> bool(np.isnan(spend[0])), bool(spend[1] > 0)
         (True, True)
         """
-        p, q, gamma = self._require_fit()
+        p, q, gamma = self._individual(covariates)
         counts = np.asarray(x, dtype=float)
         if np.any(counts < 0) or np.any(counts != np.round(counts)):
             raise ValueError("x must hold whole numbers >= 0")

@@ -120,7 +120,6 @@ class ShiftedBetaGeometric(MLEModel):
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
-    paper: ClassVar[str] = "Fader & Hardie (2007), Journal of Interactive Marketing 21(1)"
 
     def fit(
         self,
