@@ -602,6 +602,13 @@ class MLEModel:
         return with_interval(self, predict, interval, **options)
 
     # ----- fitting -----------------------------------------------------------------
+    def _check_data(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> None:
+        """Optional hook: warn before fitting about data that cannot pin the parameters down.
+
+        Called by :meth:`fit` (not by :meth:`log_likelihood`) with the arrays of
+        ``_read``; the default does nothing.
+        """
+
     def fit(
         self,
         data: Any,
@@ -627,6 +634,7 @@ class MLEModel:
         """
         columns, row_weights = self._read_all(data, weights, fitting=True)
         self._warn_ignored_columns(data, weights)
+        self._check_data(columns, row_weights)
         unit = self._data_unit(data)
         if compress and len(row_weights) > 1:
             columns, row_weights = compress_rows(columns, row_weights)

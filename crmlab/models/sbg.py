@@ -24,7 +24,6 @@ retention. *Journal of Interactive Marketing*, 21(1), 76–90.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -117,62 +116,28 @@ class ShiftedBetaGeometric(MLEModel):
     array([1.   , 0.627, 0.474])
     >>> sbg.retention_rate([1, 2, 12]).round(3)
     array([0.627, 0.756, 0.945])
+
+    Fitting to the High End group's survivors, years 0-7:
+
+    >>> m = ShiftedBetaGeometric().fit([1000, 869, 743, 653, 593, 551, 517, 491])
+    >>> round(m.params["alpha"], 3), round(m.params["beta"], 3)
+    (0.668, 3.806)
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
 
-    def fit(
-        self,
-        data: Any,
-        weights: Any | None = None,
-        *,
-        starts: Sequence[Mapping[str, float]] | None = None,
-        compress: bool = True,
-    ) -> ShiftedBetaGeometric:
-        """Estimate alpha and beta from survivor counts ``n_0, n_1, ..., n_k``.
-
-        Parameters
-        ----------
-        data : sequence or Series of int
-            Customers still active at the start of periods 0..k, starting with the
-            cohort size; the ``n_k`` still there at the end are right-censored.
-        weights
-            Not used (the counts are the weights); passing any raises ValueError.
-        starts : list of dict, optional
-            Starting values, e.g. ``[{"alpha": 1, "beta": 1}]``.
-        compress : bool
-            Kept for the shared interface.
-
-        Returns
-        -------
-        ShiftedBetaGeometric
-            ``self``, fitted.
-
-        Raises
-        ------
-        ValueError
-            Fewer than two counts, negative or fractional counts, or counts that
-            rise; the message names the first offending period.
-
-        Examples
-        --------
-        >>> m = ShiftedBetaGeometric().fit([1000, 869, 743, 653, 593, 551, 517, 491])
-        >>> round(m.params["alpha"], 3), round(m.params["beta"], 3)
-        (0.668, 3.806)
-        """
-        counts = survivors_to_durations(data)
-        lost = counts.loc[counts["churned"] == 1, "weight"].sum()
-        if lost == 0 or counts.loc[counts["churned"] == 0, "weight"].sum() == 0:
+    def _check_data(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> None:
+        churned = columns["churned"] > 0
+        lost, stayed = weights[churned].sum(), weights[~churned].sum()
+        if lost == 0 or stayed == 0:
             what = "no customer left" if lost == 0 else "every customer left"
             warnings.warn(
                 f"ShiftedBetaGeometric: {what} during the observed periods, so the data "
                 "cannot pin down the spread of churn probabilities; the estimates run to "
                 "the edge of their range. Observe more periods before trusting projections.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        super().fit(data, weights, starts=starts, compress=compress)
-        return self
 
     def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
         if weights is not None:

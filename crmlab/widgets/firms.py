@@ -176,24 +176,28 @@ def _crossover_sentence(crossover: Crossover, label: str) -> str:
     return f"On {label}: {when}; {needed}."
 
 
-def firm_simulator(
-    *,
-    acquisition_share: tuple[float, float] = (0.8, 0.4),
-    retention: tuple[float, float] = (0.6, 0.9),
-    margin: float = 200.0,
-    acquisition_cost: float = 250.0,
-    discount: float = 0.10,
-    horizon: int = 10,
-    budget: float = 100_000.0,
-    initial_customers: float = 100.0,
-    revenue_per_customer: float | None = None,
-    projector: bool = False,
-) -> FirmSimulator:
+#: The parameters of :func:`crmlab.simulate.simulate_firms` that the simulator's sliders
+#: and readouts start from; their defaults are read from that function, never repeated.
+STARTING_VALUES = (
+    "acquisition_share",
+    "retention",
+    "margin",
+    "acquisition_cost",
+    "discount",
+    "horizon",
+    "budget",
+    "initial_customers",
+    "revenue_per_customer",
+)
+
+
+def firm_simulator(*, projector: bool = False, **starting_values: Any) -> FirmSimulator:
     """Simulator of a product-focused and a customer-focused firm with sliders.
 
     The numbers come from :func:`crmlab.simulate.simulate_firms` and
-    :func:`crmlab.simulate.retention_crossover`; the keyword arguments are their
-    parameters and the sliders' starting values. ``projector=True`` lays it out for
+    :func:`crmlab.simulate.retention_crossover`; the keyword arguments (those of
+    :data:`STARTING_VALUES`) are their parameters and the sliders' starting values, with
+    ``simulate_firms``' own defaults. ``projector=True`` lays it out for
     a projector (1280×720): larger type, the charts above the sliders, and retention
     sliders from 0.5 (or lower, to include the starting value) to 1.
 
@@ -218,19 +222,25 @@ def firm_simulator(
     >>> p.controls["customer_retention"].min, p.image.layout.width
     (0.5, '1220px')
     """
-    product_share, customer_share = acquisition_share
-    product_retention, customer_retention = retention
+    import inspect
+
+    from crmlab.simulate import simulate_firms
+
+    unknown = sorted(set(starting_values) - set(STARTING_VALUES))
+    if unknown:
+        raise TypeError(
+            f"firm_simulator() got unexpected keyword argument(s) {unknown}; it takes "
+            f"{', '.join(STARTING_VALUES)} and projector"
+        )
+    parameters = inspect.signature(simulate_firms).parameters
+    values = {name: parameters[name].default for name in STARTING_VALUES} | starting_values
+    product_share, customer_share = values.pop("acquisition_share")
+    product_retention, customer_retention = values.pop("retention")
     return FirmSimulator(
-        budget=budget,
-        initial_customers=initial_customers,
-        revenue_per_customer=revenue_per_customer,
         projector=projector,
         product_share=product_share,
         product_retention=product_retention,
         customer_share=customer_share,
         customer_retention=customer_retention,
-        margin=margin,
-        acquisition_cost=acquisition_cost,
-        discount=discount,
-        horizon=horizon,
+        **values,
     )
