@@ -22,7 +22,7 @@ from __future__ import annotations
 import glob
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,16 @@ import pandas as pd
 
 from crmlab._validate import Problem, raise_problems
 
-__all__ = ["SUPPORTED", "calibration_holdout", "connect", "is_source", "summarize"]
+__all__ = [
+    "SUPPORTED",
+    "calibration_holdout",
+    "cleaning_report",
+    "connect",
+    "is_source",
+    "log_problems",
+    "raise_log_problems",
+    "summarize",
+]
 
 #: Option values this engine implements.
 SUPPORTED = {
@@ -205,93 +214,138 @@ def _prepare(
         ] - len(picked)
         return ", ".join(parts) + (f" (and {more:,} more)" if more > 0 else "")
 
-    invalid_blocks = options["on_invalid"] == "raise"
-    drop_fix = "Pass on_invalid='drop' to drop these rows"
-    problems: list[Problem] = []
-    if no_id:
-        problems.append(
-            Problem(
-                f"column {customer_col!r}",
-                no_id,
-                "value(s) are missing customer ids",
-                first("cust IS NULL", "cust"),
-                drop_fix,
-                "on_invalid",
-                invalid_blocks,
-            )
-        )
-    if bad_date:
-        problems.append(
-            Problem(
-                f"column {date_col!r}",
-                bad_date,
-                "value(s) are not dates",
-                first("ts IS NULL", "raw_date"),
-                drop_fix,
-                "on_invalid",
-                invalid_blocks,
-            )
-        )
-    if amount_col is not None and bad_amount:
-        problems.append(
-            Problem(
-                f"column {amount_col!r}",
-                bad_amount,
-                "value(s) are missing or not numbers",
-                first(f"amt IS NULL OR NOT {finite}", "raw_amount"),
-                drop_fix + " (currency strings such as '$37.85' need the in-memory engine's "
-                "currency= option)",
-                "on_invalid",
-                invalid_blocks,
-            )
-        )
-    if negative:
-        problems.append(
-            Problem(
-                f"column {amount_col!r}",
-                negative,
-                "negative amount(s) (returns?)",
-                first(f"{valid} AND amt < 0", "amt"),
-                "Pass returns='drop' to remove them (netting them against purchases, "
-                "returns='net', needs the in-memory engine)",
-                "returns",
-                options["returns"] == "raise",
-            )
-        )
     duplicate_rows = int(
         con.execute(
             f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM crmlab_typed "
             f"WHERE {valid} GROUP BY cust, ts, amt HAVING count(*) > 1)"
         ).fetchone()[0]
     )
-    if duplicate_rows:
+    counts = {
+        "rows_in": rows_in,
+        "no_id": no_id,
+        "bad_date": bad_date,
+        "bad_amount": bad_amount,
+        "negative": negative,
+        "zero": zero,
+        "duplicates": duplicate_rows,
+    }
+    where = {
+        "no_id": ("cust IS NULL", "cust"),
+        "bad_date": ("ts IS NULL", "raw_date"),
+        "bad_amount": (f"amt IS NULL OR NOT {finite}", "raw_amount"),
+        "negative": (f"{valid} AND amt < 0", "amt"),
+        "zero": (f"{valid} AND amt = 0", None),
+    }
+    problems = log_problems(
+        counts,
+        lambda kind: first(*where[kind]),
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
+    )
+    raise_log_problems(problems)
+    distinct = "DISTINCT " if options["duplicates"] == "drop" else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW crmlab_clean AS
+        SELECT {distinct}cust, ts, amt FROM crmlab_typed WHERE {kept}"""
+    )
+    dropped_duplicates = duplicate_rows if options["duplicates"] == "drop" else 0
+    if dropped_duplicates:
+        after = int(con.execute(f"SELECT count(*) FROM crmlab_clean WHERE {later}").fetchone()[0])
+    report = cleaning_report(
+        counts,
+        rows_out=rows_in - invalid - negative - dropped_duplicates,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
+    )
+    return report, after
+
+
+def log_problems(
+    counts: dict[str, int],
+    first_rows: Callable[[str], str],
+    *,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+) -> list[Problem]:
+    """Every problem an engine found in a log, worded as the in-memory engine words them.
+
+    ``counts`` holds the rows of each kind (``no_id``, ``bad_date``, ``bad_amount``,
+    ``negative``, ``zero``, ``duplicates``); ``first_rows(kind)`` names the first ones
+    (asked only for kinds that occur). The DuckDB and Spark engines share it.
+    """
+    invalid_blocks = options["on_invalid"] == "raise"
+    drop_fix = "Pass on_invalid='drop' to drop these rows"
+    found = [
+        ("no_id", customer_col, "value(s) are missing customer ids", drop_fix, "on_invalid"),
+        ("bad_date", date_col, "value(s) are not dates", drop_fix, "on_invalid"),
+        (
+            "bad_amount",
+            amount_col,
+            "value(s) are missing or not numbers",
+            drop_fix + " (currency strings such as '$37.85' need the in-memory engine's "
+            "currency= option)",
+            "on_invalid",
+        ),
+        (
+            "negative",
+            amount_col,
+            "negative amount(s) (returns?)",
+            "Pass returns='drop' to remove them (netting them against purchases, "
+            "returns='net', needs the in-memory engine)",
+            "returns",
+        ),
+    ]
+    problems = [
+        Problem(
+            f"column {column!r}",
+            counts[kind],
+            what,
+            first_rows(kind),
+            fix,
+            option,
+            invalid_blocks if option == "on_invalid" else options["returns"] == "raise",
+        )
+        for kind, column, what, fix, option in found
+        if counts[kind] and column is not None
+    ]
+    if counts["duplicates"]:
+        dropping = options["duplicates"] == "drop"
         problems.append(
             Problem(
                 "rows",
-                duplicate_rows,
+                counts["duplicates"],
                 "exact duplicate(s) of an earlier row (same customer, time and amount), "
-                + ("dropped" if options["duplicates"] == "drop" else "kept as purchases"),
+                + ("dropped" if dropping else "kept as purchases"),
                 "",
-                "Pass duplicates='drop' if they are double-logged"
-                if options["duplicates"] == "keep"
-                else "",
+                "" if dropping else "Pass duplicates='drop' if they are double-logged",
                 "duplicates",
                 False,
             )
         )
-    if zero:
+    if counts["zero"]:
         problems.append(
             Problem(
                 f"column {amount_col!r}",
-                zero,
+                counts["zero"],
                 "zero amount(s), kept as purchases",
-                first(f"{valid} AND amt = 0", None),
+                first_rows("zero"),
                 "The Gamma-Gamma spend model sets aside customers whose repeat spend "
                 "averages 0 (GammaGamma.fit reports how many)",
                 None,
                 False,
             )
         )
+    return problems
+
+
+def raise_log_problems(problems: list[Problem]) -> None:
+    """Raise the blocking problems in one error, under the in-memory engine's header."""
     raise_problems(
         problems,
         header=(
@@ -299,35 +353,41 @@ def _prepare(
             "option that handles it:"
         ),
     )
-    distinct = "DISTINCT " if options["duplicates"] == "drop" else ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW crmlab_clean AS
-        SELECT {distinct}cust, ts, amt FROM crmlab_typed WHERE {kept}"""
-    )
+
+
+def cleaning_report(
+    counts: dict[str, int],
+    *,
+    rows_out: int | None,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The summary's ``attrs["cleaning"]`` (None when the log had nothing to report)."""
+    if not any(counts[kind] for kind in counts if kind != "rows_in"):
+        return None
     dropped = {}
     if options["on_invalid"] == "drop":
-        for count, column, reason in (
-            (no_id, customer_col, "missing customer id"),
-            (bad_date, date_col, "unparseable date"),
-            (bad_amount, amount_col, "missing or non-numeric amount"),
+        for kind, column, reason in (
+            ("no_id", customer_col, "missing customer id"),
+            ("bad_date", date_col, "unparseable date"),
+            ("bad_amount", amount_col, "missing or non-numeric amount"),
         ):
-            if count:
-                dropped[f"{reason} in {column!r}"] = count
-    dropped_duplicates = duplicate_rows if options["duplicates"] == "drop" else 0
-    rows_out = rows_in - invalid - negative - dropped_duplicates
-    if dropped_duplicates:
-        after = int(con.execute(f"SELECT count(*) FROM crmlab_clean WHERE {later}").fetchone()[0])
+            if counts[kind]:
+                dropped[f"{reason} in {column!r}"] = counts[kind]
     report = {
-        "rows_in": rows_in,
-        "rows_out": rows_out,
-        "exact_duplicates": duplicate_rows,
-        "duplicates_dropped": duplicate_rows if options["duplicates"] == "drop" else 0,
-        "zero_amounts": zero,
+        "rows_in": counts["rows_in"],
+        "exact_duplicates": counts["duplicates"],
+        "duplicates_dropped": counts["duplicates"] if options["duplicates"] == "drop" else 0,
+        "zero_amounts": counts["zero"],
         "dropped": dropped,
-        "returns_dropped": negative if options["returns"] == "drop" else 0,
+        "returns_dropped": counts["negative"] if options["returns"] == "drop" else 0,
         "options": dict(options),
     }
-    return (report if problems else None), after
+    if rows_out is not None:
+        report["rows_out"] = rows_out
+    return report
 
 
 def _time_sql(merge: str) -> str:

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlab._duckdb_engine import SUPPORTED
-from crmlab._validate import Problem, raise_problems
+from crmlab._duckdb_engine import SUPPORTED, cleaning_report, log_problems, raise_log_problems
 
 __all__ = ["calibration_holdout", "is_source", "summarize"]
 
@@ -106,63 +105,11 @@ def _prepare(
     def counts_by_condition(condition: Any) -> int:
         return int(typed.filter(condition).count())
 
-    invalid_blocks = options["on_invalid"] == "raise"
-    drop_fix = "Pass on_invalid='drop' to drop these rows"
-    problems: list[Problem] = []
-    if counts["no_id"]:
-        problems.append(
-            Problem(
-                f"column {customer_col!r}",
-                counts["no_id"],
-                "value(s) are missing customer ids",
-                first(F.col("cust").isNull(), "raw_date"),
-                drop_fix,
-                "on_invalid",
-                invalid_blocks,
-            )
-        )
-    if counts["bad_date"]:
-        problems.append(
-            Problem(
-                f"column {date_col!r}",
-                counts["bad_date"],
-                "value(s) are not dates",
-                first(F.col("ts").isNull(), "raw_date"),
-                drop_fix,
-                "on_invalid",
-                invalid_blocks,
-            )
-        )
-    if amount_col and counts["bad_amount"]:
-        problems.append(
-            Problem(
-                f"column {amount_col!r}",
-                counts["bad_amount"],
-                "value(s) are missing or not numbers",
-                first(~finite, "raw_amount"),
-                drop_fix,
-                "on_invalid",
-                invalid_blocks,
-            )
-        )
-    if counts["negative"]:
-        problems.append(
-            Problem(
-                f"column {amount_col!r}",
-                counts["negative"],
-                "negative amount(s) (returns?)",
-                first(valid & (F.col("amt") < 0), "amt"),
-                "Pass returns='drop' to remove them (netting them against purchases, "
-                "returns='net', needs the in-memory engine)",
-                "returns",
-                options["returns"] == "raise",
-            )
-        )
     clean = typed.filter(valid)
     if counts["negative"]:
         clean = clean.filter(F.col("amt") >= 0)
     clean = clean.select("cust", "ts", "amt")
-    duplicate_rows = int(
+    counts["duplicates"] = int(
         clean.groupBy("cust", "ts", "amt")
         .count()
         .filter(F.col("count") > 1)
@@ -170,63 +117,32 @@ def _prepare(
         .collect()[0][0]
         or 0
     )
-    if duplicate_rows:
-        problems.append(
-            Problem(
-                "rows",
-                duplicate_rows,
-                "exact duplicate(s) of an earlier row (same customer, time and amount), "
-                + ("dropped" if options["duplicates"] == "drop" else "kept as purchases"),
-                "",
-                "Pass duplicates='drop' if they are double-logged"
-                if options["duplicates"] == "keep"
-                else "",
-                "duplicates",
-                False,
-            )
-        )
-    if counts["zero"]:
-        problems.append(
-            Problem(
-                f"column {amount_col!r}",
-                counts["zero"],
-                "zero amount(s), kept as purchases",
-                "",
-                "The Gamma-Gamma spend model sets aside customers whose repeat spend "
-                "averages 0 (GammaGamma.fit reports how many)",
-                None,
-                False,
-            )
-        )
-    raise_problems(
-        problems,
-        header=(
-            "the transaction log has problems; nothing was changed. Each line names the "
-            "option that handles it:"
-        ),
+    where = {
+        "no_id": (F.col("cust").isNull(), "raw_date"),
+        "bad_date": (F.col("ts").isNull(), "raw_date"),
+        "bad_amount": (~finite, "raw_amount"),
+        "negative": (valid & (F.col("amt") < 0), "amt"),
+        "zero": (valid & (F.col("amt") == 0), None),
+    }
+    problems = log_problems(
+        counts,
+        lambda kind: first(*where[kind]),
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
     )
+    raise_log_problems(problems)
     if options["duplicates"] == "drop":
         clean = clean.dropDuplicates(["cust", "ts", "amt"])
-    if not problems:
-        return clean, None
-    dropped = {}
-    if options["on_invalid"] == "drop":
-        for count, column, reason in (
-            (counts["no_id"], customer_col, "missing customer id"),
-            (counts["bad_date"], date_col, "unparseable date"),
-            (counts["bad_amount"], amount_col, "missing or non-numeric amount"),
-        ):
-            if count:
-                dropped[f"{reason} in {column!r}"] = count
-    report = {
-        "rows_in": counts["rows_in"],
-        "exact_duplicates": duplicate_rows,
-        "duplicates_dropped": duplicate_rows if options["duplicates"] == "drop" else 0,
-        "zero_amounts": counts["zero"],
-        "dropped": dropped,
-        "returns_dropped": counts["negative"] if options["returns"] == "drop" else 0,
-        "options": dict(options),
-    }
+    report = cleaning_report(
+        counts,
+        rows_out=None,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
+    )
     return clean, report
 
 
