@@ -154,3 +154,11 @@ def test_every_engine_gives_the_same_summary_of_any_log(rows, merge):
     memory = cl.transactions.summarize(log, "2024-03-02", unit="D", merge=merge)
     duck = cl.transactions.summarize(log, "2024-03-02", unit="D", merge=merge, engine="duckdb")
     assert_same_summary(duck, memory)
+
+
+def test_duckdb_summarises_a_log_without_amounts(cdnow_parquet):
+    tx = cl.datasets.load_cdnow("sample")
+    memory = cl.transactions.summarize(tx, "1997-09-30", amount_col=None)
+    duck = cl.transactions.summarize(cdnow_parquet, "1997-09-30", amount_col=None)
+    assert "monetary" not in duck.columns and len(duck) == 2357
+    assert_same_summary(duck, memory)
