@@ -21,7 +21,7 @@ def _world() -> dict[str, Any]:
     purchases = cl.models.ParetoNBD().fit(summary)
     spend = cl.models.GammaGamma().fit(summary)
     value = cl.targeting.expected_customer_value(
-        purchases, spend, summary, horizon=52, discount=1.10 ** (1 / 52) - 1, margin=0.3
+        purchases, spend, summary, horizon=52, discount=(0.10, "Y"), margin=0.3
     )
     p_alive = pd.Series(
         purchases.p_alive(*(summary[c].to_numpy() for c in ("x", "t_x", "T"))),

@@ -26,7 +26,7 @@ def cdnow_customer_values() -> pd.Series:
     """Expected margin of each CDNOW sample customer over the next 52 weeks (cached).
 
     BG/NBD and Gamma–Gamma fitted to the 39 calibration weeks; 30% margin on spend;
-    10% a year discount (weekly rate 1.1 ** (1 / 52) - 1).
+    10% a year discount, ``discount=(0.10, "Y")``.
     """
     from crmlab.cdnow import calibration
     from crmlab.models import GammaGamma
@@ -35,7 +35,7 @@ def cdnow_customer_values() -> pd.Series:
     summary = calibration()
     spend = GammaGamma().fit(summary)
     return expected_customer_value(
-        cdnow_bgnbd(), spend, summary, horizon=52, discount=1.1 ** (1 / 52) - 1, margin=0.3
+        cdnow_bgnbd(), spend, summary, horizon=52, discount=(0.10, "Y"), margin=0.3
     )
 
 
