@@ -34,7 +34,29 @@ CURVE_RETENTION = np.linspace(0.0, 0.99, 100)
 
 
 class CLVCalculator(Dashboard):
-    """CLV, the most one may pay to acquire, and the worth of a retention point."""
+    """Calculator of a customer's lifetime value under constant retention.
+
+    Shows the CLV (:func:`crmlab.clv.simple_clv`), the most one may pay to acquire
+    a customer (:func:`crmlab.clv.max_acquisition_cost`), the value of a new
+    customer net of acquisition (:func:`crmlab.clv.new_customer_clv`), the value of
+    one more point of retention (:func:`crmlab.clv.retention_point_value`), the
+    formula with the numbers in it, and CLV against retention with the customer
+    marked. The keyword arguments are the sliders' starting values;
+    ``projector=True`` lays it out for a projector (1280×720): larger type, the curve
+    beside the readout, long sliders below.
+
+    It is an ``ipywidgets.VBox``; ``.controls`` holds the inputs by name, ``.result``
+    the numbers shown, ``.readout`` the HTML. ``clv_calculator`` is the same class.
+
+    Examples
+    --------
+    >>> w = clv_calculator(margin=100, retention=0.8, discount=0.1)
+    >>> round(w.result["clv"], 2)
+    366.67
+    >>> w.controls["retention"].value = 0.9
+    >>> round(w.result["clv"], 2)
+    550.0
+    """
 
     css_class = "crmlab-clv"
     title = "Retention and customer lifetime value"
@@ -43,11 +65,11 @@ class CLVCalculator(Dashboard):
     def __init__(
         self,
         *,
-        margin: float,
-        retention: float,
-        discount: float,
-        acquisition_cost: float,
-        timing: str,
+        margin: float = 100.0,
+        retention: float = 0.8,
+        discount: float = 0.10,
+        acquisition_cost: float = 150.0,
+        timing: str = "beginning",
         projector: bool = False,
     ) -> None:
         if timing not in dict(TIMINGS).values():
@@ -188,46 +210,5 @@ class CLVCalculator(Dashboard):
         ax.set_ylim(0, max(top * 1.05, 1.0))
 
 
-def clv_calculator(
-    *,
-    margin: float = 100.0,
-    retention: float = 0.8,
-    discount: float = 0.10,
-    acquisition_cost: float = 150.0,
-    timing: str = "beginning",
-    projector: bool = False,
-) -> CLVCalculator:
-    """Calculator of a customer's lifetime value under constant retention.
-
-    Shows the CLV (:func:`crmlab.clv.simple_clv`), the most one may pay to acquire
-    a customer (:func:`crmlab.clv.max_acquisition_cost`), the value of a new
-    customer net of acquisition (:func:`crmlab.clv.new_customer_clv`), the value of
-    one more point of retention (:func:`crmlab.clv.retention_point_value`), the
-    formula with the numbers in it, and CLV against retention with the customer
-    marked. The keyword arguments are the sliders' starting values;
-    ``projector=True`` lays it out for a projector (1280×720): larger type, the curve
-    beside the readout, long sliders below.
-
-    Returns
-    -------
-    CLVCalculator
-        An ``ipywidgets.VBox``; ``.controls`` holds the inputs by name,
-        ``.result`` the numbers shown, ``.readout`` the HTML.
-
-    Examples
-    --------
-    >>> w = clv_calculator(margin=100, retention=0.8, discount=0.1)
-    >>> round(w.result["clv"], 2)
-    366.67
-    >>> w.controls["retention"].value = 0.9
-    >>> round(w.result["clv"], 2)
-    550.0
-    """
-    return CLVCalculator(
-        margin=margin,
-        retention=retention,
-        discount=discount,
-        acquisition_cost=acquisition_cost,
-        timing=timing,
-        projector=projector,
-    )
+#: The builder is the class itself: its keyword arguments are the sliders' starting values.
+clv_calculator = CLVCalculator
