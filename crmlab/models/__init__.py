@@ -6,8 +6,9 @@ Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` 
 its extension with duration dependence :class:`BetaDiscreteWeibull`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
 standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
-BG/NBD, Pareto/NBD and Gamma–Gamma take time-invariant covariates
-(``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``), their
+BG/NBD, Pareto/NBD, Gamma–Gamma and the sBG take time-invariant covariates
+(``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``,
+``churn_covariates=``), their
 per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
 side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
 """
