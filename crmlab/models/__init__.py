@@ -10,11 +10,13 @@ BG/NBD, Pareto/NBD, Gamma–Gamma and the sBG take time-invariant covariates
 (``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``,
 ``churn_covariates=``), their
 per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
-side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
+side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors);
+:func:`p_alive_path` follows one customer's P(alive) along her history.
 """
 
 from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
 from crmlab.models._covariates import MissingCovariateError
+from crmlab.models._paths import p_alive_path
 from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
@@ -38,5 +40,6 @@ __all__ = [
     "ZeroSpendWarning",
     "compare",
     "frequency_spend_correlation",
+    "p_alive_path",
     "survivors_to_durations",
 ]
