@@ -141,3 +141,26 @@ def test_bad_input_is_named():
         p_alive_path(model, [])
     with pytest.raises(ValueError, match="purchases must be finite"):
         p_alive_path(model, [0.0, np.nan])
+
+
+def test_plot_of_the_path(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import crmlab as cl
+
+    model = BGNBD().set_params(**BG, unit="W")
+    path = p_alive_path(model, PURCHASES, T=20.0, horizon=10.0)
+    ax = cl.plots.plot_p_alive_path(path, label="customer 7")
+    assert ax.get_xlabel() == "time since first purchase (weeks)"
+    solid, dashed, ticks = ax.get_lines()[:3]
+    assert max(solid.get_xdata()) == 20.0 and min(dashed.get_xdata()) == 20.0
+    assert max(dashed.get_xdata()) == 30.0
+    assert list(ticks.get_xdata()) == [0.0, 1.5, 7.0, 8.0, 17.0]
+    ax.figure.savefig(tmp_path / "path.png")
+    assert (tmp_path / "path.png").stat().st_size > 10_000
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="p_alive_path"):
+        cl.plots.plot_p_alive_path(pd.DataFrame({"x": [1]}))
