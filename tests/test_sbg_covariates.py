@@ -217,3 +217,14 @@ def test_elasticity_undiscounted_limit_and_large_parameters():
     assert retention_elasticity(1e5, 4e5, 0.1, 1) == pytest.approx(1 / (1 - r / 1.1), rel=1e-4)
     with pytest.raises(ValueError, match="n must be"):
         retention_elasticity(1.0, 1.0, 0.1, 0)
+
+
+def test_compare_tests_the_covariate_against_the_pooled_fit(both_groups):
+    pooled = ShiftedBetaGeometric().fit(both_groups.drop(columns="high_end"))
+    with_group = ShiftedBetaGeometric(churn_covariates=["high_end"]).fit(both_groups)
+    table = cl.models.compare([pooled, with_group], names=["pooled", "group"])
+    assert table.loc["group", "lr_against"] == "pooled"
+    assert table.loc["group", "lr_df"] == 1
+    expected = 2 * (with_group.loglik - pooled.loglik)
+    assert table.loc["group", "lr_statistic"] == pytest.approx(expected)
+    assert expected > 100  # the two groups churn very differently
