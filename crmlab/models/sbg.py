@@ -14,11 +14,11 @@ prone to leave have already gone.
 Covariates. With ``churn_covariates=[...]`` customer i's Beta distribution is
 ``Beta(alpha, beta_i)`` with ``beta_i = beta * exp(-gamma . z_i)``. The odds of her
 mean churn probability, ``alpha / beta_i``, are then ``exp(gamma . z_i)`` times the
-baseline odds, so a positive coefficient means faster churn (the sign of the
-dropout coefficients of the Pareto/NBD and BG/NBD). The exponential link is the one
-of Fader & Hardie's note on time-invariant covariates (2007); pymc-marketing's sBG
-scales ``alpha`` and ``beta`` each with its own coefficients, of which this is the
-case with none on ``alpha``. Leaving ``alpha`` common keeps one coefficient per
+baseline odds, so a positive coefficient means faster churn (as a positive dropout
+coefficient of the Pareto/NBD means faster dropout). The exponential link is the one of
+Fader & Hardie's note on time-invariant covariates (2007); pymc-marketing's design for
+sBG covariates scales ``alpha`` and ``beta`` each with its own coefficients, of which
+this is the case with none on ``alpha``. Leaving ``alpha`` common keeps one coefficient per
 covariate and a common long-run tail (``S(t)`` falls like ``t^-alpha``); it is also
 what the paper's two groups show: Regular and High End differ in ``beta`` (1.18 vs
 3.81), hardly in ``alpha`` (0.70 vs 0.67). Such a model is fitted on one row per
