@@ -151,7 +151,7 @@ def test_missing_covariate_values_and_columns_are_named_errors():
     with pytest.raises(ValueError, match=r"not numeric.*get_dummies"):
         BGNBD(purchase_covariates=["s"]).fit(data.assign(g=0.0, s=["u", "v", "u"]))
     with pytest.raises(ValueError, match="takes covariates for"):
-        cl.models.ShiftedBetaGeometric(covariates={"churn": ["g"]})
+        cl.models.BetaDiscreteWeibull(covariates={"churn": ["g"]})
 
 
 def test_without_covariates_the_fit_is_todays(cdnow_calibration):

@@ -6,14 +6,17 @@ Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` 
 its extension with duration dependence :class:`BetaDiscreteWeibull`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
 standard errors and summary table of :class:`crmlab.models._base.MLEModel`.
-BG/NBD, Pareto/NBD and Gamma–Gamma take time-invariant covariates
-(``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``), their
+BG/NBD, Pareto/NBD, Gamma–Gamma and the sBG take time-invariant covariates
+(``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``,
+``churn_covariates=``), their
 per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
-side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
+side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors);
+:func:`p_alive_path` follows one customer's P(alive) along her history.
 """
 
 from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
 from crmlab.models._covariates import MissingCovariateError
+from crmlab.models._paths import p_alive_path
 from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
@@ -37,5 +40,6 @@ __all__ = [
     "ZeroSpendWarning",
     "compare",
     "frequency_spend_correlation",
+    "p_alive_path",
     "survivors_to_durations",
 ]

@@ -8,6 +8,7 @@ inside the functions, so importing this module costs little.
 
 from crmlab.plots.cohorts import plot_cohort_heatmap, plot_retention_curves, plot_survival_curve
 from crmlab.plots.firms import plot_firms
+from crmlab.plots.paths import plot_p_alive_path
 from crmlab.plots.survival import plot_churn_distribution, plot_retention_rates, plot_sbg_fit
 from crmlab.plots.tracking import (
     plot_conditional_expectations,
@@ -24,6 +25,7 @@ __all__ = [
     "plot_firms",
     "plot_frequency_fit",
     "plot_p_alive_map",
+    "plot_p_alive_path",
     "plot_retention_curves",
     "plot_retention_rates",
     "plot_sbg_fit",
