@@ -135,9 +135,11 @@ def _log_parts(
     log_T = np.log(alpha + T)
     common = (
         by_level(
-            lambda v: special.betaln(a, b + v + delta)
-            - v * special.gammaln(k)
-            + special.gammaln(r + k * v),
+            lambda v: (
+                special.betaln(a, b + v + delta)
+                - v * special.gammaln(k)
+                + special.gammaln(r + k * v)
+            ),
             x,
             x_levels,
         )
@@ -180,9 +182,7 @@ def _purchase_series(
         *(np.asarray(v, dtype=float) for v in (a, b_norm, b_start, shape, z, phase))
     )
     out_shape = a.shape
-    a, b_norm, b_start, shape, z, phase = (
-        v.ravel() for v in (a, b_norm, b_start, shape, z, phase)
-    )
+    a, b_norm, b_start, shape, z, phase = (v.ravel() for v in (a, b_norm, b_start, shape, z, phase))
     total = np.zeros(a.size)
     previous = np.full(a.size, np.inf)
     todo = np.flatnonzero(z > 0)  # no time, no ticks, no purchases
