@@ -123,16 +123,19 @@ def _log_parts(
     x: np.ndarray,
     t_x: np.ndarray,
     T: np.ndarray,
-    x_levels: Any = None,
+    levels: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
     """The likelihood without ``(k-1) litt``, in pieces.
 
     Returns ``common``; ``log_active``, the log of ``Σ_j c_j`` (active at T) and
     ``dropped`` (dropped out at ``t_x``), both relative to ``common``; and the
-    terms ``c_j`` themselves.
+    terms ``c_j`` themselves. ``levels`` (``x_levels``, ``t_x_levels``, ``T_levels``) let the
+    special functions and logs be computed once per distinct value.
     """
+    levels = levels or {}
+    x_levels = levels.get("x_levels")
     shape = r + k * x
-    log_T = np.log(alpha + T)
+    log_T = by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
     common = (
         by_level(
             lambda v: (
@@ -155,7 +158,8 @@ def _log_parts(
             (x > 0) | (delta == 1),
             np.log(a)
             - np.log(np.maximum(b + x - 1 + delta, 1e-300))
-            + shape * (log_T - np.log(alpha + t_x)),
+            + shape
+            * (log_T - by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))),
             -np.inf,
         )
     return common, log_active, dropped, terms
@@ -255,7 +259,7 @@ class BGCNBD(RFMModel):
     #: 1 when customers may drop out right after the first purchase (MBG), else 0.
     dropout_at_zero: ClassVar[int] = 0
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    level_columns: ClassVar[tuple[str, ...]] = ("x",)
+    level_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
     data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T", "litt")
 
     def __init__(self, k: int | None = None, *, k_max: int = 12) -> None:
@@ -321,7 +325,9 @@ class BGCNBD(RFMModel):
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
         # The tick rate is k times the purchase rate, so alpha scales with 1/k.
         alpha = 1.0 / (self._mean_purchase_rate(columns, weights) * self._current_k())
-        return [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.5, alpha, 0.8, 2.5])]
+        defaults = [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.5, alpha, 0.8, 2.5])]
+        warm = getattr(self, "_warm", None)
+        return defaults if warm is None else [warm, *defaults]
 
     def _current_k(self) -> int:
         if self.k is None:
@@ -334,7 +340,7 @@ class BGCNBD(RFMModel):
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> np.ndarray:
         common, log_active, dropped, _ = _log_parts(
-            self._current_k(), self.dropout_at_zero, *params, x, t_x, T, levels.get("x_levels")
+            self._current_k(), self.dropout_at_zero, *params, x, t_x, T, levels
         )
         return common + np.logaddexp(log_active, dropped)
 
@@ -345,7 +351,7 @@ class BGCNBD(RFMModel):
         k, delta = self._current_k(), self.dropout_at_zero
         r, alpha, a, b = params
         x_levels = levels.get("x_levels")
-        _, log_active, dropped, terms = _log_parts(k, delta, r, alpha, a, b, x, t_x, T, x_levels)
+        _, log_active, dropped, terms = _log_parts(k, delta, r, alpha, a, b, x, t_x, T, levels)
         inner = np.logaddexp(log_active, dropped)
         w_active, w_drop = np.exp(log_active - inner), np.exp(dropped - inner)
         psi = special.digamma
@@ -359,7 +365,8 @@ class BGCNBD(RFMModel):
             by_j = by_j + terms[j] * j
         total = sum(terms)
         psi_shape = by_level(lambda v: psi(r + k * v), x, x_levels)
-        log_T, log_tx = np.log(alpha + T), np.log(alpha + t_x)
+        log_T = by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
+        log_tx = by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))
         d_r = psi_shape - psi(r) + np.log(alpha) - log_T + w_active * by_r / total
         d_r = d_r + w_drop * (log_T - log_tx)
         d_alpha = (
@@ -397,12 +404,19 @@ class BGCNBD(RFMModel):
         candidates = [self.k_fixed] if self.k_fixed is not None else range(1, self.k_max + 1)
         litt_total = self._litt_total(data, weights, 1 if self.k_fixed == 1 else None)
         rows, fits = [], {}
+        self._warm: np.ndarray | None = None
         for k in candidates:
             self.k = k
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                super().fit(data, weights, starts=starts, compress=compress)
+                try:
+                    super().fit(data, weights, starts=starts, compress=compress)
+                finally:
+                    self._warm = None
             assert self.result is not None
+            # Start the next k from this fit: ticks come k + 1 to a purchase instead of k,
+            # so the tick rate, and with it 1 / alpha, grows by (k + 1) / k.
+            self._warm = self.result.estimate * np.array([1.0, k / (k + 1), 1.0, 1.0])
             result = replace(self.result, loglik=self.result.loglik + (k - 1) * litt_total)
             fits[k] = (result, caught)
             rows.append(
@@ -411,6 +425,7 @@ class BGCNBD(RFMModel):
             logliks = [row["loglik"] for row in rows]
             if len(logliks) >= 3 and logliks[-1] < logliks[-2] < logliks[-3]:
                 break
+        self._warm = None
         profile = pd.DataFrame(rows).set_index("k")
         best = int(profile["loglik"].idxmax())
         self.k, (self.result, caught) = best, fits[best]
