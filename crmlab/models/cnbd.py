@@ -450,6 +450,24 @@ class BGCNBD(RFMModel):
         self.k_profile = None
         return self
 
+    def summary(self, level: float = 0.95) -> Any:
+        """The base's summary table; its header names the regularity ``k``.
+
+        >>> m = BGCNBD(k=2).set_params(r=0.5, alpha=3.0, a=0.8, b=2.5)
+        >>> m.summary().header().split(":")[0]
+        'BGCNBD (k = 2)'
+        """
+        table = super().summary(level)
+        table.attrs["model"] = f"{type(self).__name__} (k = {self.k})"
+        return table
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        if self.k is None:
+            return text
+        name = type(self).__name__
+        return text.replace(f"{name}(", f"{name}(k={self.k}, ", 1)
+
     def log_likelihood(self, data: Any, weights: Any | None = None) -> float:
         """Total log-likelihood of ``data`` (with its ``litt``) at the current parameters.
 
