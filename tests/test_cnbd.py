@@ -181,6 +181,46 @@ def test_likelihood_of_one_customer_matches_direct_integration(model_class, k, g
     assert model.log_likelihood(row) == pytest.approx(expected, rel=1e-8)
 
 
+def _btydplus_terms(k, delta, r, alpha, a, b, x, t_x, T, litt):
+    """BTYDplus's xbgcnbd.LL and xbgcnbd.PAlive, term by term as that package writes them."""
+    head = (
+        (k - 1) * litt
+        - x * math.log(math.factorial(k - 1))
+        + special.betaln(a, b + x + delta)
+        - special.betaln(a, b)
+        + special.gammaln(r + k * x)
+        - special.gammaln(r)
+        + r * math.log(alpha)
+        - (r + k * x) * np.log(alpha + T)
+    )
+    dropped = (
+        ((x > 0) | (delta == 1))
+        * a
+        / (b + x - 1 + delta)
+        * ((alpha + T) / (alpha + t_x)) ** (r + k * x)
+    )
+    active = np.ones_like(x)
+    for j in range(1, k):
+        rising = np.prod([r + k * x + i for i in range(j)], axis=0)
+        active = active + rising * (T - t_x) ** j / (math.factorial(j) * (alpha + T) ** j)
+    alive = 1 / (1 + dropped / active)
+    if not delta:
+        alive = np.where(x == 0, 1.0, alive)
+    return head + np.log(dropped + active), alive
+
+
+@pytest.mark.parametrize("model_class", [BGCNBD, MBGCNBD])
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_likelihood_and_p_alive_equal_btydplus_expressions(model_class, k):
+    params = {"r": 0.9, "alpha": 1.7, "a": 0.75, "b": 2.2}
+    base = model_class(k=k).set_params(**params).simulate(2000, 30.0 + np.arange(2000) % 20, seed=4)
+    x, t_x, T, litt = (base[c] for c in ("x", "t_x", "T", "litt"))
+    model = model_class(k=k).set_params(**params)
+    rows, alive = _btydplus_terms(k, model.dropout_at_zero, *params.values(), x, t_x, T, litt)
+    assert model.log_likelihood(base) == pytest.approx(rows.sum(), rel=1e-11)
+    np.testing.assert_allclose(model.p_alive(x, t_x, T), alive, rtol=1e-10)
+
+
 @pytest.mark.parametrize("model_class", [BGCNBD, MBGCNBD])
 @pytest.mark.parametrize("k", [1, 3])
 def test_gradient_matches_finite_differences(model_class, k):
@@ -305,6 +345,15 @@ def test_bad_inputs_are_refused_with_named_columns(cdnow):
     with np.errstate(all="raise"):
         assert model.p_alive(1000, 10.0, 100.0) == pytest.approx(0.0, abs=1e-12)
         assert model.conditional_expected_purchases(39, 1000, 10.0, 100.0) >= 0
+
+
+def test_the_whole_profile_when_asked_and_the_same_choice(cdnow):
+    early = BGCNBD().fit(cdnow)
+    whole = BGCNBD(k_max=6, stop_early=False).fit(cdnow)
+    assert whole.k_profile.index.tolist() == [1, 2, 3, 4, 5, 6]
+    assert len(early.k_profile) == 3
+    assert whole.k == early.k == 1
+    pd.testing.assert_frame_equal(whole.k_profile.iloc[:3], early.k_profile, rtol=1e-6)
 
 
 def test_set_params_after_fit_replaces_the_fit_and_the_profile(cdnow):

@@ -224,12 +224,14 @@ class BGCNBD(RFMModel):
     ----------
     k : int, optional
         The regularity, fixed. By default ``k`` is chosen by likelihood: the model
-        is fitted for ``k = 1, 2, ...`` up to ``k_max``, stopping once the
-        log-likelihood has fallen twice in a row (as BTYDplus does), and the best
-        ``k`` is kept; ``k_profile`` then holds the log-likelihood and estimates of
+        is fitted for ``k = 1, 2, ...`` up to ``k_max`` (see ``stop_early``), and
+        the best ``k`` is kept; ``k_profile`` then holds the log-likelihood and estimates of
         each ``k`` tried. Intervals and standard errors are conditional on ``k``.
     k_max : int
         The largest ``k`` tried (12, as in BTYDplus).
+    stop_early : bool
+        Stop the search once the log-likelihood has fallen twice in a row (default);
+        ``False`` fits every ``k`` up to ``k_max``.
 
     Attributes
     ----------
@@ -262,10 +264,11 @@ class BGCNBD(RFMModel):
     level_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
     data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T", "litt")
 
-    def __init__(self, k: int | None = None, *, k_max: int = 12) -> None:
+    def __init__(self, k: int | None = None, *, k_max: int = 12, stop_early: bool = True) -> None:
         MLEModel.__init__(self)  # no covariates (RFMModel's init would offer them)
         self.k_fixed = None if k is None else _check_k(k)
         self.k_max = _check_k(k_max, "k_max")
+        self.stop_early = bool(stop_early)
         self.k: int | None = self.k_fixed
         self.k_profile: pd.DataFrame | None = None
 
@@ -423,7 +426,7 @@ class BGCNBD(RFMModel):
                 {"k": k, "loglik": result.loglik, "converged": result.converged, **self.params}
             )
             logliks = [row["loglik"] for row in rows]
-            if len(logliks) >= 3 and logliks[-1] < logliks[-2] < logliks[-3]:
+            if self.stop_early and len(logliks) >= 3 and logliks[-1] < logliks[-2] < logliks[-3]:
                 break
         self._warm = None
         profile = pd.DataFrame(rows).set_index("k")
