@@ -92,6 +92,32 @@ def test_regularity_summary_refuses_what_has_no_logarithm():
     assert regularity_summary(log, "2024-01-31")["x"].tolist() == [0.0, 0.0]
 
 
+def test_from_a_simulated_log_to_the_regularity_of_its_customers():
+    # A log drawn independently of the models' simulator: Erlang-3 gaps, BG dropout.
+    rng = np.random.default_rng(21)
+    start, weeks = pd.Timestamp("2020-01-06"), pd.Timedelta(weeks=1)
+    end = start + 60 * weeks
+    ids, dates, truth = [], [], {}
+    for customer in range(3000):
+        first = rng.uniform(0, 20)
+        rate, p = rng.gamma(TRUTH["r"], 1 / TRUTH["alpha"]), rng.beta(TRUTH["a"], TRUTH["b"])
+        moments, now = [first], first
+        while True:
+            now += rng.gamma(3, 1 / rate)
+            if now > 60:
+                break
+            moments.append(now)
+            if rng.random() < p:
+                break
+        ids += [customer] * len(moments)
+        dates += [start + m * weeks for m in moments]
+        truth[customer] = np.log(np.diff(moments)).sum()
+    log = pd.DataFrame({"customer_id": ids, "date": dates})
+    s = regularity_summary(log, end - pd.Timedelta(days=1), merge="none", amount_col=None)
+    np.testing.assert_allclose(s["litt"], pd.Series(truth), rtol=1e-9, atol=1e-9)
+    assert BGCNBD().fit(s).k == 3
+
+
 # ----- k = 1 is the BG/NBD, resp. the MBG/NBD -------------------------------------
 @pytest.mark.parametrize(("ours", "theirs"), PAIRS)
 def test_k_one_reproduces_the_bgnbd_and_mbgnbd_on_cdnow(cdnow, ours, theirs):
