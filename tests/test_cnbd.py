@@ -149,6 +149,38 @@ def test_k_one_reproduces_the_bgnbd_and_mbgnbd_on_cdnow(cdnow, ours, theirs):
     )
 
 
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS)
+def test_k_one_reproduces_the_future_predictions_of_bgnbd_and_mbgnbd(cdnow, ours, theirs):
+    reference = theirs().fit(cdnow[["x", "t_x", "T"]])
+    same = ours(k=1).set_params(**reference.params)
+    head = cdnow.iloc[::7]
+    x, t_x, T = (head[c].to_numpy() for c in ("x", "t_x", "T"))
+    for n in (0, 1, 3):
+        np.testing.assert_allclose(
+            same.conditional_probability_of_purchases(n, 39.0, x, t_x, T),
+            reference.conditional_probability_of_purchases(n, 39.0, x, t_x, T),
+            rtol=1e-9,
+            atol=1e-14,
+        )
+    # theirs integrates numerically (about 1e-6 relative); ours sums an exact series
+    np.testing.assert_allclose(
+        same.p_alive_at(52.0, x, t_x, T), reference.p_alive_at(52.0, x, t_x, T), rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("model_class", [BGCNBD, MBGCNBD])
+def test_conditional_pmf_sums_to_one_with_the_conditional_mean(model_class):
+    model = model_class(k=3).set_params(**TRUTH)
+    n = np.arange(400)[:, None]
+    x, t_x, T = np.array([0, 1, 4, 12]), np.array([0, 5.0, 30.0, 38.0]), np.array([40.0] * 4)
+    p = model.conditional_probability_of_purchases(n, 39.0, x, t_x, T)
+    np.testing.assert_allclose(p.sum(axis=0), 1.0, atol=1e-9)
+    np.testing.assert_allclose(
+        (n * p).sum(axis=0), model.conditional_expected_purchases(39.0, x, t_x, T), rtol=1e-8
+    )
+    np.testing.assert_allclose(model.p_alive_at(0.0, x, t_x, T), model.p_alive(x, t_x, T))
+
+
 @pytest.mark.parametrize(("ours", "published"), [(MBGCNBD, (0.525, 6.183, 0.891, 1.614))])
 def test_cdnow_picks_k_one_as_btydplus_demo_reports(cdnow, ours, published):
     # BTYDplus, demo/cdnow.R: mbgcnbd.EstimateParameters on CDNOW gives k = 1 ("no
@@ -311,6 +343,27 @@ def test_conditional_expectation_matches_simulated_holdout_purchases(simulated):
     groups = pd.cut(frame["x"], [-1, 0, 1, 3, 7, np.inf])
     for _, part in pd.Series(residual).groupby(groups.to_numpy(), observed=True):
         assert abs(part.mean()) < 4 * part.std() / np.sqrt(len(part)) + 1e-3
+
+
+def test_future_activity_and_no_purchase_match_the_simulation(simulated):
+    _, truth, frame, base = simulated
+    x, t_x, T = frame["x"], frame["t_x"], frame["T"]
+    later = truth.p_alive_at(39.0, x, t_x, T)
+    none = truth.conditional_probability_of_purchases(0, 39.0, x, t_x, T)
+    groups = pd.cut(x, [-1, 0, 1, 3, 7, np.inf]).to_numpy()
+    table = pd.DataFrame(
+        {
+            "later": later,
+            "alive_after": base["alive_after"],
+            "none": none,
+            "no_purchase": base["x_holdout"] == 0,
+        }
+    )
+    for _, group in table.groupby(groups, observed=True):
+        for model_column, truth_column in (("later", "alive_after"), ("none", "no_purchase")):
+            p = group[model_column]
+            se = np.sqrt((p * (1 - p)).sum()) / len(group)
+            assert abs(p.mean() - group[truth_column].mean()) < 4 * se + 1e-3
 
 
 @pytest.mark.parametrize("model_class", [BGCNBD, MBGCNBD])

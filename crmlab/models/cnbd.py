@@ -39,7 +39,9 @@ chances, so::
 
 with ``I`` the regularised incomplete beta function (the chance that a
 negative-binomial count of ticks reaches ``m k - j``). The series is summed until
-its remaining terms are below 1e-13 of the sum. BTYDplus instead approximates the
+its remaining terms are below 1e-13 of the sum. The same pieces give P(alive at
+``T + t``) (a series), P(X(T, T+t] = n | history) and P(X(t) = n) (closed forms)
+and E[X(t)] (a series). BTYDplus instead approximates the
 conditional expectation by the BG/NBD formula with ``alpha`` scaled by ``k`` and
 rescales the cohort's total; the tests check this series against simulation.
 
@@ -173,12 +175,14 @@ def _purchase_series(
     shape: np.ndarray,
     z: np.ndarray,
     phase: np.ndarray,
+    a_extra: float = 0.0,
 ) -> np.ndarray:
-    """``Σ_{m≥1} B(a, b_start+m-1)/B(a, b_norm) · I(z; m k - phase, shape)``, elementwise.
+    """``Σ_{m≥1} B(a+a_extra, b_start+m-1)/B(a, b_norm) · I(z; m k - phase, shape)``.
 
     The ``m``-th purchase needs ``m k - phase`` ticks (a negative-binomial count
     with ``shape`` and success ratio ``z``) and ``m - 1`` survived dropout chances
-    after the first ``b_start - b_norm`` (a Beta moment). Terms fall once the ticks
+    after the first ``b_start - b_norm`` (a Beta moment); ``a_extra = 1`` makes the
+    Beta moment that of dropping out right at the ``m``-th purchase. Terms fall once the ticks
     needed pass the expected count; the sum stops when a geometric bound on what is
     left, from the ratio of the last two terms, is below the tolerance.
     """
@@ -199,9 +203,9 @@ def _purchase_series(
                 "(horizon far beyond the data?)"
             )
         sel_a, sel_b = a[todo], b_start[todo]
-        term = np.exp(special.betaln(sel_a, sel_b + m - 1) - log_norm[todo]) * special.betainc(
-            m * k - phase[todo], shape[todo], z[todo]
-        )
+        term = np.exp(
+            special.betaln(sel_a + a_extra, sel_b + m - 1) - log_norm[todo]
+        ) * special.betainc(m * k - phase[todo], shape[todo], z[todo])
         total[todo] += term
         ratio = term / previous[todo]
         previous[todo] = term
@@ -635,6 +639,79 @@ class BGCNBD(RFMModel):
         values = (per_phase[inverse.ravel()] * alive.reshape(-1, k)).sum(axis=-1)
         return as_output(values.reshape(t.shape), is_scalar)
 
+    @quiet
+    def p_alive_at(self, t: Any, x: Any, t_x: Any, T: Any) -> Any:
+        """P(active at ``T + t`` | x, t_x, T).
+
+        An active customer with ``j`` ticks since her last purchase leaves in
+        ``(T, T + t]`` if she drops out at one of her next purchases there:
+        ``P(alive at T + t) = Σ_j P(alive, j) (1 - Σ_{m≥1} E[p (1-p)^(m-1)]
+        P(m k - j ticks by t))``, with the posterior Beta(a, b+x+δ) and
+        Gamma(r+kx+j, α+T) of the active customer (a series, as the expectation).
+
+        >>> m = BGCNBD(k=2).set_params(r=0.5, alpha=3.0, a=0.8, b=2.5)
+        >>> bool(m.p_alive_at(52, 3, 30.0, 40.0) < m.p_alive(3, 30.0, 40.0))
+        True
+        >>> m.p_alive_at(0, 3, 30.0, 40.0) == m.p_alive(3, 30.0, 40.0)
+        True
+        """
+        (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
+        check_values(t, "t", low=0)
+        check_rfm(x.ravel(), t_x.ravel(), T.ravel())
+        k, delta = self._current_k(), self.dropout_at_zero
+        r, alpha, a, b = self._individual(None)
+        alive = self._alive_parts(x, t_x, T)
+        j = np.arange(k)
+        after = (b + x + delta)[..., None]
+        leaves = _purchase_series(
+            k, a, after, after, (r + k * x)[..., None] + j, (t / (alpha + T + t))[..., None], j, 1.0
+        )
+        return as_output((alive * (1 - leaves)).sum(axis=-1), is_scalar)
+
+    @quiet
+    def conditional_probability_of_purchases(self, n: Any, t: Any, x: Any, t_x: Any, T: Any) -> Any:
+        """P(X(T, T + t] = n | x, t_x, T): exactly ``n`` purchases in the next ``t``.
+
+        An inactive customer buys nothing; an active one with ``j`` ticks since her
+        last purchase makes ``n`` purchases either by surviving ``n`` dropout
+        chances with ticks for exactly ``n`` (``n k - j`` to ``(n+1) k - j - 1``),
+        or by dropping out at her ``n``-th with at least ``n k - j`` ticks. ``n = 0``
+        gives the probability of no purchase.
+
+        >>> m = MBGCNBD(k=3).set_params(r=0.85, alpha=1.45, a=0.79, b=2.42)
+        >>> p = m.conditional_probability_of_purchases(np.arange(300), 39.0, 4, 30.0, 40.0)
+        >>> round(float(p.sum()), 9)
+        1.0
+        """
+        (n, t, x, t_x, T), is_scalar = broadcast_inputs(n, self._in_unit(t), x, t_x, T)
+        check_values(t, "t", low=0)
+        check_values(n, "n", low=0, whole=True)
+        check_rfm(x.ravel(), t_x.ravel(), T.ravel())
+        k, delta = self._current_k(), self.dropout_at_zero
+        r, alpha, a, b = self._individual(None)
+        alive = self._alive_parts(x, t_x, T)
+        j = np.arange(k)
+        shape = (r + k * x)[..., None] + j
+        z = (t / (alpha + T + t))[..., None]
+        after, count = (b + x + delta)[..., None], n[..., None]
+
+        def reach(ticks: np.ndarray) -> np.ndarray:
+            # P(at least `ticks` more ticks by T + t); none needed is certain.
+            return np.where(ticks > 0, special.betainc(np.maximum(ticks, 1), shape, z), 1.0)
+
+        log_b = special.betaln(a, after)
+        survived = np.exp(special.betaln(a, after + count) - log_b)
+        with np.errstate(invalid="ignore"):
+            dropped = np.where(
+                count > 0,
+                np.exp(special.betaln(a + 1, np.maximum(after + count - 1, 1e-300)) - log_b),
+                0.0,
+            )
+        start = reach(count * k - j)
+        active = survived * (start - reach((count + 1) * k - j)) + dropped * start
+        gone = 1 - alive.sum(axis=-1)
+        return as_output((alive * active).sum(axis=-1) + gone * (n == 0), is_scalar)
+
     # ----- simulation ----------------------------------------------------------
     def simulate(
         self,
@@ -652,7 +729,8 @@ class BGCNBD(RFMModel):
         each purchase (and, in the MBG variant, right after the first) she leaves
         with probability ``p``. ``holdout`` (a length of time) adds ``x_holdout``,
         her purchases in ``(T, T + holdout]``; ``state=True`` adds ``alive``, whether
-        she is still active at ``T`` (the truth that P(alive) estimates).
+        she is still active at ``T`` (the truth that P(alive) estimates), and with a
+        holdout ``alive_after``, whether she still is at ``T + holdout``.
 
         >>> base = BGCNBD(k=2).set_params(r=0.5, alpha=3.0, a=0.8, b=2.5).simulate(5, 39.0)
         >>> sorted(base)
@@ -694,6 +772,8 @@ class BGCNBD(RFMModel):
             base["x_holdout"] = later
         if state:
             base["alive"] = dropped_at > T_values
+            if holdout is not None:
+                base["alive_after"] = dropped_at > end
         return base
 
 
