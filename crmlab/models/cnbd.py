@@ -11,7 +11,7 @@ each repeat purchase, and in the MBG variant also right after the first, she
 drops out for good with probability ``p ~ Beta(a, b)``. ``k`` is a whole number,
 the same for every customer, chosen by likelihood.
 
-Likelihood (Platzer & Reutterer 2016, §3; the same as BTYDplus's ``xbgcnbd.LL``).
+Likelihood (Platzer & Reutterer 2016; the expression BTYDplus's ``xbgcnbd.LL`` evaluates).
 With ``δ = 1`` for the MBG/CNBD-k and 0 for the BG/CNBD-k, and ``litt`` the sum of
 the logs of the customer's ``x`` gaps::
 
@@ -28,7 +28,8 @@ for a given ``k``: it moves the log-likelihood, and so the choice of ``k``, but 
 the estimates at a given ``k``. Build it from a log with
 :func:`crmlab.regularity.regularity_summary`.
 
-Predictions. ``p_alive`` is the closed form of the paper. The expectations are
+Predictions. ``p_alive`` is the closed form BTYDplus's ``xbgcnbd.PAlive`` computes
+(the share of the likelihood in the "still active" terms). The expectations are
 exact series (no simulation, no approximation): an active customer with ``j``
 ticks since her last purchase makes her ``m``-th next purchase when ``m k - j``
 more ticks have come, and makes it only if she survived ``m - 1`` more dropout
@@ -40,10 +41,10 @@ chances, so::
 with ``I`` the regularised incomplete beta function (the chance that a
 negative-binomial count of ticks reaches ``m k - j``). The series is summed until
 its remaining terms are below 1e-13 of the sum. The same pieces give P(alive at
-``T + t``) (a series), P(X(T, T+t] = n | history) and P(X(t) = n) (closed forms)
-and E[X(t)] (a series). BTYDplus instead approximates the
-conditional expectation by the BG/NBD formula with ``alpha`` scaled by ``k`` and
-rescales the cohort's total; the tests check this series against simulation.
+``T + t``) and E[X(t)] (series), P(X(T, T+t] = n | history) and P(X(t) = n)
+(closed forms). BTYDplus instead approximates the conditional expectation by the
+BG/NBD formula with ``alpha`` scaled by ``k`` and rescales the cohort's total; the
+tests check these series against simulation.
 
 Reference: Platzer, M., & Reutterer, T. (2016). Ticking away the moments: Timing
 regularity helps to better predict customer activity. *Marketing Science*, 35(5),
@@ -229,8 +230,9 @@ class BGCNBD(RFMModel):
     k : int, optional
         The regularity, fixed. By default ``k`` is chosen by likelihood: the model
         is fitted for ``k = 1, 2, ...`` up to ``k_max`` (see ``stop_early``), and
-        the best ``k`` is kept; ``k_profile`` then holds the log-likelihood and estimates of
-        each ``k`` tried. Intervals and standard errors are conditional on ``k``.
+        the best ``k`` is kept; ``k_profile`` then holds the log-likelihood and the
+        estimates of each ``k`` tried. Intervals and standard errors are conditional
+        on ``k``.
     k_max : int
         The largest ``k`` tried (12, as in BTYDplus).
     stop_early : bool
@@ -276,17 +278,11 @@ class BGCNBD(RFMModel):
         self.k: int | None = self.k_fixed
         self.k_profile: pd.DataFrame | None = None
 
-    # ----- data ----------------------------------------------------------------
-    def _read(self, data: Any, weights: Any | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        columns, row_weights, index = read_columns(data, weights)
-        check_rfm(columns["x"], columns["t_x"], columns["T"], index)
-        return columns, row_weights
-
+    # ----- data (x, t_x, T are read and checked by RFMModel._read) -------------
     def _litt_total(self, data: Any, weights: Any | None, k: int | None) -> float:
         """``Σ weight · litt`` of the data, checked; 0 when ``litt`` is absent and k = 1."""
-        has = (isinstance(data, pd.DataFrame) and "litt" in data.columns) or (
-            not isinstance(data, pd.DataFrame) and "litt" in data
-        )
+        read_columns(data, weights, ("x",))  # the base's TypeError for what is no table
+        has = "litt" in (data.columns if isinstance(data, pd.DataFrame) else data)
         if not has:
             if k == 1:
                 return 0.0
