@@ -1,7 +1,8 @@
 """Customer-base models, one module per family, all fitted by maximum likelihood.
 
 Non-contractual (customers leave silently): :class:`BGNBD`, :class:`MBGNBD`, :class:`ParetoNBD`,
-:class:`BGBB` (discrete opportunities) and the spend model :class:`GammaGamma`.
+:class:`BGBB` (discrete opportunities), :class:`BGCNBD` and :class:`MBGCNBD` (regular
+timing, with :func:`regularity_summary` for their data) and the spend model :class:`GammaGamma`.
 Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` and
 its extension with duration dependence :class:`BetaDiscreteWeibull`.
 Each reproduces the figures of its paper (see the tests) and shares the fitting,
@@ -20,15 +21,19 @@ from crmlab.models._paths import p_alive_path
 from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
+from crmlab.models.cnbd import BGCNBD, MBGCNBD
 from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spend_correlation
 from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
+from crmlab.regularity import regularity_summary
 
 __all__ = [
     "BGBB",
+    "BGCNBD",
     "BGNBD",
+    "MBGCNBD",
     "MBGNBD",
     "BetaDiscreteWeibull",
     "ConvergenceWarning",
@@ -41,5 +46,6 @@ __all__ = [
     "compare",
     "frequency_spend_correlation",
     "p_alive_path",
+    "regularity_summary",
     "survivors_to_durations",
 ]
