@@ -1,6 +1,7 @@
 """Customer-base models, one module per family, all fitted by maximum likelihood.
 
 Non-contractual (customers leave silently): :class:`BGNBD`, :class:`MBGNBD`, :class:`ParetoNBD`,
+:class:`GGomNBD` (the Pareto/NBD with a Gompertz lifetime),
 :class:`BGBB` (discrete opportunities) and the spend model :class:`GammaGamma`.
 Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` and
 its extension with duration dependence :class:`BetaDiscreteWeibull`.
@@ -19,6 +20,7 @@ from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
 from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spend_correlation
+from crmlab.models.ggomnbd import GGomNBD
 from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
@@ -29,6 +31,7 @@ __all__ = [
     "MBGNBD",
     "BetaDiscreteWeibull",
     "ConvergenceWarning",
+    "GGomNBD",
     "GammaGamma",
     "IgnoredColumnsWarning",
     "MissingCovariateError",
