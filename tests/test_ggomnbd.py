@@ -290,3 +290,51 @@ def test_bad_input_and_extreme_histories():
         assert model.p_alive(0, 0, 0) == 1.0
         assert model.conditional_expected_purchases(10, 1000, 10, 100) >= 0
         assert model.expected_purchases(0) == 0.0
+
+
+def test_an_interval_of_one_ulp_is_empty_not_nan():
+    # 39 - 67/7 and 206/7 differ in the last bit: t_x < T, yet log(c + T) == log(c + t_x).
+    t_x, T = 206 / 7, 39 - 67 / 7
+    assert t_x < T
+    model = GGomNBD()
+    rows = model._gradient_rows(
+        [1.0, 8.0, 0.03, 1.0, 1.0], np.array([1.0]), np.array([t_x]), np.array([T])
+    )
+    assert all(np.isfinite(row).all() for row in rows)
+
+
+def test_covariates_scale_alpha_and_beta_in_the_clvtools_form():
+    model = GGomNBD(purchase_covariates=["g"], dropout_covariates=["g"]).set_params(
+        **TRUTH, **{"purchase.g": np.log(2), "dropout.g": 0.0}
+    )
+    groups = {"g": [0.0, 1.0]}
+    plain, vip = model.expected_purchases(32, covariates=groups)
+    assert vip == pytest.approx(2 * plain, rel=1e-12)  # alpha halved: twice the purchases
+    dying = GGomNBD(dropout_covariates=["g"]).set_params(**TRUTH, **{"dropout.g": np.log(2)})
+    early, late = dying.p_alive([3, 3], [20, 20], [32, 32], covariates=groups)
+    plain_model = GGomNBD().set_params(**TRUTH)
+    assert early == pytest.approx(plain_model.p_alive(3, 20, 32), rel=1e-12)
+    half_beta = GGomNBD().set_params(**{**TRUTH, "beta": TRUTH["beta"] / 2})
+    assert late == pytest.approx(half_beta.p_alive(3, 20, 32), rel=1e-12) and late < early
+
+
+def test_simulation_recovers_a_purchase_covariate():
+    rng = np.random.default_rng(21)
+    g = rng.integers(0, 2, 10_000).astype(float)
+    truth = GGomNBD(purchase_covariates=["g"]).set_params(**TRUTH, **{"purchase.g": 0.5})
+    base = pd.DataFrame(truth.simulate(g.size, 32.0, seed=22, covariates={"g": g})).assign(g=g)
+    base["t_x"] = np.where(base["x"] > 0, np.maximum(np.round(base["t_x"] * 7), 1) / 7, 0.0)
+    fitted = GGomNBD(purchase_covariates=["g"]).fit(base)
+    error = fitted.standard_errors["purchase.g"]
+    assert abs(fitted.params["purchase.g"] - 0.5) < 2 * error < 0.2
+
+
+def test_standard_errors_from_the_gradient_match_the_likelihood_hessian(simulated_fit):
+    from crmlab.models._base import numerical_hessian
+
+    columns, weights = simulated_fit.result.data
+    hessian = numerical_hessian(
+        lambda p: simulated_fit._negloglik(p, columns, weights), simulated_fit.result.estimate
+    )
+    expected = np.sqrt(np.diag(np.linalg.inv(hessian)))
+    np.testing.assert_allclose(list(simulated_fit.standard_errors.values()), expected, rtol=1e-3)
