@@ -338,3 +338,49 @@ def test_standard_errors_from_the_gradient_match_the_likelihood_hessian(simulate
     )
     expected = np.sqrt(np.diag(np.linalg.inv(hessian)))
     np.testing.assert_allclose(list(simulated_fit.standard_errors.values()), expected, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"x": [1, -1], "t_x": [2, 0], "T": [5, 5]}), r"negative value\(s\): row 1"),
+        (pd.DataFrame({"x": [1, np.nan], "t_x": [2, 0], "T": [5, 5]}), r"column 'x': 1 missing"),
+        (pd.DataFrame({"x": [1, 1], "t_x": [2, 0], "T": [5, 5]}), r"x > 0 but t_x = 0.*row 1"),
+        (pd.DataFrame({"x": [1.5, 1], "t_x": [2, 2], "T": [5, 5]}), r"whole numbers.*row 0"),
+        (pd.DataFrame({"x": [1], "T": [5]}), r"lack column\(s\) \['t_x'\]"),
+    ],
+)
+def test_impossible_rows_are_refused_by_name(frame, message):
+    with pytest.raises(ValueError, match=message):
+        GGomNBD().fit(frame)
+
+
+def test_predictions_stay_finite_for_huge_x_and_tiny_T_and_broadcast():
+    model = GGomNBD().set_params(**TRUTH)
+    values = [
+        model.p_alive(1000, 38.0, 39.0),
+        model.conditional_expected_purchases(39, 1000, 38.0, 39.0),
+        model.p_alive(1, 1e-6, 1e-6),
+        model.conditional_expected_purchases(10, 0, 0, 1e-9),
+    ]
+    assert all(np.isfinite(v) for v in values) and 0 <= values[0] <= 1
+    rows = model._loglik_rows(
+        list(TRUTH.values()),
+        x=np.array([1000.0, 0.0]),
+        t_x=np.array([38.0, 0.0]),
+        T=np.array([39.0, 1e-9]),
+    )
+    assert np.all(np.isfinite(rows))
+    assert isinstance(model.p_alive(2, 30.0, 39.0), float)
+    grid = model.conditional_expected_purchases(np.array([[10.0], [20.0]]), [0, 2], [0, 30], 39.0)
+    assert grid.shape == (2, 2) and (grid[1] > grid[0]).all()
+    assert grid[1, 1] == pytest.approx(model.conditional_expected_purchases(20.0, 2, 30, 39.0))
+
+
+def test_weights_equal_repeated_rows():
+    frame = pd.DataFrame({"x": [0.0, 2.0, 5.0], "t_x": [0.0, 10.0, 30.0], "T": [32.0, 32.0, 32.0]})
+    model = GGomNBD().set_params(**TRUTH)
+    repeated = frame.loc[frame.index.repeat([3, 1, 2])]
+    assert model.log_likelihood(frame, weights=[3, 1, 2]) == pytest.approx(
+        model.log_likelihood(repeated), rel=1e-12
+    )
