@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -111,16 +111,17 @@ def _log_integral(
     c: Any,
     steep: Any,
     b: float,
-    log_integrand: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    means: Sequence[Callable[[np.ndarray, np.ndarray], np.ndarray]] = (),
+    evaluate: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, list[np.ndarray]]],
+    n_means: int = 0,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """``log ∫_lo^hi exp(log_integrand(u, rows)) du`` per row, and means under it.
+    """``log ∫_lo^hi exp(g(u)) du`` per row, and ``n_means`` means under ``exp(g)``.
 
-    ``log_integrand(u, rows)`` and each of ``means`` take the nodes of the rows
-    ``rows`` (indices into the flattened inputs) and give values per node; the
-    means are weighted by the integrand (what a derivative under the integral
-    sign needs). Panel counts are chosen per row and rounded up to a power of two;
-    rows with the same count are integrated together. Empty intervals give -inf.
+    ``evaluate(u, rows)`` takes the nodes of the rows ``rows`` (indices into the
+    flattened inputs) and gives ``g`` at each node and ``n_means`` arrays of values
+    whose integrand-weighted means are wanted (what a derivative under the integral
+    sign needs); one call, so that they can share intermediate results. Panel counts
+    are chosen per row and rounded up to a power of two; rows with the same count
+    are integrated together. Empty intervals give -inf (and means 0).
     """
     lo, hi, c, steep = np.broadcast_arrays(
         *(np.asarray(v, dtype=float) for v in (lo, hi, c, steep))
@@ -128,7 +129,7 @@ def _log_integral(
     shape = lo.shape
     lo, hi, c, steep = (np.ravel(v) for v in (lo, hi, c, steep))
     total = np.full(lo.size, -np.inf)
-    averages = [np.zeros(lo.size) for _ in means]
+    averages = [np.zeros(lo.size) for _ in range(n_means)]
     # On the log scale, so that an interval of a few ulps (t_x and T from different
     # roundings) that maps to width 0 counts as empty rather than giving 0 * inf.
     widths = np.log(c + hi) - np.log(c + lo)
@@ -147,21 +148,15 @@ def _log_integral(
         for panels in np.unique(buckets):
             rows = active[buckets == panels]
             u, log_weight = _log_panels(lo[rows], hi[rows], c[rows], int(panels))
-            terms = log_integrand(u, rows) + log_weight
+            values, extras = evaluate(u, rows)
+            terms = values + log_weight
             row_total = special.logsumexp(terms, axis=1)
             total[rows] = row_total
-            if means:
+            if n_means:
                 share = np.exp(terms - row_total[:, None])
-                for average, func in zip(averages, means, strict=True):
-                    average[rows] = (share * func(u, rows)).sum(axis=1)
+                for average, extra in zip(averages, extras, strict=True):
+                    average[rows] = (share * extra).sum(axis=1)
     return total.reshape(shape), [average.reshape(shape) for average in averages]
-
-
-def _log_lifetime_density(u: np.ndarray, b: float, s: float, beta: Any) -> np.ndarray:
-    """log f(u), f the Gamma-mixed Gompertz density; expm1 keeps it exact as b → 0."""
-    return (
-        np.log(b) + np.log(s) + s * np.log(beta) + b * u - (s + 1) * np.log(beta + np.expm1(b * u))
-    )
 
 
 def _log_survival(u: Any, b: float, s: float, beta: Any) -> Any:
@@ -178,9 +173,12 @@ def _log_died(
     x: Any,
     t_x: Any,
     T: Any,
-    means: Sequence[Callable[..., np.ndarray]] = (),
+    *,
+    with_gradient: bool = False,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """log ∫_{t_x}^T f(u) (α + u)^-(r+x) du, and means of ``means(u, alpha, beta)`` under it."""
+    """log ∫_{t_x}^T f(u) (α + u)^-(r+x) du; with ``with_gradient`` also the means of
+    ``log(α+u)``, ``1/(α+u)``, ``d log f / db``, ``log(β + e^(bu) - 1)`` and
+    ``1/(β + e^(bu) - 1)`` under the integrand, from which the gradient follows."""
     x, t_x, T, alpha, beta = (
         np.asarray(v, dtype=float) for v in np.broadcast_arrays(x, t_x, T, alpha, beta)
     )
@@ -191,16 +189,24 @@ def _log_died(
     # density cannot make that up unless the Gompertz clock runs fast.
     upper = np.where((cut < T) & (b * (cut - t_x) < 10.0), cut, T)
     flat_k, flat_alpha, flat_beta = k.ravel(), alpha.ravel(), beta.ravel()
+    constant = np.log(b) + np.log(s)
 
-    def log_integrand(u: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        a_, be = flat_alpha[rows, None], flat_beta[rows, None]
-        return -flat_k[rows, None] * np.log(a_ + u) + _log_lifetime_density(u, b, s, be)
+    def evaluate(u: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        a_u = flat_alpha[rows, None] + u
+        be = flat_beta[rows, None]
+        grown = np.expm1(b * u)
+        q = be + grown
+        log_a, log_q = np.log(a_u), np.log(q)
+        # log of (α + u)^-k f(u), f = b s β^s e^(bu) q^-(s+1)
+        values = -flat_k[rows, None] * log_a + constant + s * np.log(be) + b * u - (s + 1) * log_q
+        if not with_gradient:
+            return values, []
+        inv_q = 1 / q
+        clock = 1 / b + u - (s + 1) * u * (1 + grown) * inv_q
+        return values, [log_a, 1 / a_u, clock, log_q, inv_q]
 
-    wrapped = [
-        (lambda u, rows, f=f: f(u, flat_alpha[rows, None], flat_beta[rows, None])) for f in means
-    ]
     c = _pole_distance(alpha, b, beta)
-    return _log_integral(t_x, upper, c, k + s + 1, b, log_integrand, wrapped)
+    return _log_integral(t_x, upper, c, k + s + 1, b, evaluate, 5 if with_gradient else 0)
 
 
 def _log_parts(
@@ -223,10 +229,10 @@ def _survival_integral(t: Any, b: float, s: float, beta: Any) -> np.ndarray:
     c = np.minimum(_pole_distance(np.inf, b, beta), np.maximum(upper, 1.0))
     flat_beta = beta.ravel()
 
-    def log_integrand(u: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return _log_survival(u, b, s, flat_beta[rows, None])
+    def evaluate(u: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        return _log_survival(u, b, s, flat_beta[rows, None]), []
 
-    log_value, _ = _log_integral(np.zeros_like(upper), upper, c, s, b, log_integrand)
+    log_value, _ = _log_integral(np.zeros_like(upper), upper, c, s, b, evaluate)
     return np.exp(log_value)
 
 
@@ -326,21 +332,7 @@ class GGomNBD(RFMModel):
         r, alpha, b, s, beta = params
         x, t_x, T, alpha, beta = np.broadcast_arrays(x, t_x, T, alpha, beta)
         died, (log_a, inv_a, clock, log_q, inv_q) = _log_died(
-            r,
-            alpha,
-            b,
-            s,
-            beta,
-            x,
-            t_x,
-            T,
-            means=(
-                lambda u, a_, be: np.log(a_ + u),
-                lambda u, a_, be: 1 / (a_ + u),
-                lambda u, a_, be: 1 / b + u - (s + 1) * u * np.exp(b * u) / (be + np.expm1(b * u)),
-                lambda u, a_, be: np.log(be + np.expm1(b * u)),
-                lambda u, a_, be: 1 / (be + np.expm1(b * u)),
-            ),
+            r, alpha, b, s, beta, x, t_x, T, with_gradient=True
         )
         alive = -(r + x) * np.log(alpha + T) + _log_survival(T, b, s, beta)
         total = np.logaddexp(alive, died)
