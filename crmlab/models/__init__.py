@@ -1,6 +1,7 @@
 """Customer-base models, one module per family, all fitted by maximum likelihood.
 
 Non-contractual (customers leave silently): :class:`BGNBD`, :class:`MBGNBD`, :class:`ParetoNBD`,
+:class:`GGomNBD` (the Pareto/NBD with a Gompertz lifetime),
 :class:`BGBB` (discrete opportunities), :class:`BGCNBD` and :class:`MBGCNBD` (regular
 timing, with :func:`regularity_summary` for their data) and the spend model :class:`GammaGamma`.
 Contractual (customers announce when they leave): :class:`ShiftedBetaGeometric` and
@@ -24,6 +25,7 @@ from crmlab.models.bgnbd import BGNBD
 from crmlab.models.cnbd import BGCNBD, MBGCNBD
 from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spend_correlation
+from crmlab.models.ggomnbd import GGomNBD
 from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
@@ -37,6 +39,7 @@ __all__ = [
     "MBGNBD",
     "BetaDiscreteWeibull",
     "ConvergenceWarning",
+    "GGomNBD",
     "GammaGamma",
     "IgnoredColumnsWarning",
     "MissingCovariateError",

@@ -5,7 +5,11 @@ BIC, whether it converged, and its estimates (one column per parameter name,
 empty where a model has no such parameter). For nested pairs (the same model
 with more covariates, fitted on the same customers) a likelihood-ratio test:
 ``LR = 2 (LL_big - LL_small)`` against a chi-squared with as many degrees of
-freedom as added parameters (Wilks 1938). With holdout columns (``x_holdout``,
+freedom as added parameters (Wilks 1938). Nesting across families is declared in
+:data:`NESTED_FAMILIES`: the GGom/NBD nests the Pareto/NBD at ``b = 0``, which is
+the edge of ``b``'s range, so there the reference distribution is the 50:50 mixture
+of chi-squared with ``df - 1`` and ``df`` degrees of freedom (Self & Liang 1987),
+and ``lr_reference`` says which reference a p-value comes from. With holdout columns (``x_holdout``,
 ``duration_holdout``, as :func:`crmlab.transactions.calibration_holdout` gives
 them) and models that forecast purchases, the holdout errors: the aggregate
 forecast against what happened, and per-customer MAE and RMSE of the conditional
@@ -13,7 +17,9 @@ expectation against ``x_holdout``.
 
 Reference: Wilks, S. S. (1938). The large-sample distribution of the likelihood
 ratio for testing composite hypotheses. *Annals of Mathematical Statistics*, 9(1),
-60–62.
+60–62. Self, S. G., & Liang, K.-Y. (1987). Asymptotic properties of maximum likelihood
+estimators and likelihood ratio tests under nonstandard conditions. *Journal of the
+American Statistical Association*, 82(398), 605–610.
 
 >>> import crmlab as cl
 >>> s = cl.datasets.load_cdnow_published_summary()
@@ -35,7 +41,15 @@ import pandas as pd
 
 from crmlab.models._base import MLEModel
 
-__all__ = ["compare"]
+__all__ = ["NESTED_FAMILIES", "compare"]
+
+#: (smaller model, larger model) class names -> the larger model's parameters that
+#: sit on the edge of their range when it reduces to the smaller one. Within one
+#: class, a model nests another with fewer covariates (no boundary).
+NESTED_FAMILIES: dict[tuple[str, str], tuple[str, ...]] = {
+    # b -> 0 with beta / b fixed gives the Pareto/NBD's lifetime (Bemmaor & Glady 2012).
+    ("ParetoNBD", "GGomNBD"): ("b",),
+}
 
 
 def compare(
@@ -100,6 +114,7 @@ def compare(
         table["lr_against"] = [None if t is None else t[0] for t in tests]
         for position, column in enumerate(("lr_statistic", "lr_df", "lr_p_value"), start=1):
             table[column] = [np.nan if t is None else t[position] for t in tests]
+        table["lr_reference"] = [None if t is None else t[4] for t in tests]
     if data is not None:
         errors = [_holdout_errors(model, data) for model in models]
         for column in ("holdout_forecast", "holdout_actual", "holdout_error_%", "mae", "rmse"):
@@ -124,14 +139,14 @@ def _labels(models: Sequence[MLEModel]) -> list[str]:
 
 def _lr_test(
     i: int, models: Sequence[MLEModel], labels: Sequence[str], chi2: Any
-) -> tuple[str, float, int, float] | None:
-    """The test of model ``i`` against the largest earlier-listed model nested in it."""
+) -> tuple[str, float, int, float, str] | None:
+    """The test of model ``i`` against the largest other model nested in it."""
     big = models[i]
     candidates = [
         j
         for j, small in enumerate(models)
         if j != i
-        and type(small) is type(big)
+        and _nests(big, small)
         and set(small.names) < set(big.names)
         and small.n_obs == big.n_obs
     ]
@@ -141,7 +156,21 @@ def _lr_test(
     small = models[j]
     statistic = 2 * (big.loglik - small.loglik)
     df = len(big.names) - len(small.names)
-    return labels[j], float(statistic), int(df), float(chi2.sf(max(statistic, 0.0), df))
+    at_edge = NESTED_FAMILIES.get((type(small).__name__, type(big).__name__), ())
+    tail = float(chi2.sf(max(statistic, 0.0), df))
+    if len(at_edge) == 1:
+        # Under the smaller model the edge parameter's estimate sits on the edge half
+        # the time (LR = 0 then): half the mass is chi2(df - 1), chi2(0) being 0.
+        below = float(chi2.sf(max(statistic, 0.0), df - 1)) if df > 1 else float(statistic <= 0)
+        reference = f"0.5 chi2({df - 1}) + 0.5 chi2({df}), {at_edge[0]} on its boundary"
+        return labels[j], float(statistic), int(df), 0.5 * below + 0.5 * tail, reference
+    return labels[j], float(statistic), int(df), tail, f"chi2({df})"
+
+
+def _nests(big: MLEModel, small: MLEModel) -> bool:
+    return type(small) is type(big) or (
+        (type(small).__name__, type(big).__name__) in NESTED_FAMILIES
+    )
 
 
 def _holdout_errors(model: MLEModel, data: pd.DataFrame) -> dict[str, float] | None:
