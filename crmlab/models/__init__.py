@@ -10,10 +10,14 @@ BG/NBD, Pareto/NBD and Gamma–Gamma take time-invariant covariates
 (``purchase_covariates=``, ``dropout_covariates=``, ``spend_covariates=``), their
 per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
 side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors).
+:class:`ParetoNBDTimeVarying` takes covariates that change over calendar time
+(Bachmann, Meierer & Näf 2021), read with :func:`time_varying_data` from a
+transaction log and a long covariate table.
 """
 
 from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
 from crmlab.models._covariates import MissingCovariateError
+from crmlab.models._time_varying import TimeVaryingData, time_varying_data
 from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
@@ -21,6 +25,7 @@ from crmlab.models.compare import compare
 from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spend_correlation
 from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
+from crmlab.models.paretonbd_dynamic import ParetoNBDTimeVarying
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
 
 __all__ = [
@@ -33,9 +38,12 @@ __all__ = [
     "IgnoredColumnsWarning",
     "MissingCovariateError",
     "ParetoNBD",
+    "ParetoNBDTimeVarying",
     "ShiftedBetaGeometric",
+    "TimeVaryingData",
     "ZeroSpendWarning",
     "compare",
     "frequency_spend_correlation",
     "survivors_to_durations",
+    "time_varying_data",
 ]

@@ -1,0 +1,452 @@
+"""The Pareto/NBD with time-varying covariates (Bachmann, Meierer & Näf 2021).
+
+Story. As in the Pareto/NBD, a customer buys as a Poisson process while alive and
+her lifetime ends at a random moment; across customers the base rates are
+``lambda ~ Gamma(r, alpha)`` and ``mu ~ Gamma(s, beta)``. Now the context moves
+both rates over calendar time: in a period with purchase covariates ``z_p(t)`` and
+dropout covariates ``z_d(t)`` (a season, a mailing sent that week) she buys at rate
+``lambda * exp(gamma_p . z_p(t))`` and her dropout hazard is ``mu * exp(gamma_d . z_d(t))``.
+A positive purchase coefficient means more purchasing, a positive dropout
+coefficient faster dropout, as in the time-invariant model (:class:`ParetoNBD` with
+``purchase_covariates=``), which is the case of covariates that never change.
+
+Likelihood. With the rates piecewise constant over the periods, write
+``a(t) = exp(gamma_p . z_p(t))``, ``c(t) = exp(gamma_d . z_d(t))`` and their integrals
+``A(t)``, ``C(t)`` from the first purchase. Integrating lambda and mu out (the
+paper's Section 3; CLVTools' ``pnbd_dyncov_LL``) gives for a customer with repeat
+purchases at ``t_1 .. t_x``::
+
+    L = prod_j a(t_j) · Γ(r+x)/Γ(r) · α^r β^s · [ (α + A(T))^-(r+x) (β + C(T))^-s
+          + ∫_{t_x}^{T} s c(τ) (α + A(τ))^-(r+x) (β + C(τ))^-(s+1) dτ ]
+
+The first term is "alive at T", the integral "dropped out at τ". ``A`` and ``C`` are
+linear within a period, so the integral is a sum over the periods between ``t_x``
+and ``T`` of Pareto/NBD integrals, each the difference of two Gauss hypergeometric
+terms, computed as in :mod:`crmlab.models.paretonbd` (Euler's transformation, in
+logs). The product over purchases needs only the sum of the purchase covariates at
+the repeat purchases, which is why the model reads the transaction log (through
+:func:`crmlab.models.time_varying_data`) and not only (x, t_x, T).
+
+Predictions (the paper's Section 3.3; CLVTools' ``pnbd_dyncov_palive`` and
+``pnbd_dyncov_CET``): P(alive at T) is the first term's share of the bracket;
+given alive at T the rates are Gamma(r + x, α + A(T)) and Gamma(s, β + C(T)), so the
+expected purchases in ``(T, T + t]`` are
+
+    P(alive) · (r + x) / (α + A(T)) · ∫_T^{T+t} a(u) ((β + C(T)) / (β + C(u)))^s du,
+
+closed form period by period: the covariates of the future periods must be in the
+covariate table.
+
+Reference: Bachmann, P., Meierer, M., & Näf, J. (2021). The role of time-varying
+contextual factors in latent attrition models for customer base analysis.
+*Marketing Science*, 40(4), 783–809. CLVTools (R) is the other implementation;
+its example data (apparelTrans, apparelDynCov) are GPL-3 and not shipped here, so
+this model is checked by simulation and against the time-invariant model.
+
+>>> import numpy as np, pandas as pd
+>>> import crmlab as cl
+>>> weeks = pd.date_range("2024-01-01", periods=60, freq="7D")
+>>> ids = np.arange(400)
+>>> table = pd.DataFrame({"customer_id": np.repeat(ids, 60), "period": np.tile(weeks, 400),
+...                       "season": np.tile((weeks.month >= 10).astype(float), 400)})
+>>> first = pd.Series(weeks[0] + pd.to_timedelta(ids % 50, "D"), index=ids)
+>>> truth = cl.models.ParetoNBDTimeVarying(purchase_covariates=["season"]).set_params(
+...     r=0.8, alpha=6.0, s=0.6, beta=20.0, **{"purchase.season": 0.7})
+>>> log = truth.simulate(table, first, observation_end="2024-12-31", seed=1)
+>>> data = cl.models.time_varying_data(log, table, observation_end="2024-12-31")
+>>> m = cl.models.ParetoNBDTimeVarying(purchase_covariates=["season"]).fit(data)
+>>> sorted(m.params)
+['alpha', 'beta', 'purchase.season', 'r', 's']
+>>> bool(m.p_alive(data).between(0, 1).all())
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from crmlab.models._base import MLEModel, quiet
+from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
+from crmlab.models.paretonbd import _log_hyper_term
+
+__all__ = ["ParetoNBDTimeVarying"]
+
+
+def _within_customer_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over the earlier pieces of the same customer (``first``: its first)."""
+    before = np.cumsum(values) - values
+    return before - before[first]
+
+
+def _logsumexp_groups(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """log Σ exp(values) over consecutive groups beginning at ``starts``."""
+    if len(starts) == 0:
+        return np.empty(0)
+    peak = np.maximum.reduceat(values, starts)
+    sizes = np.diff(np.append(starts, len(values)))
+    safe = np.where(np.isfinite(peak), peak, 0.0)
+    total = np.add.reduceat(np.exp(values - np.repeat(safe, sizes)), starts)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(total)
+
+
+class ParetoNBDTimeVarying(MLEModel):
+    """Pareto/NBD whose purchase and dropout rates follow time-varying covariates.
+
+    Parameters
+    ----------
+    purchase_covariates : list of str, optional
+        Columns of the covariate table that move the purchase rate,
+        ``lambda(t) = lambda · exp(gamma_purchase . z(t))`` (parameters
+        ``"purchase.<column>"``; positive: more purchasing).
+    dropout_covariates : list of str, optional
+        Columns that move the dropout hazard, ``mu(t) = mu · exp(gamma_dropout . z(t))``
+        (``"dropout.<column>"``; positive: faster dropout).
+
+    Fit with :meth:`fit` on a :class:`~crmlab.models._time_varying.TimeVaryingData`
+    built by :func:`crmlab.models.time_varying_data` from a transaction log and a
+    long covariate table (one row per customer and period). A covariate may also be
+    constant over time for each customer (gender, channel): then it acts as in the
+    time-invariant model. A covariate with one value across the whole table is not
+    identified and is refused.
+
+    Examples
+    --------
+    With covariates that do not change over time, the model is the time-invariant
+    Pareto/NBD; with none, the plain Pareto/NBD (here the CDNOW sample):
+
+    >>> import crmlab as cl
+    >>> import pandas as pd
+    >>> log = cl.datasets.load_cdnow("sample")
+    >>> ids = log["customer_id"].unique()
+    >>> weeks = pd.date_range("1996-12-30", "1997-09-29", freq="7D")
+    >>> table = pd.DataFrame({"customer_id": ids.repeat(len(weeks)),
+    ...                       "period": list(weeks) * len(ids)})
+    >>> data = cl.models.time_varying_data(log, table, observation_end="1997-09-30")
+    >>> round(ParetoNBDTimeVarying().fit(data).loglik, 2)
+    -9594.98
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    covariate_effects: ClassVar[dict[str, tuple[tuple[str, float], ...]]] = {
+        "purchase": (("alpha", -1.0),),
+        "dropout": (("beta", -1.0),),
+    }
+
+    def __init__(
+        self,
+        purchase_covariates: list[str] | tuple[str, ...] | None = None,
+        dropout_covariates: list[str] | tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__({"purchase": purchase_covariates, "dropout": dropout_covariates})
+
+    # ----- data ----------------------------------------------------------------------
+    @property
+    def _all_names(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for group in ("purchase", "dropout"):
+            names += [n for n in self.covariates.get(group, ()) if n not in names]
+        return tuple(names)
+
+    def _values(self, data: TimeVaryingData, *, fitting: bool) -> np.ndarray:
+        names = self._all_names
+        if not names:
+            return np.zeros((len(data.table), 0))
+        return data.covariates(names, fitting=fitting)
+
+    def _split_z(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        names = self._all_names
+        take = [
+            [names.index(n) for n in self.covariates.get(group, ())]
+            for group in ("purchase", "dropout")
+        ]
+        return z[:, take[0]], z[:, take[1]]
+
+    def _read_all(
+        self, data: Any, weights: Any | None, *, fitting: bool
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        if not isinstance(data, TimeVaryingData):
+            raise TypeError(
+                f"{type(self).__name__} is fitted on the output of "
+                "crmlab.models.time_varying_data(log, covariate_table, observation_end=...), "
+                f"not on a {type(data).__name__}: its likelihood needs the covariates at each "
+                "purchase, which an (x, t_x, T) summary does not carry"
+            )
+        if weights is not None:
+            raise ValueError(f"{type(self).__name__} takes no weights: one row per customer")
+        missing = [name for name in self._all_names if name not in data.names]
+        if missing:
+            from crmlab.models._covariates import MissingCovariateError
+
+            raise MissingCovariateError(
+                f"covariate column(s) {missing} are not in the covariate table (its "
+                f"covariates: {list(data.names)})"
+            )
+        values = self._values(data, fitting=fitting)
+        return _layout(self, data, values), np.ones(len(data))
+
+    def fit(
+        self,
+        data: TimeVaryingData,
+        weights: Any | None = None,
+        *,
+        starts: Any = None,
+        compress: bool = False,
+    ) -> ParetoNBDTimeVarying:
+        """Estimate the parameters by maximum likelihood on ``data`` and return ``self``.
+
+        ``data`` comes from :func:`crmlab.models.time_varying_data`. Customers are
+        not merged into weighted rows (each has her own covariate path), so
+        ``compress`` is ignored and ``weights`` refused.
+        """
+        super().fit(data, weights, starts=starts, compress=False)
+        self.unit = data.unit
+        return self
+
+    def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
+        rate = max(float(np.mean(columns["x"] / np.maximum(columns["T"], 1e-9))), 1e-3)
+        mean_T = float(np.mean(columns["T"]))
+        return [np.array([1.0, 1 / rate, 1.0, mean_T]), np.array([0.5, 1 / rate, 0.5, mean_T / 3])]
+
+    # ----- likelihood -------------------------------------------------------------------
+    def _coefficients(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = len(self.covariates.get("purchase", ()))
+        return np.asarray(params[4 : 4 + k], float), np.asarray(params[4 + k :], float)
+
+    def _rows(self, params: np.ndarray, columns: Any) -> np.ndarray:
+        constant, alive, died = _log_parts(self, params, columns)[:3]
+        return constant + np.logaddexp(alive, died)
+
+    # ----- predictions ----------------------------------------------------------------
+    def _check(self, data: TimeVaryingData) -> None:
+        self._require_fit()
+        if not isinstance(data, TimeVaryingData):
+            raise TypeError("pass the output of crmlab.models.time_varying_data")
+        if self.unit is not None and data.unit != self.unit:
+            raise ValueError(
+                f"the data are in unit {data.unit!r} but the model was fitted in {self.unit!r}; "
+                "build them again with unit=" + repr(self.unit)
+            )
+
+    @quiet
+    def p_alive(self, data: TimeVaryingData) -> pd.Series:
+        """P(alive at T | history and covariate path) for every customer of ``data``.
+
+        Without covariates it is the Pareto/NBD's P(alive):
+
+        >>> import crmlab as cl, pandas as pd
+        >>> log = pd.DataFrame({"customer_id": [1, 1, 1],
+        ...                     "date": pd.to_datetime(["1997-01-01", "1997-01-20", "1997-08-01"])})
+        >>> table = pd.DataFrame({"customer_id": 1,
+        ...                       "period": pd.date_range("1996-12-30", periods=40, freq="7D")})
+        >>> data = cl.models.time_varying_data(log, table, observation_end="1997-09-30")
+        >>> params = dict(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+        >>> dynamic = ParetoNBDTimeVarying().set_params(**params).p_alive(data)
+        >>> static = cl.models.ParetoNBD().set_params(**params).p_alive(data.x, data.t_x, data.T)
+        >>> round(float(dynamic.iloc[0]), 6) == round(float(static[0]), 6)
+        True
+        """
+        self._check(data)
+        columns = _layout(self, data, self._values(data, fitting=False))
+        _, alive, died, _, _ = _log_parts(self, self._require_fit(), columns)
+        value = np.exp(alive - np.logaddexp(alive, died))
+        return pd.Series(value, index=data.customers.copy(), name="p_alive")
+
+    @quiet
+    def conditional_expected_purchases(self, t: Any, data: TimeVaryingData) -> pd.Series:
+        """Expected purchases in ``(T, T + t]`` given each customer's history and future covariates.
+
+        ``t`` is in the model's unit (or ``"26W"``, ``(6, "M")``); the covariate table
+        of ``data`` must hold every customer's periods up to ``observation_end + t``
+        (a named error says which are missing).
+        """
+        self._check(data)
+        horizon = float(self._in_unit(t))
+        if not np.isfinite(horizon) or horizon < 0:
+            raise ValueError(f"t must be a non-negative time, got {t!r}")
+        params = self._require_fit()
+        r, alpha, s, beta = params[:4]
+        gamma_p, gamma_d = self._coefficients(params)
+        values = self._values(data, fitting=False)
+        columns = _layout(self, data, values)
+        _, alive, died, A_T, C_T = _log_parts(self, params, columns)
+        p_alive = np.exp(alive - np.logaddexp(alive, died))
+        end = float(data.end_day)
+        future = pieces(data, (end, end + horizon * data.unit_days), values)
+        zp, zd = self._split_z(future.z)
+        a = np.exp(zp @ gamma_p)
+        c = np.exp(zd @ gamma_d)
+        who = future.customer
+        first = _first_of_customer(who)
+        B = beta + C_T[who]
+        C0 = B + _within_customer_cumsum(c * future.length, first)
+        y = c * future.length / C0
+        if abs(s - 1) < 1e-10:
+            shape = np.log1p(y)
+        else:
+            shape = -np.expm1((1 - s) * np.log1p(y)) / (s - 1)
+        # a/c · B^s C0^(1-s) · shape = ∫ a (B / (C0 + c v))^s dv over the piece
+        term = a / c * np.exp(s * np.log(B) + (1 - s) * np.log(C0)) * shape
+        integral = np.bincount(who, weights=term, minlength=len(data))
+        x = columns["x"]
+        value = p_alive * (r + x) / (alpha + A_T) * integral
+        return pd.Series(value, index=data.customers.copy(), name="expected_purchases")
+
+    # ----- simulation -----------------------------------------------------------------
+    def simulate(
+        self,
+        covariates: pd.DataFrame,
+        first_purchase: pd.Series,
+        observation_end: str | pd.Timestamp,
+        *,
+        unit: str | None = None,
+        period: str | int = "W",
+        customer_col: str = "customer_id",
+        period_col: str = "period",
+        seed: int | None = 0,
+    ) -> pd.DataFrame:
+        """Draw a transaction log from the model, along the covariate paths of ``covariates``.
+
+        ``first_purchase`` gives each customer's first purchase date (index: the
+        customer ids of the table). Each customer draws her rates, then her dropout
+        moment (where her cumulative hazard ``mu C(t)`` reaches an Exp(1) draw) and her
+        purchases (a Poisson process of intensity ``lambda a(t)`` until then), period by
+        period. Returns the log (``customer_col``, ``"date"``, to the day), first
+        purchases included.
+        """
+        params = self._require_fit()
+        r, alpha, s, beta = params[:4]
+        gamma_p, gamma_d = self._coefficients(params)
+        unit = unit or self.unit or "W"
+        start_log = pd.DataFrame(
+            {customer_col: first_purchase.index, "date": pd.to_datetime(first_purchase.values)}
+        )
+        data = time_varying_data(
+            start_log,
+            covariates,
+            observation_end,
+            unit=unit,
+            period=period,
+            customer_col=customer_col,
+            period_col=period_col,
+        )
+        values = self._values(data, fitting=False)
+        cut = pieces(data, None, values)
+        zp, zd = self._split_z(cut.z)
+        a, c = np.exp(zp @ gamma_p), np.exp(zd @ gamma_d)
+        n = len(data)
+        rng = np.random.default_rng(seed)
+        lam = rng.gamma(r, 1 / alpha, n)
+        mu = rng.gamma(s, 1 / beta, n)
+        threshold = rng.exponential(1.0, n) / mu
+        who = cut.customer
+        C_start = _within_customer_cumsum(c * cut.length, _first_of_customer(who))
+        C_end = C_start + c * cut.length
+        dies = (C_start <= threshold[who]) & (threshold[who] < C_end)
+        death = np.full(n, np.inf)
+        death[who[dies]] = cut.start[dies] + (threshold[who[dies]] - C_start[dies]) / c[dies]
+        lived = np.clip(np.minimum(cut.start + cut.length, death[who]) - cut.start, 0, None)
+        counts = rng.poisson(lam[who] * a * lived)
+        piece = np.repeat(np.arange(len(who)), counts)
+        times = cut.start[piece] + rng.uniform(size=len(piece)) * lived[piece]
+        buyer = who[piece]
+        days = data.first_day[buyer] + np.floor(times * data.unit_days).astype(np.int64)
+        ids = np.concatenate([data.customers.to_numpy(), data.customers.to_numpy()[buyer]])
+        all_days = np.concatenate([data.first_day, days])
+        order = np.lexsort((all_days, np.concatenate([np.arange(n), buyer])))
+        return pd.DataFrame(
+            {customer_col: ids[order], "date": all_days[order].astype("datetime64[D]")}
+        ).astype({"date": "datetime64[ns]"})
+
+
+def _first_of_customer(customer: np.ndarray) -> np.ndarray:
+    """For each piece (sorted by customer), the index of its customer's first piece."""
+    if len(customer) == 0:
+        return np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], customer[1:] != customer[:-1]]))
+    sizes = np.diff(np.append(starts, len(customer)))
+    return np.repeat(starts, sizes)
+
+
+def _layout(model: ParetoNBDTimeVarying, data: TimeVaryingData, values: np.ndarray) -> dict:
+    """Arrays the likelihood reads: per customer, per piece, per piece after ``t_x``."""
+    cut = pieces(data, None, values)
+    zp, zd = model._split_z(cut.z)
+    n = len(data)
+    k_p = zp.shape[1]
+    sums = np.zeros((n, k_p))
+    if k_p and len(data.purchase_customer):
+        rows = data.rows(data.purchase_customer, data.purchase_period, "holding a repeat purchase")
+        purchase_z, _ = model._split_z(values[rows])
+        for j in range(k_p):
+            sums[:, j] = np.bincount(data.purchase_customer, purchase_z[:, j], minlength=n)
+    who = cut.customer
+    t_x = data.t_x[who]
+    end = cut.start + cut.length
+    # Relative slack: t_x and piece ends are the same day numbers divided by the unit.
+    after = np.flatnonzero(end > t_x + 1e-12 * np.maximum(end, 1.0))
+    begin = np.maximum(cut.start[after], t_x[after])
+    after_who = who[after]
+    group_starts = np.flatnonzero(np.concatenate([[True], after_who[1:] != after_who[:-1]]))
+    if len(after) == 0:
+        group_starts = np.empty(0, dtype=np.int64)
+    return {
+        "x": data.x,
+        "T": data.T,
+        "purchase_sums": sums,
+        "piece_customer": who,
+        "piece_length": cut.length,
+        "piece_first": _first_of_customer(who),
+        "zp": zp,
+        "zd": zd,
+        "after": after,
+        "after_offset": begin - cut.start[after],
+        "after_length": end[after] - begin,
+        "after_starts": group_starts,
+        "after_customers": after_who[group_starts] if len(after) else np.empty(0, np.int64),
+    }
+
+
+def _log_parts(
+    model: ParetoNBDTimeVarying, params: np.ndarray, c: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Log of the constant, of 'alive at T' and of 'died in (t_x, T]'; and A(T), C(T)."""
+    r, alpha, s, beta = (float(v) for v in params[:4])
+    gamma_p, gamma_d = model._coefficients(params)
+    x = c["x"]
+    n = len(x)
+    log_a = c["zp"] @ gamma_p
+    log_c = c["zd"] @ gamma_d
+    a, cc = np.exp(log_a), np.exp(log_c)
+    length, who = c["piece_length"], c["piece_customer"]
+    A_T = np.bincount(who, weights=a * length, minlength=n)
+    C_T = np.bincount(who, weights=cc * length, minlength=n)
+    constant = (
+        special.gammaln(r + x)
+        - special.gammaln(r)
+        + r * np.log(alpha)
+        + s * np.log(beta)
+        + c["purchase_sums"] @ gamma_p
+    )
+    alive = -(r + x) * np.log(alpha + A_T) - s * np.log(beta + C_T)
+    died = np.full(n, -np.inf)
+    q = c["after"]
+    if len(q):
+        A_start = _within_customer_cumsum(a * length, c["piece_first"])[q]
+        C_start = _within_customer_cumsum(cc * length, c["piece_first"])[q]
+        aq, cq = a[q], cc[q]
+        xq = x[who[q]]
+        # In the piece, α + A(τ) = aq (u + p) and β + C(τ) = cq (u + h), u from its start.
+        p = (alpha + A_start) / aq + c["after_offset"]
+        h = (beta + C_start) / cq + c["after_offset"]
+        at_start = _log_hyper_term(r, p, s, h, xq, np.zeros_like(p))
+        at_end = _log_hyper_term(r, p, s, h, xq, c["after_length"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            difference = at_start + np.log(-np.expm1(np.minimum(at_end - at_start, 0.0)))
+        piece = np.log(s) - np.log(r + s + xq) - (r + xq) * log_a[q] - s * log_c[q] + difference
+        died[c["after_customers"]] = _logsumexp_groups(piece, c["after_starts"])
+    return constant, alive, died, A_T, C_T
