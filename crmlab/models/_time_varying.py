@@ -333,6 +333,11 @@ def time_varying_data(
     who, when = table_position[inside][order], k[inside][order]
     same = np.diff(who) == 0
     problems = []
+    shown = (
+        customers[who],
+        np.datetime_as_string(grid.edges(when).astype("datetime64[D]")),
+    )
+    original = covariates.index[inside][order]
     duplicate = np.concatenate([[False], same & (np.diff(when) == 0)])
     if duplicate.any():
         problems.append(
@@ -340,7 +345,7 @@ def time_varying_data(
                 f"columns {customer_col!r}, {period_col!r}",
                 int(duplicate.sum()),
                 "(customer, period) pair(s) given more than once",
-                first_rows(duplicate, customers[who], grid.edges(when).astype("datetime64[D]")),
+                first_rows(duplicate, *shown, labels=original),
                 "Keep one row per customer and period",
             )
         )
@@ -351,7 +356,7 @@ def time_varying_data(
                 f"column {period_col!r}",
                 int(gap.sum()),
                 "gap(s) in a customer's periods (the row before is not the previous period)",
-                first_rows(gap, customers[who], grid.edges(when).astype("datetime64[D]")),
+                first_rows(gap, *shown, labels=original),
                 "Give every customer one row for each period, without holes",
             )
         )

@@ -63,13 +63,14 @@ True
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from crmlab.models._base import MLEModel, quiet
+from crmlab.models._base import ConvergenceWarning, MLEModel, quiet
 from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
 from crmlab.models.paretonbd import _log_hyper_term
 
@@ -208,9 +209,17 @@ class ParetoNBDTimeVarying(MLEModel):
         return self
 
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
+        # The plain Pareto/NBD on (x, t_x, T) fits in a fraction of one evaluation of
+        # this likelihood and starts the search near the optimum (coefficients at 0).
+        from crmlab.models.paretonbd import ParetoNBD
+
+        summary = {name: columns[name] for name in ("x", "t_x", "T")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            plain = ParetoNBD().fit(summary)
         rate = max(float(np.mean(columns["x"] / np.maximum(columns["T"], 1e-9))), 1e-3)
         mean_T = float(np.mean(columns["T"]))
-        return [np.array([1.0, 1 / rate, 1.0, mean_T]), np.array([0.5, 1 / rate, 0.5, mean_T / 3])]
+        return [plain.result.estimate.copy(), np.array([1.0, 1 / rate, 1.0, mean_T])]
 
     # ----- likelihood -------------------------------------------------------------------
     def _coefficients(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -316,7 +325,8 @@ class ParetoNBDTimeVarying(MLEModel):
         moment (where her cumulative hazard ``mu C(t)`` reaches an Exp(1) draw) and her
         purchases (a Poisson process of intensity ``lambda a(t)`` until then), period by
         period. Returns the log (``customer_col``, ``"date"``, to the day), first
-        purchases included.
+        purchases included; ``attrs["alive_at_end"]`` says who was still alive at
+        ``observation_end`` (what P(alive) estimates).
         """
         params = self._require_fit()
         r, alpha, s, beta = params[:4]
@@ -358,9 +368,12 @@ class ParetoNBDTimeVarying(MLEModel):
         ids = np.concatenate([data.customers.to_numpy(), data.customers.to_numpy()[buyer]])
         all_days = np.concatenate([data.first_day, days])
         order = np.lexsort((all_days, np.concatenate([np.arange(n), buyer])))
-        return pd.DataFrame(
+        log = pd.DataFrame(
             {customer_col: ids[order], "date": all_days[order].astype("datetime64[D]")}
         ).astype({"date": "datetime64[ns]"})
+        # The truth a fit cannot see, for checking P(alive) against simulation.
+        log.attrs["alive_at_end"] = pd.Series(death > data.T, index=data.customers.copy())
+        return log
 
 
 def _first_of_customer(customer: np.ndarray) -> np.ndarray:
@@ -396,6 +409,7 @@ def _layout(model: ParetoNBDTimeVarying, data: TimeVaryingData, values: np.ndarr
         group_starts = np.empty(0, dtype=np.int64)
     return {
         "x": data.x,
+        "t_x": data.t_x,
         "T": data.T,
         "purchase_sums": sums,
         "piece_customer": who,
