@@ -389,3 +389,41 @@ def test_monthly_periods():
     )
     with pytest.raises(ValueError, match="first days of calendar months"):
         cl.models.time_varying_data(log, off, "2024-04-10", period="M")
+
+
+# ----- gradient and standard errors ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_base():
+    n = 800
+    table = covariate_table(n, 4)
+    log = dynamic_model(**TRUTH).simulate(table, first_purchases(n, 5), END, seed=6)
+    return cl.models.time_varying_data(log, table, END)
+
+
+def test_the_gradient_is_the_likelihoods_slope(small_base):
+    from crmlab.models.paretonbd_dynamic import _gradient
+
+    model = dynamic_model(**TRUTH)
+    columns, weights = model._read_all(small_base, None, fitting=True)
+    point = np.array(list(TRUTH.values())) * np.array([1.2, 0.8, 1.1, 1.3, 0.7, 1.2])
+    ours = _gradient(model, point, columns, weights)
+    for j in range(len(point)):
+        step = 1e-5 * max(abs(point[j]), 1.0)
+        up, down = point.copy(), point.copy()
+        up[j] += step
+        down[j] -= step
+        numeric = (model._rows(up, columns).sum() - model._rows(down, columns).sum()) / (2 * step)
+        assert ours[j] == pytest.approx(numeric, rel=1e-5, abs=1e-5), model.names[j]
+
+
+def test_standard_errors_equal_those_of_the_likelihoods_hessian(small_base):
+    from crmlab.models._base import numerical_hessian
+
+    model = dynamic_model().fit(small_base)
+    columns, weights = model.result.data
+    hessian = numerical_hessian(
+        lambda p: model._negloglik(p, columns, weights), model.result.estimate
+    )
+    np.testing.assert_allclose(
+        list(model.standard_errors.values()), np.sqrt(np.diag(np.linalg.inv(hessian))), rtol=1e-3
+    )
