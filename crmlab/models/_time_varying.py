@@ -287,9 +287,12 @@ def time_varying_data(
     position = customers.get_indexer(ids)
     # One transaction per customer and day, within the window and after the first.
     keep = (position >= 0) & (days <= end_day)
-    pairs = np.unique(np.stack([position[keep], days[keep]]), axis=1)
-    repeat = pairs[1] > first_day[pairs[0]]
-    buyer, buy_day = pairs[0][repeat], pairs[1][repeat]
+    low = int(days[keep].min()) if keep.any() else 0
+    span = int(days[keep].max()) - low + 1 if keep.any() else 1
+    key = np.unique(position[keep].astype(np.int64) * span + (days[keep] - low))
+    who_bought, day_bought = key // span, key % span + low
+    repeat = day_bought > first_day[who_bought]
+    buyer, buy_day = who_bought[repeat], day_bought[repeat]
     unit_days = unit_length_days(unit)
     x = np.bincount(buyer, minlength=len(customers)).astype(float)
     last = first_day.copy()
@@ -297,7 +300,8 @@ def time_varying_data(
     t_x = (last - first_day) / unit_days
     T = (end_day - first_day) / unit_days
 
-    names = tuple(str(c) for c in covariates.columns if c not in (customer_col, period_col))
+    kept_columns = [c for c in covariates.columns if c not in (customer_col, period_col)]
+    names = tuple(str(c) for c in kept_columns)
     start_days = _days(covariates[period_col])
     unreadable = start_days == np.iinfo(np.int64).min
     if unreadable.any():
@@ -361,7 +365,8 @@ def time_varying_data(
             )
         )
     raise_problems(problems)
-    table = covariates.loc[inside, list(names)].iloc[order]
+    table = covariates.loc[inside, kept_columns].iloc[order]
+    table.columns = list(names)
     table.index = pd.MultiIndex.from_arrays(
         [customers[who], grid.edges(when).astype("datetime64[D]")]
     )
