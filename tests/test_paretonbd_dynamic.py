@@ -281,11 +281,17 @@ def test_conditional_expectation_matches_the_simulated_holdout(simulated):
     for level in range(5):
         rows = bins == level
         assert abs(expected[rows].sum() - actual[rows].sum()) < 4 * np.sqrt(actual[rows].sum()) + 5
-    # the season is in the future window? no: April-June; a model without it predicts more
-    plain = ParetoNBD().set_params(r=0.9, alpha=8.0, s=0.8, beta=15.0)
-    assert plain.conditional_expected_purchases(
-        horizon_weeks, data.x, data.t_x, data.T
-    ).sum() != pytest.approx(expected.sum(), rel=1e-3)
+    # the future covariates are used: a season switched on in the periods after END
+    # (April-June has none) scales each expectation by exp(0.8), except over the one
+    # day of the horizon left in END's own week (the horizon is 91 days)
+    future = table["period"] > pd.Timestamp(END)
+    in_season = table.assign(season=np.where(future, 1.0, table["season"]))
+    boosted = model.conditional_expected_purchases(
+        horizon_weeks, cl.models.time_varying_data(log, in_season, observation_end=END)
+    )
+    ratio = boosted / expected
+    assert ratio.max() <= np.exp(0.8) * (1 + 1e-12)
+    assert ratio.min() >= np.exp(0.8) * (1 - 2 / 91)
 
 
 # ----- refusals ----------------------------------------------------------------------------

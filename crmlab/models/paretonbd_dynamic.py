@@ -323,7 +323,9 @@ class ParetoNBDTimeVarying(MLEModel):
 
         ``t`` is in the model's unit (or ``"26W"``, ``(6, "M")``); the covariate table
         of ``data`` must hold every customer's periods up to ``observation_end + t``
-        (a named error says which are missing).
+        (a named error says which are missing). As in ``summarize``, ``T`` is counted
+        to the start of the ``observation_end`` day, so the horizon's first period is
+        the one holding that day.
         """
         self._check(data)
         horizon = float(self._in_unit(t))
