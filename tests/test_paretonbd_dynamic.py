@@ -433,3 +433,27 @@ def test_standard_errors_equal_those_of_the_likelihoods_hessian(small_base):
     np.testing.assert_allclose(
         list(model.standard_errors.values()), np.sqrt(np.diag(np.linalg.inv(hessian))), rtol=1e-3
     )
+
+
+def test_customers_alike_under_calendar_covariates_are_merged(simulated):
+    from crmlab.models.paretonbd_dynamic import _layout
+
+    table, log = simulated
+    data = cl.models.time_varying_data(log, table, observation_end=END)
+    # the season depends on the calendar alone: customers alike in first purchase day,
+    # x, t_x (and the season at their purchases) share one likelihood
+    model = ParetoNBDTimeVarying(purchase_covariates=["season"]).set_params(
+        r=0.9, alpha=8.0, s=0.8, beta=15.0, **{"purchase.season": 0.8}
+    )
+    values = data.covariates(["season"], fitting=False)
+    merged, weights = _layout(model, data, values, compress=True)
+    single, ones = _layout(model, data, values, compress=False)
+    assert len(weights) < len(data) and weights.sum() == len(data) and len(ones) == len(data)
+    params = model.result.estimate
+    assert weights @ model._rows(params, merged) == pytest.approx(
+        model._rows(params, single).sum(), rel=1e-12
+    )
+    # the mailing differs between customers: nothing is merged
+    both = dynamic_model(**TRUTH)
+    _, weights = _layout(both, data, data.covariates(["season", "mailing"], fitting=False), True)
+    assert len(weights) == len(data)

@@ -200,6 +200,23 @@ class TimeVaryingData:
             ) from None
         return read_covariates(self.table, names, require_variation=False)
 
+    def by_calendar_only(self, values: np.ndarray) -> bool:
+        """Whether ``values`` (rows of the table) depend on the period alone, not the customer.
+
+        Then customers with the same first purchase day and history have the same
+        likelihood, and a fit may merge them.
+        """
+        if values.shape[1] == 0:
+            return True
+        customer = np.repeat(np.arange(len(self)), self.n_periods)
+        k = self.period_start[customer] + (np.arange(len(customer)) - self.row_start[customer])
+        order = np.argsort(k, kind="stable")
+        starts = np.flatnonzero(np.concatenate([[True], np.diff(k[order]) != 0]))
+        ordered = values[order]
+        with np.errstate(invalid="ignore"):
+            spread = np.maximum.reduceat(ordered, starts) - np.minimum.reduceat(ordered, starts)
+        return bool(np.all(spread == 0))
+
     def _used_rows(self) -> np.ndarray:
         """Rows inside some customer's observation window (the ones a fit reads)."""
         customer = np.repeat(np.arange(len(self)), np.maximum(self.n_periods, 0))
@@ -416,6 +433,7 @@ def pieces(
     data: TimeVaryingData,
     window: tuple[np.ndarray, np.ndarray] | None,
     values: np.ndarray,
+    customers: np.ndarray | None = None,
 ) -> Pieces:
     """Cut each customer's window into pieces of constant ``values`` (rows of the table).
 
@@ -423,21 +441,25 @@ def pieces(
     ``None`` means the observation window, from the first purchase to
     ``observation_end``. Consecutive periods with equal values merge into one
     piece, so covariates that never change give one piece per customer.
+    ``customers`` (positions) restricts the cut to those customers; ``customer`` in
+    the result then counts among them.
     """
+    chosen = np.arange(len(data)) if customers is None else np.asarray(customers)
+    size = len(chosen)
     if window is None:
-        low = data.first_day.astype(float)
-        high = np.full(len(data), float(data.end_day))
+        low = data.first_day[chosen].astype(float)
+        high = np.full(size, float(data.end_day))
     else:
-        low, high = (np.broadcast_to(np.asarray(v, dtype=float), (len(data),)) for v in window)
+        low, high = (np.broadcast_to(np.asarray(v, dtype=float), (size,)) for v in window)
     k_low = data.grid.index(np.floor(low).astype(np.int64))[0]
     # The window is [low, high): its last period is the one of the day before ``high``
     # (a purchase on the day of observation_end is checked with the purchases).
     k_high = data.grid.index(np.ceil(high).astype(np.int64) - 1)[0]
     count = np.maximum(k_high - k_low + 1, 0)
-    customer = np.repeat(np.arange(len(data)), count)
+    customer = np.repeat(np.arange(size), count)
     offset = np.arange(len(customer)) - np.repeat(np.cumsum(count) - count, count)
     k = k_low[customer] + offset
-    rows = data.rows(customer, k, "inside the window")
+    rows = data.rows(chosen[customer], k, "inside the window")
     edge_low, edge_high = data.grid.edges(k), data.grid.edges(k + 1)
     start = np.maximum(edge_low, low[customer])
     end = np.minimum(edge_high, high[customer])
@@ -450,6 +472,6 @@ def pieces(
         last = np.append(np.flatnonzero(first)[1:] - 1, len(customer) - 1)
         customer, start, z = customer[first], start[first], z[first]
         end = end[last]
-    origin = data.first_day[customer]
+    origin = data.first_day[chosen[customer]]
     unit_days = data.unit_days
     return Pieces(customer, (start - origin) / unit_days, (end - start) / unit_days, z)

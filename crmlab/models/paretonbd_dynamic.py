@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from crmlab.models._base import ConvergenceWarning, MLEModel, quiet
+from crmlab.models._base import ConvergenceWarning, MLEModel, quiet, row_groups
 from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
 from crmlab.models.paretonbd import _log_hyper_term
 
@@ -190,8 +190,7 @@ class ParetoNBDTimeVarying(MLEModel):
                 f"covariate column(s) {missing} are not in the covariate table (its "
                 f"covariates: {list(data.names)})"
             )
-        values = self._values(data, fitting=fitting)
-        return _layout(self, data, values), np.ones(len(data))
+        return _layout(self, data, self._values(data, fitting=fitting), compress=True)
 
     def fit(
         self,
@@ -219,9 +218,10 @@ class ParetoNBDTimeVarying(MLEModel):
         summary = {name: columns[name] for name in ("x", "t_x", "T")}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            plain = ParetoNBD().fit(summary)
-        rate = max(float(np.mean(columns["x"] / np.maximum(columns["T"], 1e-9))), 1e-3)
-        mean_T = float(np.mean(columns["T"]))
+            plain = ParetoNBD().fit(summary, weights)
+        rates = columns["x"] / np.maximum(columns["T"], 1e-9)
+        rate = max(float(np.average(rates, weights=weights)), 1e-3)
+        mean_T = float(np.average(columns["T"], weights=weights))
         return [plain.result.estimate.copy(), np.array([1.0, 1 / rate, 1.0, mean_T])]
 
     # ----- likelihood -------------------------------------------------------------------
@@ -312,7 +312,7 @@ class ParetoNBDTimeVarying(MLEModel):
         True
         """
         self._check(data)
-        columns = _layout(self, data, self._values(data, fitting=False))
+        columns, _ = _layout(self, data, self._values(data, fitting=False))
         _, alive, died, _, _ = _log_parts(self, self._require_fit(), columns)
         value = np.exp(alive - np.logaddexp(alive, died))
         return pd.Series(value, index=data.customers.copy(), name="p_alive")
@@ -335,7 +335,7 @@ class ParetoNBDTimeVarying(MLEModel):
         r, alpha, s, beta = params[:4]
         gamma_p, gamma_d = self._coefficients(params)
         values = self._values(data, fitting=False)
-        columns = _layout(self, data, values)
+        columns, _ = _layout(self, data, values)
         _, alive, died, A_T, C_T = _log_parts(self, params, columns)
         p_alive = np.exp(alive - np.logaddexp(alive, died))
         end = float(data.end_day)
@@ -439,19 +439,32 @@ def _first_of_customer(customer: np.ndarray) -> np.ndarray:
     return np.repeat(starts, sizes)
 
 
-def _layout(model: ParetoNBDTimeVarying, data: TimeVaryingData, values: np.ndarray) -> dict:
-    """Arrays the likelihood reads: per customer, per piece, per piece after ``t_x``."""
-    cut = pieces(data, None, values)
-    zp, zd = model._split_z(cut.z)
-    n = len(data)
-    k_p = zp.shape[1]
-    sums = np.zeros((n, k_p))
+def _layout(
+    model: ParetoNBDTimeVarying, data: TimeVaryingData, values: np.ndarray, compress: bool = False
+) -> tuple[dict, np.ndarray]:
+    """Arrays the likelihood reads (per customer, per piece, per piece after ``t_x``), weights.
+
+    With ``compress`` and covariates that depend on the calendar alone (a season, a
+    holiday, a price index), customers alike in first purchase day, x, t_x and the
+    covariates at their purchases have one likelihood: they become one weighted row.
+    """
+    k_p = len(model.covariates.get("purchase", ()))
+    sums = np.zeros((len(data), k_p))
     if k_p and len(data.purchase_customer):
         rows = data.rows(data.purchase_customer, data.purchase_period, "holding a repeat purchase")
         purchase_z, _ = model._split_z(values[rows])
-        sums = _per_customer_sums(purchase_z, data.purchase_customer, n)
+        sums = _per_customer_sums(purchase_z, data.purchase_customer, len(data))
+    chosen = None
+    weights = np.ones(len(data))
+    if compress and len(data) > 1 and data.by_calendar_only(values):
+        chosen, inverse = row_groups(data.first_day, data.x, data.t_x, *sums.T)
+        weights = np.bincount(inverse).astype(float)
+    keep = slice(None) if chosen is None else chosen
+    x, t_x_all, T, sums = data.x[keep], data.t_x[keep], data.T[keep], sums[keep]
+    cut = pieces(data, None, values, customers=chosen)
+    zp, zd = model._split_z(cut.z)
     who = cut.customer
-    t_x = data.t_x[who]
+    t_x = t_x_all[who]
     end = cut.start + cut.length
     # Relative slack: t_x and piece ends are the same day numbers divided by the unit.
     after = np.flatnonzero(end > t_x + 1e-12 * np.maximum(end, 1.0))
@@ -476,9 +489,9 @@ def _layout(model: ParetoNBDTimeVarying, data: TimeVaryingData, values: np.ndarr
         "node_piece": node_piece,
         "node_u": node_u,
         "node_w": node_w,
-        "x": data.x,
-        "t_x": data.t_x,
-        "T": data.T,
+        "x": x,
+        "t_x": t_x_all,
+        "T": T,
         "purchase_sums": sums,
         "piece_customer": who,
         "piece_length": cut.length,
@@ -490,7 +503,7 @@ def _layout(model: ParetoNBDTimeVarying, data: TimeVaryingData, values: np.ndarr
         "after_length": end[after] - begin,
         "after_starts": group_starts,
         "after_customers": after_who[group_starts] if len(after) else np.empty(0, np.int64),
-    }
+    }, weights
 
 
 def _log_parts(
