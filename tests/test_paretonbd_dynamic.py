@@ -457,3 +457,25 @@ def test_customers_alike_under_calendar_covariates_are_merged(simulated):
     both = dynamic_model(**TRUTH)
     _, weights = _layout(both, data, data.covariates(["season", "mailing"], fitting=False), True)
     assert len(weights) == len(data)
+
+
+def test_a_table_without_customers_holds_for_everyone(simulated):
+    table, log = simulated
+    per_customer = table[["customer_id", "period", "season"]]
+    calendar = per_customer.drop_duplicates("period")[["period", "season"]]
+    model = ParetoNBDTimeVarying(purchase_covariates=["season"]).set_params(
+        r=0.9, alpha=8.0, s=0.8, beta=15.0, **{"purchase.season": 0.8}
+    )
+    long = cl.models.time_varying_data(log, per_customer, observation_end=END)
+    shared = cl.models.time_varying_data(log, calendar, observation_end=END)
+    assert len(shared.table) == len(calendar)
+    assert model.log_likelihood(shared) == pytest.approx(model.log_likelihood(long), rel=1e-12)
+    pd.testing.assert_series_equal(model.p_alive(shared), model.p_alive(long))
+    # a period given twice: the message says how the table was read
+    twice = pd.concat([calendar, calendar.iloc[[3]]])
+    with pytest.raises(ValueError, match="no column 'customer_id', so it is read as one row"):
+        cl.models.time_varying_data(log, twice, observation_end=END)
+    # and a calendar that starts after some first purchase is a named gap
+    late = calendar[calendar["period"] >= pd.Timestamp("2023-03-06")]
+    with pytest.raises(MissingCovariateError, match="in the period starting 2023-0"):
+        cl.models.time_varying_data(log, late, observation_end=END)

@@ -147,6 +147,7 @@ class TimeVaryingData:
     n_periods: np.ndarray  # per customer: rows in its block
     purchase_customer: np.ndarray  # per repeat transaction: customer position
     purchase_period: np.ndarray  # per repeat transaction: period index
+    shared: bool = False  # one block of periods for every customer (no customer column)
 
     @property
     def unit_days(self) -> float:
@@ -206,7 +207,7 @@ class TimeVaryingData:
         Then customers with the same first purchase day and history have the same
         likelihood, and a fit may merge them.
         """
-        if values.shape[1] == 0:
+        if values.shape[1] == 0 or self.shared:
             return True
         customer = np.repeat(np.arange(len(self)), self.n_periods)
         k = self.period_start[customer] + (np.arange(len(customer)) - self.row_start[customer])
@@ -219,6 +220,10 @@ class TimeVaryingData:
 
     def _used_rows(self) -> np.ndarray:
         """Rows inside some customer's observation window (the ones a fit reads)."""
+        if self.shared:
+            low = int(self.grid.index(self.first_day)[0].min()) - int(self.period_start[0])
+            high = int(self.grid.index(np.array([self.end_day]))[0][0]) - int(self.period_start[0])
+            return np.arange(max(low, 0), min(high + 1, len(self.table)))
         customer = np.repeat(np.arange(len(self)), np.maximum(self.n_periods, 0))
         offset = np.arange(len(customer)) - np.repeat(
             np.cumsum(self.n_periods) - self.n_periods, self.n_periods
@@ -240,7 +245,10 @@ class _RowLabels:
         return len(self.rows)
 
     def __getitem__(self, i: int) -> str:
-        customer, start = self.index[self.rows[i]]
+        label = self.index[self.rows[i]]
+        if not isinstance(label, tuple):  # a table shared by all customers
+            return f"period {pd.Timestamp(label).date()}"
+        customer, start = label
         return f"{customer} / {pd.Timestamp(start).date()}"
 
 
@@ -265,7 +273,10 @@ def time_varying_data(
     covariates : DataFrame
         One row per (customer, period): ``customer_col``, ``period_col`` (the first
         day of the period) and numeric covariate columns. Customers of the table
-        without purchases are left out of the base (they have no history).
+        without purchases are left out of the base (they have no history). A table
+        without ``customer_col`` holds one row per period, the same for every
+        customer (a season, a holiday, a price index): it is not repeated per
+        customer, and a fit merges customers alike in history.
     observation_end : date-like
         Last day of the observation window, included.
     unit : {"D", "W", "M", "Y"}
@@ -286,7 +297,8 @@ def time_varying_data(
     unit_length_days(unit)
     kind = _period_kind(period)
     end_day = _day_number(observation_end, "observation_end")
-    for column in (customer_col, period_col):
+    shared = customer_col not in covariates.columns
+    for column in (period_col,):
         if column not in covariates.columns:
             raise ValueError(
                 f"the covariate table lacks column {column!r}; it has "
@@ -348,14 +360,17 @@ def time_varying_data(
                 )
             ]
         )
-    table_position = customers.get_indexer(covariates[customer_col])
+    if shared:
+        table_position = np.zeros(len(covariates), dtype=np.int64)
+    else:
+        table_position = customers.get_indexer(covariates[customer_col])
     inside = table_position >= 0
     order = np.lexsort((k[inside], table_position[inside]))
     who, when = table_position[inside][order], k[inside][order]
     same = np.diff(who) == 0
     problems = []
     shown = (
-        customers[who],
+        np.full(len(who), "(all)", dtype=object) if shared else customers[who],
         np.datetime_as_string(grid.edges(when).astype("datetime64[D]")),
     )
     original = covariates.index[inside][order]
@@ -365,7 +380,14 @@ def time_varying_data(
             Problem(
                 f"columns {customer_col!r}, {period_col!r}",
                 int(duplicate.sum()),
-                "(customer, period) pair(s) given more than once",
+                "(customer, period) pair(s) given more than once"
+                + (
+                    f" (the table has no column {customer_col!r}, so it is read as one row "
+                    "per period for every customer; name its customer column with "
+                    "customer_col=)"
+                    if shared
+                    else ""
+                ),
                 first_rows(duplicate, *shown, labels=original),
                 "Keep one row per customer and period",
             )
@@ -384,14 +406,20 @@ def time_varying_data(
     raise_problems(problems)
     table = covariates.loc[inside, kept_columns].iloc[order]
     table.columns = list(names)
-    table.index = pd.MultiIndex.from_arrays(
-        [customers[who], grid.edges(when).astype("datetime64[D]")]
-    )
     n = len(customers)
-    n_periods = np.bincount(who, minlength=n)
-    row_start = np.where(n_periods > 0, np.cumsum(n_periods) - n_periods, -1)
-    period_start = np.zeros(n, dtype=np.int64)
-    period_start[n_periods > 0] = when[row_start[n_periods > 0]]
+    if shared:
+        table.index = pd.DatetimeIndex(grid.edges(when).astype("datetime64[D]"), name=period_col)
+        n_periods = np.full(n, len(table), dtype=np.int64)
+        row_start = np.zeros(n, dtype=np.int64) if len(table) else np.full(n, -1)
+        period_start = np.full(n, when[0] if len(table) else 0, dtype=np.int64)
+    else:
+        table.index = pd.MultiIndex.from_arrays(
+            [customers[who], grid.edges(when).astype("datetime64[D]")]
+        )
+        n_periods = np.bincount(who, minlength=n)
+        row_start = np.where(n_periods > 0, np.cumsum(n_periods) - n_periods, -1)
+        period_start = np.zeros(n, dtype=np.int64)
+        period_start[n_periods > 0] = when[row_start[n_periods > 0]]
     data = TimeVaryingData(
         customers=customers,
         x=x,
@@ -408,6 +436,7 @@ def time_varying_data(
         n_periods=n_periods,
         purchase_customer=buyer,
         purchase_period=grid.index(buy_day)[0],
+        shared=shared,
     )
     # Every period a customer was observed in must be there: check it now, once.
     window = pieces(data, None, np.zeros((len(table), 0)))
