@@ -484,6 +484,8 @@ def pieces(
     # The window is [low, high): its last period is the one of the day before ``high``
     # (a purchase on the day of observation_end is checked with the purchases).
     k_high = data.grid.index(np.ceil(high).astype(np.int64) - 1)[0]
+    if data.shared:
+        return _shared_pieces(data, chosen, low, high, k_low, k_high, values)
     count = np.maximum(k_high - k_low + 1, 0)
     customer = np.repeat(np.arange(size), count)
     offset = np.arange(len(customer)) - np.repeat(np.cumsum(count) - count, count)
@@ -504,3 +506,39 @@ def pieces(
     origin = data.first_day[chosen[customer]]
     unit_days = data.unit_days
     return Pieces(customer, (start - origin) / unit_days, (end - start) / unit_days, z)
+
+
+def _shared_pieces(
+    data: TimeVaryingData,
+    chosen: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    k_low: np.ndarray,
+    k_high: np.ndarray,
+    values: np.ndarray,
+) -> Pieces:
+    """:func:`pieces` for a table shared by all customers: runs of equal rows merged once."""
+    spans = k_high >= k_low
+    data.rows(chosen[spans], k_low[spans], "inside the window")
+    data.rows(chosen[spans], k_high[spans], "inside the window")
+    first_period = int(data.period_start[0]) if len(data.table) else 0
+    change = np.concatenate([[True], np.any(values[1:] != values[:-1], axis=1)])
+    run_of_row = np.cumsum(change) - 1
+    run_first = np.flatnonzero(change)
+    run_end = np.append(run_first[1:], len(values))  # one past each run's last row
+    run_low = np.where(spans, run_of_row[np.clip(k_low - first_period, 0, None)], 0)
+    run_high = np.where(spans, run_of_row[np.clip(k_high - first_period, 0, None)], -1)
+    count = np.maximum(run_high - run_low + 1, 0)
+    customer = np.repeat(np.arange(len(chosen)), count)
+    run = run_low[customer] + (
+        np.arange(len(customer)) - np.repeat(np.cumsum(count) - count, count)
+    )
+    start = np.maximum(data.grid.edges(first_period + run_first[run]), low[customer])
+    end = np.minimum(data.grid.edges(first_period + run_end[run]), high[customer])
+    keep = end > start
+    customer, start, end, run = customer[keep], start[keep], end[keep], run[keep]
+    origin = data.first_day[chosen[customer]]
+    unit_days = data.unit_days
+    return Pieces(
+        customer, (start - origin) / unit_days, (end - start) / unit_days, values[run_first[run]]
+    )
