@@ -61,14 +61,18 @@ def dynamic_model(**params: float) -> ParetoNBDTimeVarying:
 def simulated():
     n = 6000
     table = covariate_table(n, 1)
-    log = dynamic_model(**TRUTH).simulate(table, first_purchases(n, 2), HORIZON_END, seed=3)
+    # times of day kept (merge="none"): counting by day would merge a heavy buyer's
+    # purchases and bias the estimates on a large base
+    log = dynamic_model(**TRUTH).simulate(
+        table, first_purchases(n, 2), HORIZON_END, merge="none", seed=3
+    )
     return table, log
 
 
 @pytest.fixture(scope="module")
 def fitted(simulated):
     table, log = simulated
-    data = cl.models.time_varying_data(log, table, observation_end=END)
+    data = cl.models.time_varying_data(log, table, observation_end=END, merge="none")
     return dynamic_model().fit(data), data
 
 
@@ -251,8 +255,10 @@ def test_the_time_invariant_model_misses_the_season(fitted):
 def test_p_alive_matches_who_the_simulation_kept_alive():
     # a simulation that stops at END, so that "alive at the end" is alive at T
     table = covariate_table(6000, 1)
-    short = dynamic_model(**TRUTH).simulate(table, first_purchases(6000, 2), END, seed=3)
-    alive = short.attrs["alive_at_end"]
+    short, truth = dynamic_model(**TRUTH).simulate(
+        table, first_purchases(6000, 2), END, seed=3, return_truth=True
+    )
+    alive = truth["alive_at_end"]
     p = dynamic_model(**TRUTH).p_alive(cl.models.time_varying_data(short, table, END))
     assert p.index.equals(alive.index)
     # in total and within deciles of P(alive)
@@ -269,10 +275,10 @@ def test_p_alive_matches_who_the_simulation_kept_alive():
 def test_conditional_expectation_matches_the_simulated_holdout(simulated):
     table, log = simulated
     model = dynamic_model(**TRUTH)
-    data = cl.models.time_varying_data(log, table, observation_end=END)
+    data = cl.models.time_varying_data(log, table, observation_end=END, merge="none")
     horizon_weeks = (pd.Timestamp(HORIZON_END) - pd.Timestamp(END)).days / 7
     expected = model.conditional_expected_purchases(horizon_weeks, data)
-    days = log.assign(day=log["date"].dt.normalize()).drop_duplicates(["customer_id", "day"])
+    days = log.assign(day=log["date"].dt.normalize())
     later = days[(days["day"] > pd.Timestamp(END)) & (days["day"] <= pd.Timestamp(HORIZON_END))]
     actual = later.groupby("customer_id").size().reindex(expected.index, fill_value=0)
     # in total (Poisson-like spread) and by number of calibration purchases
@@ -282,16 +288,15 @@ def test_conditional_expectation_matches_the_simulated_holdout(simulated):
         rows = bins == level
         assert abs(expected[rows].sum() - actual[rows].sum()) < 4 * np.sqrt(actual[rows].sum()) + 5
     # the future covariates are used: a season switched on in the periods after END
-    # (April-June has none) scales each expectation by exp(0.8), except over the one
-    # day of the horizon left in END's own week (the horizon is 91 days)
+    # (April-June has none) scales each expectation by exp(0.8)
     future = table["period"] > pd.Timestamp(END)
     in_season = table.assign(season=np.where(future, 1.0, table["season"]))
     boosted = model.conditional_expected_purchases(
-        horizon_weeks, cl.models.time_varying_data(log, in_season, observation_end=END)
+        horizon_weeks,
+        cl.models.time_varying_data(log, in_season, observation_end=END, merge="none"),
     )
-    ratio = boosted / expected
-    assert ratio.max() <= np.exp(0.8) * (1 + 1e-12)
-    assert ratio.min() >= np.exp(0.8) * (1 - 2 / 91)
+    # with merge="none" the horizon starts at midnight after END, on a period start
+    np.testing.assert_allclose(boosted, expected * np.exp(0.8), rtol=1e-10)
 
 
 # ----- refusals ----------------------------------------------------------------------------
@@ -479,3 +484,16 @@ def test_a_table_without_customers_holds_for_everyone(simulated):
     late = calendar[calendar["period"] >= pd.Timestamp("2023-03-06")]
     with pytest.raises(MissingCovariateError, match="in the period starting 2023-0"):
         cl.models.time_varying_data(log, late, observation_end=END)
+
+
+def test_merge_none_keeps_every_row_at_its_time_as_summarize_does(simulated):
+    table, log = simulated
+    data = cl.models.time_varying_data(log, table, observation_end=END, merge="none")
+    summary = cl.transactions.summarize(log, END, unit="W", amount_col=None, merge="none")
+    for column in ("x", "t_x", "T"):
+        np.testing.assert_allclose(data.summary()[column], summary[column], rtol=1e-12)
+    by_day = cl.models.time_varying_data(log, table, observation_end=END)
+    assert by_day.x.sum() < data.x.sum()  # same-day purchases merge by default
+    twin = pd.concat([log, log.groupby("customer_id").head(1).iloc[:2]])
+    with pytest.raises(ValueError, match=r"2 customer\(s\) with several rows at the moment"):
+        cl.models.time_varying_data(twin, table, observation_end=END, merge="none")

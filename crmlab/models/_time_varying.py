@@ -136,8 +136,8 @@ class TimeVaryingData:
     x: np.ndarray
     t_x: np.ndarray
     T: np.ndarray
-    first_day: np.ndarray
-    end_day: int
+    first_day: np.ndarray  # per customer: first purchase, in days since 1970 (float)
+    end_day: int  # observation_end, as a day number
     unit: str
     grid: _Grid
     names: tuple[str, ...]
@@ -148,6 +148,12 @@ class TimeVaryingData:
     purchase_customer: np.ndarray  # per repeat transaction: customer position
     purchase_period: np.ndarray  # per repeat transaction: period index
     shared: bool = False  # one block of periods for every customer (no customer column)
+    end_time: float | None = None  # where T ends, in days (end_day, or end_day + 1)
+
+    @property
+    def window_end(self) -> float:
+        """Where each customer's T ends, in days since 1970."""
+        return float(self.end_day) if self.end_time is None else self.end_time
 
     @property
     def unit_days(self) -> float:
@@ -221,7 +227,8 @@ class TimeVaryingData:
     def _used_rows(self) -> np.ndarray:
         """Rows inside some customer's observation window (the ones a fit reads)."""
         if self.shared:
-            low = int(self.grid.index(self.first_day)[0].min()) - int(self.period_start[0])
+            first = np.floor(self.first_day).astype(np.int64)
+            low = int(self.grid.index(first)[0].min()) - int(self.period_start[0])
             high = int(self.grid.index(np.array([self.end_day]))[0][0]) - int(self.period_start[0])
             return np.arange(max(low, 0), min(high + 1, len(self.table)))
         customer = np.repeat(np.arange(len(self)), np.maximum(self.n_periods, 0))
@@ -229,7 +236,7 @@ class TimeVaryingData:
             np.cumsum(self.n_periods) - self.n_periods, self.n_periods
         )
         k = self.period_start[customer] + offset
-        first_k = self.grid.index(self.first_day)[0][customer]
+        first_k = self.grid.index(np.floor(self.first_day).astype(np.int64))[0][customer]
         last_k = self.grid.index(np.array([self.end_day]))[0][0]
         inside = (k >= first_k) & (k <= last_k)
         return (self.row_start[customer] + offset)[inside]
@@ -262,6 +269,7 @@ def time_varying_data(
     customer_col: str = "customer_id",
     date_col: str = "date",
     period_col: str = "period",
+    merge: str = "day",
 ) -> TimeVaryingData:
     """Read a transaction log and a long covariate table into a :class:`TimeVaryingData`.
 
@@ -283,6 +291,10 @@ def time_varying_data(
         Time unit of ``t_x``, ``T`` and of the model's rates.
     period : {"W", "D", "M", "Q"} or int
         Length of a covariate period (an int: days).
+    merge : {"day", "none"}
+        As in ``summarize``: ``"day"`` counts a customer's purchases of one day as one
+        transaction at the start of that day; ``"none"`` counts every row at its
+        timestamp (the window then ends at midnight after ``observation_end``).
 
     Raises
     ------
@@ -305,29 +317,65 @@ def time_varying_data(
                 f"{list(map(str, covariates.columns))}. Name the columns with "
                 "customer_col= and period_col="
             )
-    ids, days, _, _, _, _ = _log_arrays(
-        transactions, customer_col, date_col, None, _options("raise", "raise", "keep", None), "day"
+    if merge not in ("day", "none"):
+        raise ValueError(
+            f"merge must be 'day' (a customer's purchases of one day are one transaction) "
+            f"or 'none' (every row, at its timestamp), got {merge!r}"
+        )
+    ids, times, _, _, _, per_day = _log_arrays(
+        transactions, customer_col, date_col, None, _options("raise", "raise", "keep", None), merge
     )
-    days = np.asarray(days, dtype=np.int64)
-    first_by_id = pd.Series(days).groupby(ids).min()
-    first_by_id = first_by_id[first_by_id <= end_day]
+    # Times in days (fractions of a day with merge="none"); as in summarize, the
+    # window ends at the start of observation_end's day ("day") or at midnight after
+    # it ("none").
+    moments = np.asarray(times, dtype=np.int64)
+    end_time = float(end_day) if merge == "day" else float(end_day + 1)
+    first_by_id = pd.Series(moments).groupby(ids).min()
+    first_by_id = first_by_id[first_by_id / per_day <= end_day]
     customers = pd.Index(first_by_id.index, name=customer_col)
-    first_day = first_by_id.to_numpy(dtype=np.int64)
+    first_tick = first_by_id.to_numpy(dtype=np.int64)
     position = customers.get_indexer(ids)
-    # One transaction per customer and day, within the window and after the first.
-    keep = (position >= 0) & (days <= end_day)
-    low = int(days[keep].min()) if keep.any() else 0
-    span = int(days[keep].max()) - low + 1 if keep.any() else 1
-    key = np.unique(position[keep].astype(np.int64) * span + (days[keep] - low))
-    who_bought, day_bought = key // span, key % span + low
-    repeat = day_bought > first_day[who_bought]
-    buyer, buy_day = who_bought[repeat], day_bought[repeat]
+    # purchases on observation_end's day count (at T with merge="day")
+    keep = (position >= 0) & (moments < (end_day + 1) * per_day)
+    if merge == "day":
+        # one transaction per customer and day
+        low = int(moments[keep].min()) if keep.any() else 0
+        span = int(moments[keep].max()) - low + 1 if keep.any() else 1
+        key = np.unique(position[keep].astype(np.int64) * span + (moments[keep] - low))
+        who_bought, tick_bought = key // span, key % span + low
+    else:
+        who_bought, tick_bought = position[keep], moments[keep]
+    repeat = tick_bought > first_tick[who_bought]
+    if merge == "none":
+        # a second row at the very moment of the first purchase has no time of its own
+        twins = np.bincount(who_bought[~repeat], minlength=len(customers)) > 1
+        if twins.any():
+            raise_problems(
+                [
+                    Problem(
+                        f"column {date_col!r}",
+                        int(twins.sum()),
+                        "customer(s) with several rows at the moment of their first purchase",
+                        first_rows(
+                            twins,
+                            first_tick.astype("datetime64[ns]"),
+                            labels=customers,
+                            noun="customer",
+                        ),
+                        "With merge='none' give times that tell a customer's purchases apart, "
+                        "or use merge='day'",
+                    )
+                ]
+            )
+    buyer, buy_tick = who_bought[repeat], tick_bought[repeat]
     unit_days = unit_length_days(unit)
     x = np.bincount(buyer, minlength=len(customers)).astype(float)
-    last = first_day.copy()
-    np.maximum.at(last, buyer, buy_day)
-    t_x = (last - first_day) / unit_days
-    T = (end_day - first_day) / unit_days
+    last = first_tick.copy()
+    np.maximum.at(last, buyer, buy_tick)
+    first_day = first_tick / per_day
+    buy_day = np.floor_divide(buy_tick, per_day)
+    t_x = (last - first_tick) / per_day / unit_days
+    T = (end_time - first_day) / unit_days
 
     kept_columns = [c for c in covariates.columns if c not in (customer_col, period_col)]
     names = tuple(str(c) for c in kept_columns)
@@ -437,6 +485,7 @@ def time_varying_data(
         purchase_customer=buyer,
         purchase_period=grid.index(buy_day)[0],
         shared=shared,
+        end_time=end_time,
     )
     # Every period a customer was observed in must be there: check it now, once.
     window = pieces(data, None, np.zeros((len(table), 0)))
@@ -477,7 +526,7 @@ def pieces(
     size = len(chosen)
     if window is None:
         low = data.first_day[chosen].astype(float)
-        high = np.full(size, float(data.end_day))
+        high = np.full(size, data.window_end)
     else:
         low, high = (np.broadcast_to(np.asarray(v, dtype=float), (size,)) for v in window)
     k_low = data.grid.index(np.floor(low).astype(np.int64))[0]
