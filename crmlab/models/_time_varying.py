@@ -11,6 +11,10 @@ and the covariates; Bachmann, Meierer & Näf 2021)::
     a             2024-01-08   0.0     0.0
     ...
 
+Covariates of the calendar alone (a season, holidays, a price index) may come as a
+table without the customer column, one row per period for everyone; a fit then
+merges customers alike in history into weighted rows.
+
 Periods are regular: every start lies on one grid (``period="W"``: every 7 days
 from the earliest start; ``"D"``; a number of days; ``"M"`` / ``"Q"``: calendar
 months or quarters, starts on their first day). A customer needs a row for every
@@ -21,7 +25,8 @@ is a named error, never filled in.
 The likelihood needs more than (x, t_x, T): the covariates in force at each repeat
 purchase. So :func:`time_varying_data` reads the transaction log itself, with the
 conventions of :func:`crmlab.transactions.summarize` (purchases of one day are
-one transaction; time from the first purchase, in ``unit``), and keeps per
+one transaction, or every row at its time with ``merge="none"``; time from the
+first purchase, in ``unit``), and keeps per
 repeat transaction the period it fell in. :class:`TimeVaryingData` holds the
 result; a model turns it into *pieces* with :func:`pieces`: per customer, the
 stretches of time over which its covariates stay the same.
