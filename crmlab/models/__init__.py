@@ -14,11 +14,16 @@ BG/NBD, Pareto/NBD, Gamma–Gamma and the sBG take time-invariant covariates
 per-customer predictions an ``interval=``, and :func:`compare` puts fitted models
 side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors);
 :func:`p_alive_path` follows one customer's P(alive) along her history.
+:class:`ParetoNBDTimeVarying` takes covariates that change over calendar time
+(Bachmann, Meierer & Näf 2021), read with :func:`time_varying_data` from a
+transaction log and a long covariate table.
+>>>>>>> tv-cov
 """
 
 from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
 from crmlab.models._covariates import MissingCovariateError
 from crmlab.models._paths import p_alive_path
+from crmlab.models._time_varying import TimeVaryingData, time_varying_data
 from crmlab.models.bdw import BetaDiscreteWeibull
 from crmlab.models.bgbb import BGBB
 from crmlab.models.bgnbd import BGNBD
@@ -28,6 +33,7 @@ from crmlab.models.gammagamma import GammaGamma, ZeroSpendWarning, frequency_spe
 from crmlab.models.ggomnbd import GGomNBD
 from crmlab.models.mbgnbd import MBGNBD
 from crmlab.models.paretonbd import ParetoNBD
+from crmlab.models.paretonbd_dynamic import ParetoNBDTimeVarying
 from crmlab.models.sbg import ShiftedBetaGeometric, survivors_to_durations
 from crmlab.regularity import regularity_summary
 
@@ -44,11 +50,14 @@ __all__ = [
     "IgnoredColumnsWarning",
     "MissingCovariateError",
     "ParetoNBD",
+    "ParetoNBDTimeVarying",
     "ShiftedBetaGeometric",
+    "TimeVaryingData",
     "ZeroSpendWarning",
     "compare",
     "frequency_spend_correlation",
     "p_alive_path",
     "regularity_summary",
     "survivors_to_durations",
+    "time_varying_data",
 ]
