@@ -17,7 +17,6 @@ side by side (log-likelihood, AIC/BIC, likelihood-ratio tests, holdout errors);
 :class:`ParetoNBDTimeVarying` takes covariates that change over calendar time
 (Bachmann, Meierer & Näf 2021), read with :func:`time_varying_data` from a
 transaction log and a long covariate table.
->>>>>>> tv-cov
 """
 
 from crmlab.models._base import ConvergenceWarning, IgnoredColumnsWarning
