@@ -76,14 +76,19 @@ def _scores(
             out["expected_purchases"] = np.asarray(
                 model.conditional_expected_purchases(t, x, t_x, T), dtype="float64"
             )
-    if "expected_spend" in wanted:
-        out["expected_spend"] = np.asarray(
+    spend = None
+    if {"expected_spend", "clv"} & set(wanted):
+        spend = np.asarray(
             spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float)),
             dtype="float64",
         )
+    if "expected_spend" in wanted:
+        out["expected_spend"] = spend
     if "clv" in wanted:
         purchases = alive * tables["clv"][codes] if tables else None
-        out["clv"] = _customer_value(model, spend_model, chunk, **plan, purchases=purchases)
+        out["clv"] = _customer_value(
+            model, spend_model, chunk, **plan, purchases=purchases, spend=spend
+        )
     return out
 
 

@@ -174,8 +174,9 @@ def _customer_value(
     weights: np.ndarray,
     margin: float,
     purchases: np.ndarray | None = None,
+    spend: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each customer's discounted margin; ``purchases``: the discounted purchases, if known.
+    """Each customer's discounted margin; ``purchases`` and ``spend``: those parts, if known.
 
     The expected purchases of every period come from
     :func:`crmlab._horizons.discounted_purchases`, which computes them once per
@@ -188,7 +189,8 @@ def _customer_value(
         t_x = summary["t_x"].to_numpy(float)
         T = summary["T"].to_numpy(float)
         purchases = discounted_purchases(purchases_model, x, t_x, T, edges, weights)
-    spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
+    if spend is None:
+        spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
     return margin * purchases * np.asarray(spend, dtype=float)
 
 
