@@ -41,8 +41,6 @@ class DailyCounts(NamedTuple):
 def _log_days(transactions: pd.DataFrame, customer_col: str, date_col: str) -> DailyCounts:
     """Daily counts of a raw log: one sort of the (customer, day) keys, then bincounts."""
     from crmlab._cleaning import clean_days
-    from crmlab._summary_engine import customer_codes
-    from crmlab._validate import Problem, first_rows, raise_problems
 
     missing = [name for name in (customer_col, date_col) if name not in transactions.columns]
     if missing:
@@ -51,8 +49,61 @@ def _log_days(transactions: pd.DataFrame, customer_col: str, date_col: str) -> D
             "Name the columns with customer_col= and date_col=, or pass a tracking table "
             f"with columns {list(TRACKING_COLUMNS)}"
         )
-    days = clean_days(transactions[date_col])
-    ids = transactions[customer_col].to_numpy()
+    from crmlab.transactions import _fast_arrays
+
+    fast = _fast_arrays(transactions, customer_col, date_col, None, as_days=True)
+    if fast is not None:
+        ids, days, _ = fast  # clean datetime64 dates and ids: no copy, nothing to report
+    else:
+        ids, days = transactions[customer_col].to_numpy(), clean_days(transactions[date_col])
+        _refuse_bad_rows(transactions, ids, days, customer_col, date_col)
+    if len(days) == 0:
+        raise ValueError("the log has no transactions: there is nothing to track")
+    first_day = int(days.min())
+    span = int(days.max()) - first_day + 1
+    key = _customer_key(ids, span)
+    # key = customer * span + day: one sort finds the distinct (customer, day) pairs, and
+    # puts each customer's first day first among hers. Updates are in place: at tens of
+    # millions of rows every fresh array costs more than the arithmetic on it.
+    key += days
+    key -= first_day
+    key.sort()
+    distinct = np.empty(len(key), dtype=bool)
+    distinct[0] = True
+    np.not_equal(key[1:], key[:-1], out=distinct[1:])
+    key = key[distinct]
+    customer, offset = np.divmod(key, span)
+    starts = np.empty(len(key), dtype=bool)
+    starts[0] = True
+    np.not_equal(customer[1:], customer[:-1], out=starts[1:])
+    new = np.bincount(offset[starts], minlength=span)
+    repeats = np.bincount(offset, minlength=span) - new
+    return DailyCounts(first_day + np.arange(span, dtype=np.int64), new, repeats)
+
+
+def _customer_key(ids: np.ndarray, span: int) -> np.ndarray:
+    """``customer * span`` as a fresh int64 array, customers numbered by their ids if integer."""
+    from crmlab._summary_engine import customer_codes
+
+    if ids.dtype.kind in "iu" and len(ids):
+        low, high = int(ids.min()), int(ids.max())
+        if (high - low + 1) * span < 2**62:
+            key = ids.astype(np.int64)
+            key -= low
+            key *= span
+            return key
+    codes, _ = customer_codes(ids)
+    key = codes.astype(np.int64)
+    key *= span
+    return key
+
+
+def _refuse_bad_rows(
+    transactions: pd.DataFrame, ids: np.ndarray, days: np.ndarray, customer_col: str, date_col: str
+) -> None:
+    """Name the rows without a date or a customer id, all in one error."""
+    from crmlab._validate import Problem, first_rows, raise_problems
+
     problems = []
     bad = days == _NO_DAY
     if bad.any():
@@ -77,25 +128,6 @@ def _log_days(transactions: pd.DataFrame, customer_col: str, date_col: str) -> D
             )
         )
     raise_problems(problems, "the log cannot be tracked:")
-    if len(days) == 0:
-        raise ValueError("the log has no transactions: there is nothing to track")
-    codes, _ = customer_codes(ids)
-    first_day = days.min()
-    span = np.int64(days.max() - first_day + 1)
-    key = codes.astype(np.int64) * span + (days - first_day)
-    key.sort()
-    distinct = np.empty(len(key), dtype=bool)
-    distinct[0] = True
-    np.not_equal(key[1:], key[:-1], out=distinct[1:])
-    key = key[distinct]
-    customer, offset = np.divmod(key, span)
-    # Sorted by customer, then day: a customer's first distinct key is her first day.
-    starts = np.empty(len(key), dtype=bool)
-    starts[0] = True
-    np.not_equal(customer[1:], customer[:-1], out=starts[1:])
-    new = np.bincount(offset[starts], minlength=int(span))
-    repeats = np.bincount(offset, minlength=int(span)) - new
-    return DailyCounts(first_day + np.arange(span, dtype=np.int64), new, repeats)
 
 
 def tracking_table(
