@@ -168,3 +168,24 @@ def test_a_log_with_missing_dates_or_ids_is_refused_by_name():
     message = str(error.value)
     assert "column 'date': 1 value(s) are missing or not dates: row 2" in message
     assert "column 'customer_id': 1 missing customer id(s): row 1" in message
+
+
+def test_the_summary_plots_take_a_collected_summary_and_name_what_is_missing(model, log):
+    """plot_frequency_fit / plot_conditional_expectations need no log: a summary from any engine."""
+    summary = cl.transactions.summarize(log, "1997-09-30", unit="W")
+    fig, ax = plt.subplots()
+    cl.plots.plot_frequency_fit(model, summary, ax=ax)
+    heights = [patch.get_height() for patch in ax.patches][:16]
+    plt.close(fig)
+    T = summary["T"].to_numpy()
+    expected = [model.probability_of_purchases(n, T).sum() for n in range(7)]
+    expected.append(len(summary) - sum(expected))
+    observed = np.bincount(np.minimum(summary["x"], 7).astype(int), minlength=8)
+    np.testing.assert_allclose(heights, np.r_[observed, expected], rtol=1e-12)
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['T'\].*summarize"):
+        cl.plots.plot_frequency_fit(model, summary.drop(columns="T"))
+    holdout = cl.transactions.calibration_holdout(log, "1997-09-30", "1998-06-30", unit="W")
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['x_holdout'\].*calibration_holdout"):
+        cl.plots.plot_conditional_expectations(model, holdout.drop(columns="x_holdout"))
+    with pytest.raises(TypeError, match="collect a Spark or DuckDB summary"):
+        cl.plots.plot_conditional_expectations(model, holdout.to_dict())

@@ -37,14 +37,33 @@ def _unit(frame: pd.DataFrame) -> str:
     return unit_name(frame.attrs.get("unit", "W"))
 
 
+def _require_columns(frame: Any, needed: tuple[str, ...], builder: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"expected a pandas DataFrame, got {type(frame).__name__}: collect a Spark or "
+            "DuckDB summary first (.toPandas() / .df())"
+        )
+    missing = [name for name in needed if name not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"the summary lacks column(s) {missing}; it has {list(map(str, frame.columns))}. "
+            f"Build it with {builder}"
+        )
+
+
 def plot_frequency_fit(model: Any, summary: pd.DataFrame, max_x: int = 7, ax: Any = None) -> Any:
     """Bars: customers with 0, 1, ..., ``max_x`` or more repeat purchases, observed and expected.
 
-    The expectation sums the model's P(X(T) = n) over customers, each with her own T.
+    The expectation sums the model's P(X(T) = n) over customers, each with her own T
+    (once per distinct T, weighted by its customers). ``summary`` is any per-customer
+    table with ``x`` and ``T``, e.g. built by a DuckDB or Spark engine and collected.
     """
+    _require_columns(summary, ("x", "T"), "crmlab.transactions.summarize")
     ax = _axes(ax)
-    T = summary["T"].to_numpy()
-    expected = [float(np.sum(model.probability_of_purchases(n, T))) for n in range(max_x)]
+    ages, customers = np.unique(summary["T"].to_numpy(dtype=float), return_counts=True)
+    expected = [
+        float(np.dot(customers, model.probability_of_purchases(n, ages))) for n in range(max_x)
+    ]
     expected.append(len(summary) - sum(expected))
     counts = np.minimum(summary["x"].to_numpy(), max_x)
     observed = np.bincount(counts.astype(int), minlength=max_x + 1)
@@ -220,7 +239,17 @@ def plot_tracking(
 def plot_conditional_expectations(
     model: Any, holdout_summary: pd.DataFrame, max_x: int = 7, ax: Any = None
 ) -> Any:
-    """Mean holdout purchases by calibration frequency: observed against the model's forecast."""
+    """Mean holdout purchases by calibration frequency: observed against the model's forecast.
+
+    ``holdout_summary`` has ``x``, ``t_x``, ``T``, ``x_holdout`` and
+    ``duration_holdout``, as :func:`crmlab.transactions.calibration_holdout` gives
+    them from any engine (a Spark result after ``.toPandas()``).
+    """
+    _require_columns(
+        holdout_summary,
+        ("x", "t_x", "T", "x_holdout", "duration_holdout"),
+        "crmlab.transactions.calibration_holdout",
+    )
     ax = _axes(ax)
     frame = holdout_summary
     forecast = model.conditional_expected_purchases(
