@@ -182,3 +182,16 @@ def test_p_alive_is_the_same_with_or_without_grouping_x():
     np.testing.assert_array_equal(
         bg.p_alive(x, t_x, T), np.exp(active - np.logaddexp(active, dropped))
     )
+
+
+def test_parquet_output_holds_the_in_memory_scores_exactly(tmp_path):
+    bg = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
+    gg = GammaGamma().set_params(p=6.25, q=3.74, gamma=15.44)
+    base = _base_to_the_day(bg, n=20_000)
+    in_memory = bg.score(base, t=52, spend_model=gg, chunk_size=6_000)
+    path = bg.score(base, t=52, spend_model=gg, chunk_size=6_000, output=tmp_path / "s.parquet")
+    back = pd.read_parquet(path)
+    assert list(back.columns) == list(in_memory.columns)
+    for column in cl.scoring.COLUMNS:
+        np.testing.assert_array_equal(back[column].to_numpy(), in_memory[column].to_numpy())
+    assert base.columns.tolist() == ["x", "t_x", "T", "monetary"]  # the input is not modified
