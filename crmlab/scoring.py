@@ -206,14 +206,17 @@ def score(
     )
     if output is None:
         # Scores go into whole-base arrays and join the summary once: no per-chunk
-        # frame copies and no concatenation.
+        # frame copies.
         columns_out = {name: np.empty(len(summary)) for name in wanted}
         start = 0
         for chunk, scores in pieces:
             for name, values in scores.items():
                 columns_out[name][start : start + len(chunk)] = values
             start += len(chunk)
-        scored = summary.assign(**columns_out)
+        # Joined without copying: assign would copy every new column once more.
+        kept = summary.drop(columns=[name for name in wanted if name in summary.columns])
+        scores = pd.DataFrame(columns_out, index=summary.index, copy=False)
+        scored = pd.concat([kept, scores], axis=1)
         scored.attrs = dict(summary.attrs)
         return scored
     import pyarrow as pa

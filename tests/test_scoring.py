@@ -195,3 +195,12 @@ def test_parquet_output_holds_the_in_memory_scores_exactly(tmp_path):
     for column in cl.scoring.COLUMNS:
         np.testing.assert_array_equal(back[column].to_numpy(), in_memory[column].to_numpy())
     assert base.columns.tolist() == ["x", "t_x", "T", "monetary"]  # the input is not modified
+
+
+def test_scoring_an_empty_or_already_scored_summary(fitted, cdnow_calibration):
+    bg, _ = fitted
+    empty = bg.score(cdnow_calibration.iloc[:0], t=39)
+    assert len(empty) == 0 and {"p_alive", "expected_purchases"} <= set(empty.columns)
+    once = bg.score(cdnow_calibration, t=39)
+    again = bg.score(once, t=39)  # the old scores are replaced, not duplicated
+    pd.testing.assert_frame_equal(again, once)
