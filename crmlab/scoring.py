@@ -5,7 +5,10 @@ optionally a spend model, to a per-customer summary of any size: in memory chunk
 chunk, to a Parquet file chunk by chunk (memory bounded by the chunk, not the base),
 or inside Spark through ``mapInPandas`` when the summary is a Spark DataFrame (the
 customers never reach the driver). Every prediction is vectorised: there is no
-Python loop over customers.
+Python loop over customers. For the BG/NBD, MBG/NBD and Pareto/NBD, P(alive) is
+computed once per customer and the horizon terms (expected purchases, the CLV's
+period by period sum) once per distinct (x, T) of the base, which times recorded to
+the day make a few thousand (:mod:`crmlab._horizons`; the same numbers to 1e-12).
 
 >>> import crmlab as cl
 >>> bg = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
