@@ -189,3 +189,10 @@ def test_the_summary_plots_take_a_collected_summary_and_name_what_is_missing(mod
         cl.plots.plot_conditional_expectations(model, holdout.drop(columns="x_holdout"))
     with pytest.raises(TypeError, match="collect a Spark or DuckDB summary"):
         cl.plots.plot_conditional_expectations(model, holdout.to_dict())
+
+
+def test_an_observation_end_before_the_log_is_refused(model, log):
+    with pytest.raises(
+        ValueError, match=r"observation_end=1996-12-31 is before the first purchase"
+    ):
+        cl.plots.plot_tracking(model, log, "1997-09-30", observation_end="1996-12-31")

@@ -327,6 +327,12 @@ def tracking_curves(
 
     length = unit_length_days(unit)
     start = int(counts.day[0])
+    if end_day is not None and end_day < start:
+        first = np.datetime64(start, "D")
+        raise ValueError(
+            f"observation_end={np.datetime64(end_day, 'D')} is before the first purchase of "
+            f"the log ({first}): give the last day of the data window"
+        )
     cut = end_day is not None and not show_after
     last = end_day if cut else int(counts.day[-1])
     observed = observed_by_period(counts, length, last)
