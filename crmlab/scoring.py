@@ -233,7 +233,9 @@ def score(
             for name in wanted:
                 table = table.append_column(name, pa.array(scores[name]))
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                # Scores are continuous: dictionary-encoding them costs time and saves nothing.
+                kept = [name for name in table.schema.names if name not in wanted]
+                writer = pq.ParquetWriter(path, table.schema, use_dictionary=kept)
             writer.write_table(table)
     finally:
         if writer is not None:
