@@ -3,9 +3,10 @@
 For the BG/NBD, the MBG/NBD and the Pareto/NBD (without covariates), the expected
 purchases of a customer in ``(T, T + t]`` are P(alive | x, t_x, T) times the
 expectation of a customer *known to be active* at ``T``, and the latter depends on
-``x`` and ``T`` only: given activity, the purchase rate is Gamma(r + x, α + T) and
-the dropout process starts afresh (Fader, Hardie & Lee 2005, eq. 10; Schmittlein,
-Morrison & Colombo 1987). Times recorded to the day give a base of millions of
+``x`` and ``T`` only: given activity at T, the purchase rate is Gamma(r + x, α + T),
+and the dropout process (a Beta(a, b + x) chance after each purchase, or an
+exponential lifetime with a Gamma(s, β + T) rate) forgets everything else (Fader,
+Hardie & Lee 2005, eq. 10; Schmittlein, Morrison & Colombo 1987). Times recorded to the day give a base of millions of
 customers only thousands of distinct (x, T) pairs, so the costly hypergeometric
 terms, evaluated at every period edge of a CLV horizon, are computed per pair and
 gathered, and P(alive), the only part that needs ``t_x``, once per customer.
