@@ -5,7 +5,10 @@ optionally a spend model, to a per-customer summary of any size: in memory chunk
 chunk, to a Parquet file chunk by chunk (memory bounded by the chunk, not the base),
 or inside Spark through ``mapInPandas`` when the summary is a Spark DataFrame (the
 customers never reach the driver). Every prediction is vectorised: there is no
-Python loop over customers.
+Python loop over customers. For the BG/NBD, MBG/NBD and Pareto/NBD, P(alive) is
+computed once per customer and the horizon terms (expected purchases, the CLV's
+period by period sum) once per distinct (x, T) of the base, which times recorded to
+the day make a few thousand (:mod:`crmlab._horizons`; the same numbers to 1e-12).
 
 >>> import crmlab as cl
 >>> bg = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
@@ -43,38 +46,96 @@ def _wanted(columns: Sequence[str] | None, spend_model: Any) -> list[str]:
     return list(columns)
 
 
+def _scores(
+    chunk: pd.DataFrame,
+    model: Any,
+    t: float,
+    wanted: list[str],
+    spend_model: Any,
+    plan: dict[str, Any],
+    tables: dict[str, Any] | None = None,
+) -> dict[str, np.ndarray]:
+    """The wanted scores of one chunk of customers, as arrays.
+
+    ``tables`` (from :func:`_pair_tables`) hold, per distinct (x, T) of the base, what
+    an active customer is expected to buy: then P(alive) is computed once per customer
+    and the rest is gathered. Without them the models are asked directly.
+    """
+    from crmlab.targeting import _customer_value
+
+    x, t_x, T = (chunk[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
+    alive = codes = None
+    if "p_alive" in wanted or tables:
+        alive = np.asarray(model.p_alive(x, t_x, T), dtype="float64")
+    if tables:
+        codes = tables["groups"].codes(x, T)
+    out: dict[str, np.ndarray] = {}
+    if "p_alive" in wanted:
+        out["p_alive"] = alive
+    if "expected_purchases" in wanted:
+        if tables:
+            out["expected_purchases"] = alive * tables["expected_purchases"][codes]
+        else:
+            out["expected_purchases"] = np.asarray(
+                model.conditional_expected_purchases(t, x, t_x, T), dtype="float64"
+            )
+    spend = None
+    if {"expected_spend", "clv"} & set(wanted):
+        spend = np.asarray(
+            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float)),
+            dtype="float64",
+        )
+    if "expected_spend" in wanted:
+        out["expected_spend"] = spend
+    if "clv" in wanted:
+        purchases = alive * tables["clv"][codes] if tables else None
+        out["clv"] = _customer_value(
+            model, spend_model, chunk, **plan, purchases=purchases, spend=spend
+        )
+    return out
+
+
 def _score_chunk(
     chunk: pd.DataFrame,
     model: Any,
     t: float,
     wanted: list[str],
     spend_model: Any,
-    clv_options: dict[str, Any],
+    plan: dict[str, Any],
 ) -> pd.DataFrame:
-    x, t_x, T = (chunk[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
-    out = chunk.copy()
-    if "p_alive" in wanted:
-        out["p_alive"] = np.asarray(model.p_alive(x, t_x, T), dtype="float64")
-    if "expected_purchases" in wanted:
-        out["expected_purchases"] = np.asarray(
-            model.conditional_expected_purchases(t, x, t_x, T), dtype="float64"
-        )
-    if "expected_spend" in wanted:
-        out["expected_spend"] = np.asarray(
-            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float))
-        )
-    if "clv" in wanted:
-        from crmlab.targeting import expected_customer_value
-
-        out["clv"] = expected_customer_value(model, spend_model, chunk, **clv_options).to_numpy()
-    return out
+    """One chunk with its scores added, as a frame (the Spark path's batches)."""
+    return chunk.assign(**_scores(chunk, model, t, wanted, spend_model, plan))
 
 
 def _chunks(summary: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
     for start in range(0, len(summary), size):
-        piece = summary.iloc[start : start + size]
-        piece.attrs = dict(summary.attrs)
-        yield piece
+        yield summary.iloc[start : start + size]
+
+
+def _pair_tables(
+    summary: pd.DataFrame, model: Any, t: float, wanted: list[str], plan: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Per distinct (x, T) of the whole base: the horizon terms of the wanted scores.
+
+    None when the model does not factorise (see :mod:`crmlab._horizons`), when no
+    wanted score needs them, or when (x, T) hardly repeat.
+    """
+    from crmlab._horizons import expected_if_alive, factorises, group_histories, pair_discounted
+    from crmlab.models._base import check_rfm
+
+    if not factorises(model) or not {"expected_purchases", "clv"} & set(wanted):
+        return None
+    x, t_x, T = (summary[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
+    check_rfm(x, t_x, T, summary.index)  # grouping reads x and T before any chunk is checked
+    groups = group_histories(x, T)
+    if groups is None:
+        return None
+    tables: dict[str, Any] = {"groups": groups}
+    if "expected_purchases" in wanted:
+        tables["expected_purchases"] = expected_if_alive(model, t, groups.x, groups.T)
+    if "clv" in wanted:
+        tables["clv"] = pair_discounted(model, groups, plan["edges"], plan["weights"])
+    return tables
 
 
 def score(
@@ -124,31 +185,41 @@ def score(
     wanted = _wanted(columns, spend_model)
     if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
-    clv_options = {
-        "horizon": t if horizon is None else horizon,
-        "discount": discount,
-        "margin": margin,
-        "period_length": period_length,
-    }
-    if type(summary).__module__.startswith("pyspark"):
-        return _score_spark(summary, model, t, wanted, spend_model, clv_options)
-    from crmlab.targeting import _common_unit
+    from crmlab.targeting import _common_unit, _value_schedule
 
-    _common_unit(model, summary)  # a weekly model never scores a monthly summary
+    spark = type(summary).__module__.startswith("pyspark")
+    # A weekly model never scores a monthly summary; a Spark frame carries no unit.
+    unit = getattr(model, "unit", None) if spark else _common_unit(model, summary)
+    plan: dict[str, Any] = {}
+    if "clv" in wanted:
+        schedule = _value_schedule(
+            unit, t if horizon is None else horizon, discount, period_length, margin
+        )
+        plan = {"edges": schedule[0], "weights": schedule[1], "margin": margin}
+    if spark:
+        return _score_spark(summary, model, t, wanted, spend_model, plan)
     needed = ["x", "t_x", "T"] + (["monetary"] if spend_model is not None else [])
     missing = [c for c in needed if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
+    tables = _pair_tables(summary, model, t, wanted, plan)
     pieces = (
-        _score_chunk(chunk, model, t, wanted, spend_model, clv_options)
+        (chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables))
         for chunk in _chunks(summary, int(chunk_size))
     )
     if output is None:
-        scored = (
-            pd.concat(list(pieces))
-            if len(summary)
-            else summary.assign(**dict.fromkeys(wanted, 0.0))
-        )
+        # Scores go into whole-base arrays and join the summary once: no per-chunk
+        # frame copies.
+        columns_out = {name: np.empty(len(summary)) for name in wanted}
+        start = 0
+        for chunk, scores in pieces:
+            for name, values in scores.items():
+                columns_out[name][start : start + len(chunk)] = values
+            start += len(chunk)
+        # Joined without copying: assign would copy every new column once more.
+        kept = summary.drop(columns=[name for name in wanted if name in summary.columns])
+        scores = pd.DataFrame(columns_out, index=summary.index, copy=False)
+        scored = pd.concat([kept, scores], axis=1)
         scored.attrs = dict(summary.attrs)
         return scored
     import pyarrow as pa
@@ -157,10 +228,14 @@ def score(
     path = Path(output)
     writer = None
     try:
-        for piece in pieces:
-            table = pa.Table.from_pandas(piece, preserve_index=True)
+        for chunk, scores in pieces:
+            table = pa.Table.from_pandas(chunk, preserve_index=True)
+            for name in wanted:
+                table = table.append_column(name, pa.array(scores[name]))
             if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
+                # Scores are continuous: dictionary-encoding them costs time and saves nothing.
+                kept = [name for name in table.schema.names if name not in wanted]
+                writer = pq.ParquetWriter(path, table.schema, use_dictionary=kept)
             writer.write_table(table)
     finally:
         if writer is not None:
@@ -174,7 +249,7 @@ def _score_spark(
     t: float,
     wanted: list[str],
     spend_model: Any,
-    clv_options: dict[str, Any],
+    plan: dict[str, Any],
 ) -> Any:
     """Scores computed in Spark's executors, batch by batch, through ``mapInPandas``."""
     from pyspark.sql.types import DoubleType, StructField, StructType
@@ -185,6 +260,6 @@ def _score_spark(
 
     def batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for frame in frames:
-            yield _score_chunk(frame, model, t, wanted, spend_model, clv_options)
+            yield _score_chunk(frame, model, t, wanted, spend_model, plan)
 
     return summary.mapInPandas(batches, schema=schema)

@@ -113,13 +113,31 @@ def expected_customer_value(
     ...                         period_length="M").round(2).tolist()
     [36.75, 8.48]
     """
-    from crmlab._units import rate_per, to_unit, unit_length_days
-    from crmlab._validate import check_values
-
     missing = [c for c in ("x", "t_x", "T", "monetary") if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks column(s) {missing}; it needs x, t_x, T, monetary")
     unit = _common_unit(purchases_model, summary)
+    edges, weights = _value_schedule(unit, horizon, discount, period_length, margin)
+    value = pd.Series(
+        _customer_value(purchases_model, spend_model, summary, edges, weights, margin),
+        index=summary.index,
+        name="clv",
+    )
+    value.attrs["unit"] = unit
+    return value
+
+
+def _value_schedule(
+    unit: str | None,
+    horizon: int | str | tuple[float, str],
+    discount: float | tuple[float, str],
+    period_length: float | str | tuple[float, str],
+    margin: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Checked CLV options as period edges (in ``unit``) and each period's discount factor."""
+    from crmlab._units import rate_per, to_unit, unit_length_days
+    from crmlab._validate import check_values
+
     step = to_unit(period_length, unit, "period_length")
     check_values(step, "period_length", above=0.0)
     if isinstance(horizon, str | tuple):
@@ -145,17 +163,35 @@ def expected_customer_value(
         discount = (1.0 + rate_per(rate, per, unit)) ** step - 1.0
     check_values(discount, "discount", low=0.0)
     check_values(margin, "margin", low=0.0)
+    return edges, (1.0 + discount) ** -(edges[1:] / step)
+
+
+def _customer_value(
+    purchases_model: Any,
+    spend_model: Any,
+    summary: pd.DataFrame,
+    edges: np.ndarray,
+    weights: np.ndarray,
+    margin: float,
+    purchases: np.ndarray | None = None,
+    spend: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each customer's discounted margin; ``purchases`` and ``spend``: those parts, if known.
+
+    The expected purchases of every period come from
+    :func:`crmlab._horizons.discounted_purchases`, which computes them once per
+    distinct (x, T) where the model allows it (the same numbers, to rounding).
+    """
+    from crmlab._horizons import discounted_purchases
+
     x = summary["x"].to_numpy(float)
-    t_x = summary["t_x"].to_numpy(float)
-    T = summary["T"].to_numpy(float)
-    cumulative = purchases_model.conditional_expected_purchases(edges[:, None], x, t_x, T)
-    per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
-    weights = (1.0 + discount) ** -(edges[1:, None] / step)
-    purchases = (per_period * weights).sum(axis=0)
-    spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
-    value = pd.Series(margin * purchases * np.asarray(spend), index=summary.index, name="clv")
-    value.attrs["unit"] = unit
-    return value
+    if purchases is None:
+        t_x = summary["t_x"].to_numpy(float)
+        T = summary["T"].to_numpy(float)
+        purchases = discounted_purchases(purchases_model, x, t_x, T, edges, weights)
+    if spend is None:
+        spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
+    return margin * purchases * np.asarray(spend, dtype=float)
 
 
 def _common_unit(model: Any, summary: pd.DataFrame) -> str | None:

@@ -43,6 +43,7 @@ from crmlab.models._base import (
     by_level,
     check_rfm,
     quiet,
+    value_levels,
 )
 from crmlab.models._intervals import index_of
 
@@ -321,10 +322,14 @@ class BGNBD(RFMModel):
             )
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
-        (x, t_x, T, r, alpha, a, b), is_scalar = broadcast_inputs(
-            x, t_x, T, *self._individual(covariates), scalar=is_scalar
-        )
-        active, dropped = _log_terms(r, alpha, a, b, x, t_x, T)
+        params = self._individual(covariates)
+        if self.covariates:
+            (x, t_x, T, *params), is_scalar = broadcast_inputs(x, t_x, T, *params, scalar=is_scalar)
+            levels = None
+        else:
+            # One parameter set for all: the special functions of x once per distinct x.
+            levels = {"x_levels": value_levels(x)}
+        active, dropped = _log_terms(*params, x, t_x, T, levels)
         return as_output(np.exp(active - np.logaddexp(active, dropped)), is_scalar)
 
     @quiet

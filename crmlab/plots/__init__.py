@@ -16,6 +16,7 @@ from crmlab.plots.tracking import (
     plot_p_alive_map,
     plot_tracking,
     repeat_transactions_by_period,
+    tracking_table,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "plot_survival_curve",
     "plot_tracking",
     "repeat_transactions_by_period",
+    "tracking_table",
 ]

@@ -13,6 +13,12 @@ import pandas as pd
 
 from crmlab.plots._common import new_axes as _axes
 from crmlab.plots._common import unit_name
+from crmlab.plots._tracking_data import (
+    daily_counts,
+    observed_by_period,
+    tracking_curves,
+    tracking_table,
+)
 
 __all__ = [
     "draw_p_alive_map",
@@ -22,6 +28,7 @@ __all__ = [
     "plot_p_alive_map",
     "plot_tracking",
     "repeat_transactions_by_period",
+    "tracking_table",
     "update_p_alive_map",
 ]
 
@@ -30,14 +37,33 @@ def _unit(frame: pd.DataFrame) -> str:
     return unit_name(frame.attrs.get("unit", "W"))
 
 
+def _require_columns(frame: Any, needed: tuple[str, ...], builder: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"expected a pandas DataFrame, got {type(frame).__name__}: collect a Spark or "
+            "DuckDB summary first (.toPandas() / .df())"
+        )
+    missing = [name for name in needed if name not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"the summary lacks column(s) {missing}; it has {list(map(str, frame.columns))}. "
+            f"Build it with {builder}"
+        )
+
+
 def plot_frequency_fit(model: Any, summary: pd.DataFrame, max_x: int = 7, ax: Any = None) -> Any:
     """Bars: customers with 0, 1, ..., ``max_x`` or more repeat purchases, observed and expected.
 
-    The expectation sums the model's P(X(T) = n) over customers, each with her own T.
+    The expectation sums the model's P(X(T) = n) over customers, each with her own T
+    (once per distinct T, weighted by its customers). ``summary`` is any per-customer
+    table with ``x`` and ``T``, e.g. built by a DuckDB or Spark engine and collected.
     """
+    _require_columns(summary, ("x", "T"), "crmlab.transactions.summarize")
     ax = _axes(ax)
-    T = summary["T"].to_numpy()
-    expected = [float(np.sum(model.probability_of_purchases(n, T))) for n in range(max_x)]
+    ages, customers = np.unique(summary["T"].to_numpy(dtype=float), return_counts=True)
+    expected = [
+        float(np.dot(customers, model.probability_of_purchases(n, ages))) for n in range(max_x)
+    ]
     expected.append(len(summary) - sum(expected))
     counts = np.minimum(summary["x"].to_numpy(), max_x)
     observed = np.bincount(counts.astype(int), minlength=max_x + 1)
@@ -69,7 +95,8 @@ def repeat_transactions_by_period(
     """Repeat purchase days per period since the start of the log (a customer's first day excluded).
 
     With ``observation_end`` only purchases on or before that day count, and the
-    periods run up to it (not to the last purchase of the log).
+    periods run up to it (not to the last purchase of the log). ``transactions``
+    may also be a tracking table (:func:`tracking_table`) built elsewhere.
 
     >>> import crmlab as cl
     >>> weekly = repeat_transactions_by_period(cl.datasets.load_cdnow("sample"))
@@ -79,24 +106,18 @@ def repeat_transactions_by_period(
     ...                                   observation_end="1997-09-30"))
     39
     """
-    from crmlab.transactions import unit_length_days
+    from crmlab.transactions import _day_number, unit_length_days
 
-    days = pd.to_datetime(transactions[date_col]).dt.normalize()
-    frame = pd.DataFrame({"customer": transactions[customer_col].to_numpy(), "day": days})
-    last = frame["day"].max()
-    if observation_end is not None:
-        last = pd.Timestamp(observation_end).normalize()
-        frame = frame[frame["day"] <= last]
-    frame = frame.drop_duplicates()
-    first = frame.groupby("customer")["day"].transform("min")
-    repeats = frame[frame["day"] > first]
-    start = frame["day"].min()
-    length = unit_length_days(unit)
-    period = ((repeats["day"] - start).dt.days // length).astype(int)
-    n_periods = int(((last - start).days) // length) + 1
-    counts = period.value_counts().reindex(range(n_periods), fill_value=0).sort_index()
-    counts.index.name = f"period ({unit})"
-    return counts
+    counts = daily_counts(transactions, customer_col, date_col)
+    last = (
+        int(counts.day[-1])
+        if observation_end is None
+        else _day_number(observation_end, "observation_end")
+    )
+    observed = observed_by_period(counts, unit_length_days(unit), last)
+    return pd.Series(
+        observed, index=pd.RangeIndex(len(observed), name=f"period ({unit})"), name="count"
+    )
 
 
 def plot_tracking(
@@ -115,45 +136,61 @@ def plot_tracking(
     """Observed repeat purchases per period against the model, calibration and holdout.
 
     The model's curve adds up, over customers, the expected purchases of a customer
-    acquired on her first-purchase day: ``E[X(t - t0)]``.
+    acquired on her first-purchase day: ``E[X(t - t0)]``, computed once per
+    acquisition day and period (never per customer).
 
-    ``observation_end`` is the last day of the data window (the end of the holdout):
-    the plot stops there and later purchases, which the forecast knows nothing of,
-    are left out. With ``show_after=True`` they are drawn, after a shaded band
-    marked "after observation_end", as an out-of-sample segment. Without
-    ``observation_end`` the plot runs to the last purchase of the log.
+    Parameters
+    ----------
+    model : fitted BG/NBD, Pareto/NBD, ...
+        Anything with ``expected_purchases(t)``, in the unit of ``unit``.
+    transactions : pandas.DataFrame
+        The raw log (one row per transaction), or its tracking table: one row per
+        day with ``day``, ``new_customers`` and ``repeat_transactions``, from
+        :func:`tracking_table` or built in SQL or Spark where a large log lives
+        (that function's docstring gives the query). Both give the same figure.
+    calibration_end : str
+        Last day of the calibration period, marked on the plot.
+    unit : str
+        Period of the x axis (``"D"``, ``"W"``, ``"M"``, ...).
+    observation_end : str or Timestamp, optional
+        The last day of the data window (the end of the holdout): the plot stops
+        there and later purchases, which the forecast knows nothing of, are left
+        out. With ``show_after=True`` they are drawn, after a shaded band marked
+        "after observation_end", as an out-of-sample segment. Without
+        ``observation_end`` the plot runs to the last purchase of the log.
+    cumulative : bool
+        Cumulative repeat transactions (default) or per period.
+    customer_col, date_col : str
+        Column names of a raw log.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import crmlab as cl
+    >>> log = cl.datasets.load_cdnow("sample")
+    >>> m = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> from_log = plot_tracking(m, log, "1997-09-30")
+    >>> from_table = plot_tracking(m, tracking_table(log), "1997-09-30")
+    >>> all((a.get_xydata() == b.get_xydata()).all()
+    ...     for a, b in zip(from_log.lines, from_table.lines))
+    True
     """
-    from crmlab.transactions import unit_length_days
+    from crmlab.transactions import _day_number
 
     ax = _axes(ax)
-    days = pd.to_datetime(transactions[date_col]).dt.normalize()
-    end = pd.Timestamp(observation_end).normalize() if observation_end is not None else None
-    observed = repeat_transactions_by_period(
-        transactions,
-        unit,
-        customer_col=customer_col,
-        date_col=date_col,
-        observation_end=None if show_after else end,
-    )
-    start = days.min()
-    length = unit_length_days(unit)
-    first = days.groupby(transactions[customer_col].to_numpy()).min()
-    if end is not None and not show_after:
-        first = first[first <= end]
-    # Customers acquired on the same day share a curve: sum over acquisition days.
-    offsets, counts = np.unique(((first - start).dt.days / length).to_numpy(), return_counts=True)
-    edges = np.arange(1, len(observed) + 1, dtype=float)
-    cumulative_expected = np.array(
-        [
-            float(np.dot(counts, model.expected_purchases(np.clip(edge - offsets, 0, None))))
-            for edge in edges
-        ]
-    )
-    expected = cumulative_expected if cumulative else np.diff(np.r_[0.0, cumulative_expected])
-    shown = observed.cumsum().to_numpy() if cumulative else observed.to_numpy()
+    counts = daily_counts(transactions, customer_col, date_col)
+    end = None if observation_end is None else _day_number(observation_end, "observation_end")
+    curves = tracking_curves(model, counts, unit, end, show_after)
+    edges, expected, start, length = curves.edges, curves.expected, curves.start_day, curves.length
+    expected = expected if cumulative else np.diff(np.r_[0.0, expected])
+    shown = np.cumsum(curves.observed) if cumulative else curves.observed
     inside = np.ones(len(edges), dtype=bool)
     if end is not None and show_after:
-        inside = edges <= (end - start).days / length + 1
+        inside = edges <= (end - start) / length + 1
     ax.plot(edges[inside], shown[inside], label="observed", linewidth=2)
     (line,) = ax.plot(
         edges[inside], expected[inside], label=type(model).__name__, linestyle="--", linewidth=2
@@ -178,7 +215,7 @@ def plot_tracking(
             linewidth=2,
             alpha=0.7,
         )
-        cut = (end - start).days / length + 1
+        cut = (end - start) / length + 1
         ax.axvspan(cut, edges[-1], color="grey", alpha=0.12, linewidth=0)
         ax.text(
             (cut + edges[-1]) / 2,
@@ -189,7 +226,7 @@ def plot_tracking(
             color="grey",
             fontsize="small",
         )
-    boundary = (pd.Timestamp(calibration_end) - start).days / length
+    boundary = (_day_number(calibration_end, "calibration_end") - start) / length
     ax.axvline(boundary, color="grey", linestyle=":")
     ax.text(boundary, ax.get_ylim()[1] * 0.95, " holdout →", va="top", color="grey")
     ax.set_xlabel(f"time since the start of the log ({unit_name(unit)})")
@@ -202,7 +239,17 @@ def plot_tracking(
 def plot_conditional_expectations(
     model: Any, holdout_summary: pd.DataFrame, max_x: int = 7, ax: Any = None
 ) -> Any:
-    """Mean holdout purchases by calibration frequency: observed against the model's forecast."""
+    """Mean holdout purchases by calibration frequency: observed against the model's forecast.
+
+    ``holdout_summary`` has ``x``, ``t_x``, ``T``, ``x_holdout`` and
+    ``duration_holdout``, as :func:`crmlab.transactions.calibration_holdout` gives
+    them from any engine (a Spark result after ``.toPandas()``).
+    """
+    _require_columns(
+        holdout_summary,
+        ("x", "t_x", "T", "x_holdout", "duration_holdout"),
+        "crmlab.transactions.calibration_holdout",
+    )
     ax = _axes(ax)
     frame = holdout_summary
     forecast = model.conditional_expected_purchases(
