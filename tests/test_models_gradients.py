@@ -121,3 +121,35 @@ def test_the_fit_ends_where_the_exact_gradient_vanishes(model_class, data_of, cd
     gradient = model._free_gradient(model._to_free(model.result.estimate), columns, weights)
     # Per customer; BFGS alone stops near 1e-7, the Newton finish goes well below.
     assert np.max(np.abs(gradient)) / model.n_obs < 1e-8
+
+
+def test_gamma_gamma_sums_give_the_likelihood_its_gradient_and_its_hessian(cdnow_calibration):
+    model = GammaGamma()
+    columns, weights = _prepared(model, cdnow_calibration[["x", "monetary"]])
+    params = np.array([5.0, 3.0, 12.0])
+    value, gradient, hessian = model._exact_sums(params, columns, weights)
+    plain = {key: columns[key] for key in ("x", "monetary")}
+    assert value == pytest.approx(model._negloglik(params, plain, weights), rel=1e-12)
+    steps = np.eye(3) * 1e-5 * params
+    numeric_gradient = [
+        (
+            model._negloglik(params + h, plain, weights)
+            - model._negloglik(params - h, plain, weights)
+        )
+        / (2 * h.sum())
+        for h in steps
+    ]
+    assert gradient == pytest.approx(numeric_gradient, rel=1e-6, abs=1e-4)
+    numeric_hessian = np.array(
+        [
+            (
+                model._exact_sums(params + h, columns, weights)[1]
+                - model._exact_sums(params - h, columns, weights)[1]
+            )
+            / (2 * h.sum())
+            for h in steps
+        ]
+    )
+    assert np.allclose(hessian, numeric_hessian, rtol=1e-5, atol=1e-3)
+    # With covariates there are no closed-form sums; the fit takes the gradient path.
+    assert GammaGamma(spend_covariates=["g"])._exact_sums(params, columns, weights) is None

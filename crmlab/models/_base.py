@@ -551,6 +551,18 @@ class MLEModel:
         assert gradient is not None
         return self._loglik_rows(params, **columns), gradient
 
+    def _exact_sums(
+        self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Optional: weighted negative log-likelihood, its gradient and its Hessian.
+
+        In the natural parameters, all positive (fitted on the log scale). A model
+        that gives them is fitted by Newton's method in a trust region, which needs
+        a handful of evaluations, and its standard errors come from this Hessian.
+        Return None where they are not available (e.g. with covariates).
+        """
+        return None
+
     def _has_gradient(self) -> bool:
         return type(self)._gradient_rows is not MLEModel._gradient_rows
 
@@ -567,6 +579,14 @@ class MLEModel:
     ) -> tuple[float, np.ndarray]:
         """Weighted negative log-likelihood and its gradient on the optimiser's scale."""
         params = self._from_free(free)
+        value, gradient = self._value_and_gradient(params, columns, weights)
+        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
+        return value, gradient / slopes
+
+    def _value_and_gradient(
+        self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Weighted negative log-likelihood and its gradient in the natural parameters."""
         split = self._split(params, columns)
         rows, derivatives = self._loglik_and_gradient_rows(split, **self._model_columns(columns))
         n_base = len(self.base_names)
@@ -587,8 +607,7 @@ class MLEModel:
                     total += sign * weighted_sum(weights, derivatives[slot] * split[slot] * z)
                 gradient[position] = total
                 position += 1
-        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
-        return -weighted_sum(weights, rows), -gradient / slopes
+        return -weighted_sum(weights, rows), -gradient
 
     def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Optional: row groups (``<name>_groups``, see :func:`row_groups`) for the fit."""
@@ -838,8 +857,21 @@ class MLEModel:
                 )
         # Begin from the most likely start; the others are tried only if it fails.
         ordered = sorted(start_points, key=lambda start: objective(self._to_free(start)))
-        best = None
+        newton = self._newton_functions(columns, weights, n_obs, ordered[0])
+        best, by_newton = None, False
         for start in ordered:
+            if newton is not None:
+                result = minimize(
+                    newton[0],
+                    self._to_free(start),
+                    jac=True,
+                    hess=newton[1],
+                    method="trust-exact",
+                    options={"gtol": 1e-9},
+                )
+                if result.success:
+                    best, by_newton = result, True
+                    break
             result = minimize(
                 fun, self._to_free(start), jac=jac, method="BFGS", options={"gtol": 1e-7}
             )
@@ -858,7 +890,8 @@ class MLEModel:
             if best.success:
                 break
         assert best is not None
-        if best.success:
+        # Newton's method in a trust region already ends on the minimum.
+        if best.success and not by_newton:
             best.x, best.fun = _newton_polish(objective, best.x, best.fun, gradient=gradient)
         estimate = self._from_free(best.x)
         loglik = float(-best.fun * n_obs)
@@ -872,6 +905,49 @@ class MLEModel:
             covariance_source=partial(self._covariance_at, estimate, columns, weights),
             data=(columns, weights),
         )
+
+    def _newton_functions(
+        self,
+        columns: dict[str, np.ndarray],
+        weights: np.ndarray,
+        n_obs: float,
+        start: np.ndarray,
+    ) -> tuple[Any, Any] | None:
+        """Objective-with-gradient and Hessian on the log scale, from :meth:`_exact_sums`.
+
+        With ``theta = exp(u)``: ``df/du = theta g`` and
+        ``d2f/du du' = theta theta' H + diag(theta g)``. One evaluation serves both
+        calls at the same point.
+        """
+        if any(p.space != "positive" for p in self.parameters):
+            return None
+        if self._exact_sums(start, columns, weights) is None:
+            return None
+        last: dict[str, Any] = {}
+
+        def sums(free: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            if last.get("free") is None or not np.array_equal(last["free"], free):
+                theta = np.exp(free)
+                with np.errstate(all="ignore"):
+                    found = self._exact_sums(theta, columns, weights)
+                assert found is not None
+                value, gradient, hessian = found
+                slope = theta * gradient
+                curvature = np.outer(theta, theta) * hessian + np.diag(slope)
+                last.update(free=free.copy(), result=(value, slope, curvature))
+            value, slope, curvature = last["result"]
+            if not (np.isfinite(value) and np.all(np.isfinite(curvature))):
+                return 1e300, np.zeros(len(free)), np.eye(len(free))
+            return value / n_obs, slope / n_obs, curvature / n_obs
+
+        def fun(free: np.ndarray) -> tuple[float, np.ndarray]:
+            value, slope, _ = sums(free)
+            return value, slope
+
+        def hess(free: np.ndarray) -> np.ndarray:
+            return sums(free)[2]
+
+        return fun, hess
 
     def _warn_about(self, result: Fit) -> None:
         at_boundary = [
@@ -900,7 +976,13 @@ class MLEModel:
     def _covariance_at(
         self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
     ) -> np.ndarray | None:
-        hessian = numerical_hessian(lambda p: self._negloglik(p, columns, weights), estimate)
+        exact = self._exact_sums(estimate, columns, weights)
+        if exact is not None:
+            hessian = exact[2]
+        elif self._has_gradient():
+            hessian = self._gradient_hessian(estimate, columns, weights)
+        else:
+            hessian = numerical_hessian(lambda p: self._negloglik(p, columns, weights), estimate)
         try:
             covariance = np.linalg.inv(hessian)
         except np.linalg.LinAlgError:
@@ -908,6 +990,34 @@ class MLEModel:
         if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) <= 0):
             return None
         return covariance
+
+    def _gradient_hessian(
+        self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
+    ) -> np.ndarray:
+        """Hessian of the negative log-likelihood from differences of its exact gradient.
+
+        Steps as in :func:`numerical_hessian` (1e-3 relative), Richardson-extrapolated
+        from steps ``h`` and ``2 h``: 4 k gradients instead of 4 k (k + 1) likelihoods.
+        """
+        steps = 1e-3 * np.maximum(np.abs(estimate), 1e-2)
+
+        def gradient(params: np.ndarray) -> np.ndarray:
+            if not self._inside(params):
+                return np.full(len(params), np.inf)
+            with np.errstate(all="ignore"):
+                return self._value_and_gradient(params, columns, weights)[1]
+
+        def jacobian(scale: float) -> np.ndarray:
+            rows = []
+            for i, step in enumerate(steps * scale):
+                shift = np.zeros(len(estimate))
+                shift[i] = step
+                rows.append((gradient(estimate + shift) - gradient(estimate - shift)) / (2 * step))
+            return np.array(rows)
+
+        with np.errstate(invalid="ignore"):
+            hessian = (4 * jacobian(1.0) - jacobian(2.0)) / 3
+        return (hessian + hessian.T) / 2
 
     # ----- results -----------------------------------------------------------------
     def _require_fit(self) -> np.ndarray:
