@@ -153,3 +153,42 @@ def test_gamma_gamma_sums_give_the_likelihood_its_gradient_and_its_hessian(cdnow
     assert np.allclose(hessian, numeric_hessian, rtol=1e-5, atol=1e-3)
     # With covariates there are no closed-form sums; the fit takes the gradient path.
     assert GammaGamma(spend_covariates=["g"])._exact_sums(params, columns, weights) is None
+
+
+@pytest.mark.parametrize(
+    "model_class, truth",
+    [
+        (ParetoNBD, {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}),
+        (BGNBD, {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+    ],
+    ids=["pareto", "bgnbd"],
+)
+def test_a_large_base_fitted_from_a_subsample_start_ends_at_the_full_minimum(
+    model_class, truth, monkeypatch
+):
+    from crmlab.models import _base
+
+    rng = np.random.default_rng(5)
+    T = 52.0 - rng.integers(0, 200, 20_000) / 7
+    base = pd.DataFrame(model_class().set_params(**truth).simulate(20_000, T, seed=6))
+    calls = []
+    evaluate = model_class._free_value_and_gradient
+
+    def counted(self, free, columns, weights):
+        calls.append(len(weights))
+        return evaluate(self, free, columns, weights)
+
+    monkeypatch.setattr(model_class, "_free_value_and_gradient", counted)
+    monkeypatch.setattr(_base, "SUBSAMPLE_ROWS", 10**9)
+    usual = model_class().fit(base)
+    full_rows, usual_calls = usual.n_rows, len(calls)
+    calls.clear()
+    monkeypatch.setattr(_base, "SUBSAMPLE_ROWS", 3_000)
+    warm = model_class().fit(base)
+    warm_calls = sum(1 for rows in calls if rows == full_rows)
+    assert full_rows > 3_000 and warm.converged
+    assert len(calls) > warm_calls  # the subsample was fitted first
+    assert warm_calls < usual_calls / 1.5  # and saved evaluations on all rows
+    assert warm.loglik == pytest.approx(usual.loglik, rel=1e-12, abs=1e-6)
+    for name, value in usual.params.items():
+        assert warm.params[name] == pytest.approx(value, rel=1e-6), name
