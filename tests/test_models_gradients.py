@@ -26,8 +26,7 @@ def _prepared(model, data):
     """The columns a fit evaluates: read, compressed, with the model's groups."""
     columns, weights = model._read_all(data, None, fitting=True)
     columns, weights = compress_rows(columns, weights)
-    columns.update(model._groups(columns))
-    return columns, weights
+    return model._with_levels(columns), weights
 
 
 def _central_differences(model, columns, weights, free, step=1e-6):
@@ -73,6 +72,7 @@ def test_the_analytic_pareto_nbd_gradient_matches_central_differences(
 def test_grouped_pareto_nbd_likelihood_equals_the_direct_one(model, cdnow_calibration):
     columns, _ = _prepared(model, _with_covariates(cdnow_calibration, seed=2))
     plain = {key: value for key, value in columns.items() if not key.endswith("_groups")}
+    assert len(plain) < len(columns)
     params = np.r_[0.55, 10.58, 0.61, 11.67, np.full(len(model.coefficient_names), -0.3)]
     grouped = model._rows(params, columns)
     direct = model._rows(params, plain)
@@ -88,7 +88,7 @@ def test_bgnbd_likelihood_and_gradient_together_equal_the_separate_ones(
     params = model._split(np.array([0.3, 4.0, 0.8, 2.4, 0.2, -0.4]), columns)
     data = model._model_columns(columns)
     rows, gradient = model._loglik_and_gradient_rows(params, **data)
-    plain = {key: value for key, value in data.items() if not key.endswith("_groups")}
+    plain = {key: value for key, value in data.items() if not key.endswith(("_groups", "_levels"))}
     assert np.allclose(rows, model._loglik_rows(params, **plain), rtol=1e-12, atol=1e-10)
     assert len(gradient) == 4 and all(np.all(np.isfinite(g)) for g in gradient)
 
@@ -192,3 +192,20 @@ def test_a_large_base_fitted_from_a_subsample_start_ends_at_the_full_minimum(
     assert warm.loglik == pytest.approx(usual.loglik, rel=1e-12, abs=1e-6)
     for name, value in usual.params.items():
         assert warm.params[name] == pytest.approx(value, rel=1e-6), name
+
+
+@pytest.mark.parametrize("model_class", [BGNBD, MBGNBD], ids=["bgnbd", "mbgnbd"])
+@pytest.mark.parametrize("covariates", [False, True], ids=["plain", "covariates"])
+def test_the_grouped_bgnbd_gradient_matches_central_differences(
+    model_class, covariates, cdnow_calibration
+):
+    model = (
+        model_class(purchase_covariates=["c"], dropout_covariates=["g", "c"])
+        if covariates
+        else model_class()
+    )
+    columns, weights = _prepared(model, _with_covariates(cdnow_calibration, seed=7))
+    assert any(key.endswith(("_groups", "_levels")) for key in columns)
+    free = model._to_free(np.r_[[0.3, 4.0, 0.8, 2.4], np.full(len(model.coefficient_names), 0.2)])
+    numeric = _central_differences(model, columns, weights, free)
+    assert np.allclose(model._free_gradient(free, columns, weights), numeric, rtol=1e-6, atol=1e-3)
