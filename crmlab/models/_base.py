@@ -10,6 +10,12 @@ writes its log-likelihood per data row. This base then
   several starts, each parameter on the scale its space calls for (positive: log;
   real, such as a covariate coefficient: as is; a probability: logit), see
   :mod:`crmlab.models._record`;
+* with a model's exact gradient (``_gradient_rows``, or ``_loglik_and_gradient_rows``
+  sharing the work), runs BFGS on value and gradient together and ends with a Newton
+  step whose Hessian is the gradient's central difference; a base of more than
+  ``SUBSAMPLE_ROWS`` distinct rows starts from the fit of a seeded subsample and its
+  curvature; a model that sums its likelihood, gradient and Hessian in closed form
+  (``_exact_sums``, the Gamma-Gamma) is fitted by Newton's method in a trust region;
 * keeps what a fit produced as one frozen :class:`Fit` record (``result``),
   replaced whole by the next ``fit`` or ``set_params``;
 * estimates standard errors from the inverse Hessian of the negative
