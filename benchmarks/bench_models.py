@@ -1,29 +1,38 @@
-"""Fitting speed against lifetimes 0.11.3, with the log-likelihood each reaches.
+"""Fitting speed against lifetimes 0.11.3 and pymc-marketing, with the log-likelihood each reaches.
 
 * BG/NBD and Pareto/NBD on the CDNOW sample (2,357 customers, 39 weeks): faster than
   ``lifetimes.BetaGeoFitter`` / ``ParetoNBDFitter`` with the same log-likelihood.
 * MBG/NBD on the CDNOW summary against ``lifetimes.ModifiedBetaGeoFitter``.
 * BG/NBD on 1,000,000 simulated customers whose times are recorded to the day, end
   to end (fit on the distinct (x, t_x, T) rows with their counts), against
-  ``lifetimes.BetaGeoFitter`` on the same frame (issue 17 §5: target 10x lifetimes).
+  ``lifetimes.BetaGeoFitter`` on the same frame (issue 17 §5: target 10x lifetimes),
+  once on a base acquired over 12 weeks and once on a two-year base acquired over a
+  year, where a third of the customers have a row of their own.
+* Gamma-Gamma on 100,000 simulated repeat buyers with unrounded spend (nearly every
+  row distinct) against ``lifetimes.GammaGammaFitter``.
 * Pareto/NBD with a 0/1 covariate on both processes, 1,000,000 simulated customers
-  to the day (target under 10 s; no peer in this environment has the model).
-* BG/CNBD-k and MBG/CNBD-k (k chosen by likelihood) on CDNOW and on 100,000 simulated
-  customers, against crmlab's own one-k fit (no Python package has these models).
-* GGom/NBD (:func:`ggom_rows`) on the CDNOW sample and on 100,000 simulated customers
-  to the day. No Python library has the model; on CDNOW our own Pareto/NBD, which
-  it nests, is the yardstick for what the lifetime integral costs.
-* Pareto/NBD with time-varying covariates (a season on purchasing, a per-customer
-  mailing status on dropout, weekly periods): reading the log and the covariate table,
-  then fit and standard errors. The only other implementation is CLVTools (R), so
-  there is no peer in the same run; ``python benchmarks/bench_models.py time-varying``
-  runs these rows alone (an optional size: ``... time-varying 20000``).
-* The same model with covariates of the calendar alone (season, promotion weeks, a
-  competitor's campaign), one table row per week shared by 50,000 customers, who then
-  merge into weighted rows: ``python benchmarks/bench_models.py calendar [size]``
-  (1,000,000 customers would take tens of minutes here).
+  to the day (target under 10 s; lifetimes has no covariates), and Pareto/NBD on
+  3,000,000 customers of the two-year base (target under 30 s).
+* Part ``new``: BG/CNBD-k and MBG/CNBD-k (k chosen by likelihood) on CDNOW and on
+  100,000 simulated customers, against crmlab's own one-k fit, and the GGom/NBD
+  (:func:`ggom_rows`) on CDNOW and 100,000 simulated customers to the day, against our
+  Pareto/NBD, which it nests. No Python package has these models.
+* Part ``time-varying``: Pareto/NBD with time-varying covariates (a season on
+  purchasing, a per-customer mailing status on dropout, weekly periods): reading the
+  log and the covariate table, then fit and standard errors; and the same model with
+  covariates of the calendar alone (season, promotion weeks, a competitor's campaign),
+  one row per week shared by 50,000 customers, who then merge into weighted rows. The
+  only other implementation is CLVTools (R): no peer in the same run.
+  ``python benchmarks/bench_models.py time-varying 20000`` or ``calendar 50000`` runs
+  one of them alone at that size (1,000,000 customers would take tens of minutes).
+* When ``pymc_marketing`` imports (it needs Python >= 3.12: run this file with a
+  separate environment that has it), its MAP fits of BG/NBD and Pareto/NBD on CDNOW,
+  without and with a 0/1 covariate on both processes. Its time includes building
+  and compiling the PyMC graph, which is part of every fit it makes.
 
-``python benchmarks/bench_models.py`` prints the table; run it ``nice``'d, alone.
+``python benchmarks/bench_models.py [small] [new] [time-varying] [large]`` prints the
+table of the parts named (all by default); run it ``nice``'d and alone (the 3 M base
+needs a few GB).
 """
 
 from __future__ import annotations
@@ -53,7 +62,13 @@ def _peer_loglik(ours_class, fitter, data) -> float:
     return ours_class().set_params(**params).log_likelihood(data)
 
 
-def main() -> list[dict]:
+PARTS = ("small", "new", "time-varying", "large")
+
+
+def main(parts: tuple[str, ...] = PARTS) -> list[dict]:
+    """The rows of the table; ``parts``: "small" (CDNOW, 100k buyers, pymc-marketing),
+    "new" (BG/CNBD-k, GGom/NBD), "time-varying" (the time-varying Pareto/NBD, minutes) and
+    "large" (the 1 M and 3 M bases, for which a shared machine's memory lock is taken)."""
     summary = cl.transactions.summarize(cl.datasets.load_cdnow("sample"), "1997-09-30", unit="W")
     rows = []
     try:
@@ -118,6 +133,19 @@ def main() -> list[dict]:
         row["note"] += f", lifetimes {_peer_loglik(cl.models.MBGNBD, fitter, published):.2f}"
     rows.append(row)
 
+    if "small" in parts:
+        rows.append(_gamma_gamma_row(lifetimes))
+        rows.extend(_pymc_marketing_rows(summary))
+    else:
+        rows = []  # the CDNOW rows take seconds; they are left out of a "large" run
+    if "new" in parts:
+        rows.extend(_cnbd_rows())
+        rows.extend(ggom_rows(summary))
+    if "time-varying" in parts:
+        rows.extend(time_varying_rows())
+        rows.extend(time_varying_calendar_rows())
+    if "large" not in parts:
+        return rows
     truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     frame = _on_day_grid(cl.models.BGNBD().set_params(**truth), 1_000_000)
     big_s, big = _timed(lambda: cl.models.BGNBD().fit(frame), repeats=1)
@@ -137,6 +165,30 @@ def main() -> list[dict]:
                 return lifetimes.BetaGeoFitter().fit(frame["x"], frame["t_x"], frame["T"])
 
         peer_s, fitter = _timed(big_peer, repeats=1)
+        row.update(peer_s=peer_s, ratio=peer_s / big_s)
+        row["note"] += f"; lifetimes r={fitter.params_['r']:.3f}"
+    rows.append(row)
+
+    two_year = _on_day_grid(
+        cl.models.BGNBD().set_params(**truth), 1_000_000, weeks=104.0, acquisition_days=365
+    )
+    big_s, big = _timed(lambda: cl.models.BGNBD().fit(two_year), repeats=1)
+    row = {
+        "benchmark": "BG/NBD fit, 1,000,000 customers of a two-year base, times to the day",
+        "ours_s": big_s,
+        "peer": "lifetimes.BetaGeoFitter",
+        "peer_s": None,
+        "ratio": None,
+        "note": f"{big.n_rows:,} distinct rows; r={big.params['r']:.3f} (true 0.243)",
+    }
+    if lifetimes is not None:
+
+        def two_year_peer():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return lifetimes.BetaGeoFitter().fit(two_year["x"], two_year["t_x"], two_year["T"])
+
+        peer_s, fitter = _timed(two_year_peer, repeats=1)
         row.update(peer_s=peer_s, ratio=peer_s / big_s)
         row["note"] += f"; lifetimes r={fitter.params_['r']:.3f}"
     rows.append(row)
@@ -162,10 +214,114 @@ def main() -> list[dict]:
             f"{fitted.params['dropout.g']:.3f} (true -0.3)",
         }
     )
-    rows.extend(_cnbd_rows())
-    rows.extend(ggom_rows(summary))
-    rows.extend(time_varying_rows())
-    rows.extend(time_varying_calendar_rows())
+    pareto = cl.models.ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    large = _on_day_grid(pareto, 3_000_000, weeks=104.0, acquisition_days=365)
+    large_s, fitted = _timed(lambda: cl.models.ParetoNBD().fit(large), repeats=1)
+    errors_s, _ = _timed(lambda: fitted.standard_errors, repeats=1)
+    rows.append(
+        {
+            "benchmark": "Pareto/NBD fit, 3,000,000 customers of a two-year base, times to the day",
+            "ours_s": large_s,
+            "peer": "target",
+            "peer_s": 30.0,
+            "ratio": 30.0 / large_s,
+            "note": f"{fitted.n_rows:,} distinct rows; standard errors {errors_s:.1f} s more; "
+            f"r={fitted.params['r']:.3f} (true 0.55), s={fitted.params['s']:.3f} (true 0.61)",
+        }
+    )
+    return rows
+
+
+def _gamma_gamma_row(lifetimes) -> dict:
+    """Gamma-Gamma on 100,000 simulated repeat buyers, spend not rounded."""
+    rng = np.random.default_rng(2)
+    x = rng.poisson(2.0, 120_000).astype(float)
+    x = x[x > 0][:100_000]
+    spend = cl.models.GammaGamma().set_params(p=6.25, q=3.74, gamma=15.44).simulate(x, seed=3)
+    frame = pd.DataFrame({"x": x, "monetary": spend})
+    ours_s, model = _timed(lambda: _with_errors(cl.models.GammaGamma().fit(frame)))
+    row = {
+        "benchmark": "Gamma-Gamma fit and standard errors, 100,000 simulated repeat buyers",
+        "ours_s": ours_s,
+        "peer": "lifetimes.GammaGammaFitter",
+        "peer_s": None,
+        "ratio": None,
+        "note": f"{model.n_rows:,} distinct rows; loglik ours {model.loglik:.2f}",
+    }
+    if lifetimes is not None:
+
+        def peer():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return lifetimes.GammaGammaFitter().fit(frame["x"], frame["monetary"])
+
+        peer_s, fitter = _timed(peer)
+        row.update(peer_s=peer_s, ratio=peer_s / ours_s)
+        found = fitter.params_  # lifetimes calls gamma "v"
+        theirs = cl.models.GammaGamma().set_params(p=found["p"], q=found["q"], gamma=found["v"])
+        row["note"] += f", lifetimes {theirs.log_likelihood(frame):.2f}"
+    return row
+
+
+def _pymc_marketing_rows(summary: pd.DataFrame) -> list[dict]:
+    """pymc-marketing's MAP fits on CDNOW, when it is installed (Python >= 3.12)."""
+    try:
+        import pymc_marketing
+        from pymc_marketing import clv
+    except ImportError:
+        return []
+    rng = np.random.default_rng(4)
+    g = rng.integers(0, 2, len(summary)).astype(float)
+    data = pd.DataFrame(
+        {
+            "customer_id": np.arange(len(summary)),
+            "frequency": summary["x"].to_numpy(),
+            "recency": summary["t_x"].to_numpy(),
+            "T": summary["T"].to_numpy(),
+            "g": g,
+        }
+    )
+    ours_data = summary[["x", "t_x", "T"]].assign(g=g)
+    rows = []
+    for name, ours_class, peer_class in [
+        ("BG/NBD", cl.models.BGNBD, clv.BetaGeoModel),
+        ("Pareto/NBD", cl.models.ParetoNBD, clv.ParetoNBDModel),
+    ]:
+        for covariates in (False, True):
+            options = (
+                {"purchase_covariates": ["g"], "dropout_covariates": ["g"]} if covariates else {}
+            )
+            config = (
+                {"purchase_covariate_cols": ["g"], "dropout_covariate_cols": ["g"]}
+                if covariates
+                else None
+            )
+
+            def ours(cls=ours_class, options=options, covariates=covariates):
+                frame = ours_data if covariates else ours_data[["x", "t_x", "T"]]
+                return _with_errors(cls(**options).fit(frame))
+
+            def peer(cls=peer_class, config=config):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = cls(model_config=config)
+                    model.fit(data, method="map", progressbar=False)
+                return model
+
+            ours_s, model = _timed(ours)
+            peer_s, _ = _timed(peer, repeats=1)
+            label = " with a 0/1 covariate on both processes" if covariates else ""
+            rows.append(
+                {
+                    "benchmark": f"{name}{label} fit and standard errors, CDNOW sample",
+                    "ours_s": ours_s,
+                    "peer": f"pymc-marketing {pymc_marketing.__version__} MAP",
+                    "peer_s": peer_s,
+                    "ratio": peer_s / ours_s,
+                    "note": f"loglik ours {model.loglik:.2f}; peer time includes compiling "
+                    "its graph",
+                }
+            )
     return rows
 
 
@@ -417,10 +573,12 @@ def _with_errors(model):
     return model
 
 
-def _on_day_grid(model, n: int, covariate: bool = False) -> pd.DataFrame:
-    """A simulated base acquired over 12 weeks, times recorded by the day, as in a real log."""
+def _on_day_grid(
+    model, n: int, covariate: bool = False, weeks: float = 39.0, acquisition_days: int = 84
+) -> pd.DataFrame:
+    """A simulated base acquired over ``acquisition_days``, times recorded by the day."""
     rng = np.random.default_rng(0)
-    T = 39.0 - rng.integers(0, 84, n) / 7
+    T = weeks - rng.integers(0, acquisition_days, n) / 7
     extra = {}
     if covariate:
         extra["g"] = rng.integers(0, 2, n).astype(float)
@@ -438,11 +596,12 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
     from run import format_table
 
-    if sys.argv[1:2] == ["time-varying"]:
-        size = int(sys.argv[2]) if len(sys.argv) > 2 else None
-        print(format_table(time_varying_rows(*([size] if size else []))))
-    elif sys.argv[1:2] == ["calendar"]:
-        size = int(sys.argv[2]) if len(sys.argv) > 2 else None
-        print(format_table(time_varying_calendar_rows(*([size] if size else []))))
+    parts = tuple(sys.argv[1:])
+    if parts[:1] in (("time-varying",), ("calendar",)) and len(parts) > 1:
+        size = int(parts[1])
+        rows = time_varying_rows if parts[0] == "time-varying" else time_varying_calendar_rows
+        print(format_table(rows(size)))
+    elif parts == ("calendar",):
+        print(format_table(time_varying_calendar_rows()))
     else:
-        print(format_table(main()))
+        print(format_table(main(parts or PARTS)))

@@ -6,9 +6,10 @@ expectation of a customer *known to be active* at ``T``, and the latter depends 
 ``x`` and ``T`` only: given activity at T, the purchase rate is Gamma(r + x, α + T),
 and the dropout process (a Beta(a, b + x) chance after each purchase, or an
 exponential lifetime with a Gamma(s, β + T) rate) forgets everything else (Fader,
-Hardie & Lee 2005, eq. 10; Schmittlein, Morrison & Colombo 1987). Times recorded to the day give a base of millions of
-customers only thousands of distinct (x, T) pairs, so the costly hypergeometric
-terms, evaluated at every period edge of a CLV horizon, are computed per pair and
+Hardie & Lee 2005, eq. 10; Schmittlein, Morrison & Colombo 1987). Times recorded
+to the day give a base of millions of customers only thousands of distinct (x, T)
+pairs, so the costly hypergeometric terms, evaluated at every period edge of a CLV
+horizon, are computed per pair and
 gathered, and P(alive), the only part that needs ``t_x``, once per customer.
 
 Nothing here is a new formula: the per-pair values are the model's own

@@ -10,6 +10,12 @@ writes its log-likelihood per data row. This base then
   several starts, each parameter on the scale its space calls for (positive: log;
   real, such as a covariate coefficient: as is; a probability: logit), see
   :mod:`crmlab.models._record`;
+* with a model's exact gradient (``_gradient_rows``, or ``_loglik_and_gradient_rows``
+  sharing the work), runs BFGS on value and gradient together and ends with a Newton
+  step whose Hessian is the gradient's central difference; a base of more than
+  ``SUBSAMPLE_ROWS`` distinct rows starts from the fit of a seeded subsample and its
+  curvature; a model that sums its likelihood, gradient and Hessian in closed form
+  (``_exact_sums``, the Gamma-Gamma) is fitted by Newton's method in a trust region;
 * keeps what a fit produced as one frozen :class:`Fit` record (``result``),
   replaced whole by the next ``fit`` or ``set_params``;
 * estimates standard errors from the inverse Hessian of the negative
@@ -72,6 +78,10 @@ __all__ = [
     "check_rfm",
     "compress_rows",
 ]
+
+
+#: Above this many distinct rows a fit starts from the fit of this many of them.
+SUBSAMPLE_ROWS = 20_000
 
 
 class ConvergenceWarning(UserWarning):
@@ -215,7 +225,8 @@ def compress_rows(
     """Merge identical rows of ``columns``, adding up their weights.
 
     Each column is hashed to integer codes, the codes are combined into one key, and
-    rows sharing a key are merged: linear in the number of rows.
+    rows sharing a key are merged: linear in the number of rows. The merged rows come
+    in the order of their keys, each taken from its first row.
 
     >>> cols, w = compress_rows({"x": np.array([1., 1., 2.])}, np.ones(3))
     >>> cols["x"].tolist(), w.tolist()
@@ -226,9 +237,17 @@ def compress_rows(
     for name in names:
         codes, uniques = pd.factorize(columns[name], sort=True)
         key = key * len(uniques) + codes
-    row_of_key, first_row = np.unique(key, return_index=True)
-    inverse = np.searchsorted(row_of_key, key)
-    summed = np.bincount(inverse, weights=weights, minlength=len(row_of_key))
+    # Hashing the key, then sorting only the distinct keys, costs a fraction of sorting
+    # a million keys (np.unique) and gives the same rows in the same order.
+    group, keys = pd.factorize(key, sort=False)
+    first_row = np.empty(len(keys), dtype=np.int64)
+    # Assignment with repeated indices keeps the last value: reversed, the first row.
+    first_row[group[::-1]] = np.arange(len(key) - 1, -1, -1)
+    order = np.argsort(keys, kind="stable")
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    summed = np.bincount(rank[group], weights=weights, minlength=len(keys))
+    first_row = first_row[order]
     return {name: np.asarray(columns[name])[first_row] for name in names}, summed
 
 
@@ -348,26 +367,31 @@ def _central_hessian(func: Any, point: np.ndarray, steps: np.ndarray) -> np.ndar
 
 
 def _newton_polish(
-    objective: Any, point: np.ndarray, value: float, steps: int = 1
+    objective: Any,
+    point: np.ndarray,
+    value: float,
+    steps: int = 1,
+    gradient: Any | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Newton steps from near a minimum, with central-difference derivatives.
+    """Newton steps from near a minimum, on the exact gradient when there is one.
 
-    BFGS stops wherever its forward-difference gradients look flat, and where that is
-    depends on the last bits of every evaluation: on another machine a fit may end
-    1e-5 (relative) away. Newton steps from there land on the minimum itself, which
-    moves with those bits by only about 1e-8, so printed estimates and forecasts are
-    the same everywhere. A step that does not lower the objective is not taken.
+    BFGS stops wherever its gradients look flat, and where that is depends on the
+    last bits of every evaluation: on another machine a fit may end 1e-5 (relative)
+    away. Newton steps from there land on the minimum itself, which moves with those
+    bits by only about 1e-8, so printed estimates and forecasts are the same
+    everywhere. With an exact ``gradient`` the Hessian is its central difference
+    (2 k gradients); without, both come from central differences of ``objective``
+    (2 k + 2 k (k + 1) evaluations). A step that does not lower the objective is
+    not taken.
     """
-    size, h = len(point), 1e-4
     for _ in range(steps):
-        gradient = np.empty(size)
-        for i in range(size):
-            shift = np.zeros(size)
-            shift[i] = h
-            gradient[i] = (objective(point + shift) - objective(point - shift)) / (2 * h)
-        hessian = _central_hessian(objective, point, np.full(size, 1e-3))
+        if gradient is None:
+            slope, hessian = _difference_derivatives(objective, point)
+        else:
+            slope = gradient(point)
+            hessian = _gradient_jacobian(gradient, point, 1e-5)
         try:
-            step = np.linalg.solve(hessian, gradient)
+            step = np.linalg.solve(hessian, slope)
             np.linalg.cholesky(hessian)  # a minimum: the Hessian is positive definite
         except np.linalg.LinAlgError:
             break
@@ -377,6 +401,41 @@ def _newton_polish(
             break
         point, value = candidate, candidate_value
     return point, value
+
+
+def _difference_derivatives(objective: Any, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size, h = len(point), 1e-4
+    slope = np.empty(size)
+    for i in range(size):
+        shift = np.zeros(size)
+        shift[i] = h
+        slope[i] = (objective(point + shift) - objective(point - shift)) / (2 * h)
+    return slope, _central_hessian(objective, point, np.full(size, 1e-3))
+
+
+def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """``sum(weights * values)`` without BLAS.
+
+    ``np.dot`` hands long vectors to multi-threaded BLAS, which on a busy machine
+    (more runnable processes than cores) waits for its threads: a 100,000-row dot
+    product then takes milliseconds instead of microseconds, and a fit evaluates
+    hundreds of them. numpy's own loop does not wait.
+
+    >>> weighted_sum(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    11.0
+    """
+    return float(np.einsum("i,i->", weights, values))
+
+
+def _gradient_jacobian(gradient: Any, point: np.ndarray, step: float) -> np.ndarray:
+    """Central differences of an exact gradient: a symmetric Hessian, error O(step²)."""
+    size = len(point)
+    hessian = np.empty((size, size))
+    for i in range(size):
+        shift = np.zeros(size)
+        shift[i] = step
+        hessian[:, i] = (gradient(point + shift) - gradient(point - shift)) / (2 * step)
+    return (hessian + hessian.T) / 2
 
 
 class SummaryTable(pd.DataFrame):
@@ -528,23 +587,64 @@ class MLEModel:
         """
         return None
 
+    def _loglik_and_gradient_rows(
+        self, params: Any, **columns: np.ndarray
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each row's log-likelihood and its gradient rows, together.
+
+        A model whose gradient reuses the terms of its likelihood overrides this to
+        compute them once; the default calls the two methods.
+        """
+        gradient = self._gradient_rows(params, **columns)
+        assert gradient is not None
+        return self._loglik_rows(params, **columns), gradient
+
+    def _exact_sums(
+        self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """Optional: weighted negative log-likelihood, its gradient and its Hessian.
+
+        In the natural parameters, all positive (fitted on the log scale). A model
+        that gives them is fitted by Newton's method in a trust region, which needs
+        a handful of evaluations, and its standard errors come from this Hessian.
+        Return None where they are not available (e.g. with covariates).
+        """
+        return None
+
+    def _has_gradient(self) -> bool:
+        return type(self)._gradient_rows is not MLEModel._gradient_rows
+
     def _free_gradient(
         self, free: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
     ) -> np.ndarray | None:
         """Gradient of the weighted negative log-likelihood on the optimiser's scale."""
-        params = self._from_free(free)
-        split = self._split(params, columns)
-        data = {key: value for key, value in columns.items() if not key.startswith("z.")}
-        if self.covariates:
-            data = {key: value for key, value in data.items() if not key.endswith("_levels")}
-        rows = self._gradient_rows(split, **data)
-        if rows is None:
+        if not self._has_gradient():
             return None
+        return self._free_value_and_gradient(free, columns, weights)[1]
+
+    def _free_value_and_gradient(
+        self, free: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Weighted negative log-likelihood and its gradient on the optimiser's scale."""
+        params = self._from_free(free)
+        value, gradient = self._value_and_gradient(params, columns, weights)
+        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
+        return value, gradient / slopes
+
+    def _value_and_gradient(
+        self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Weighted negative log-likelihood and its gradient in the natural parameters."""
+        split = self._split(params, columns)
+        rows, derivatives = self._loglik_and_gradient_rows(split, **self._model_columns(columns))
         n_base = len(self.base_names)
         gradient = np.empty(len(params))
         for j in range(n_base):
             # theta_ij = theta_j * exp(...): d theta_ij / d theta_j = theta_ij / theta_j
-            gradient[j] = np.dot(weights, rows[j] * (np.asarray(split[j]) / params[j]))
+            if np.ndim(split[j]) == 0:
+                gradient[j] = weighted_sum(weights, derivatives[j])
+            else:
+                gradient[j] = weighted_sum(weights, derivatives[j] * (split[j] / params[j]))
         position = n_base
         for group, names in self.covariates.items():
             for name in names:
@@ -552,11 +652,10 @@ class MLEModel:
                 total = 0.0
                 for target, sign in self.covariate_effects[group]:
                     slot = self.base_names.index(target)
-                    total += sign * np.dot(weights, rows[slot] * split[slot] * z)
+                    total += sign * weighted_sum(weights, derivatives[slot] * split[slot] * z)
                 gradient[position] = total
                 position += 1
-        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
-        return -gradient / slopes
+        return -weighted_sum(weights, rows), -gradient
 
     def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Optional: row groups (``<name>_groups``, see :func:`row_groups`) for the fit."""
@@ -603,10 +702,14 @@ class MLEModel:
 
     def _rows(self, params: np.ndarray, columns: Mapping[str, np.ndarray]) -> np.ndarray:
         """Log-likelihood of each row at ``params`` (all of them, natural scale)."""
+        return self._loglik_rows(self._split(params, columns), **self._model_columns(columns))
+
+    def _model_columns(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """The columns ``_loglik_rows`` takes: no covariates, no levels when there are any."""
         data = {key: value for key, value in columns.items() if not key.startswith("z.")}
         if self.covariates:
             data = {key: value for key, value in data.items() if not key.endswith("_levels")}
-        return self._loglik_rows(self._split(params, columns), **data)
+        return data
 
     def _individual(self, covariates: Any) -> list[Any]:
         """Each customer's base parameters for a prediction, from her covariates.
@@ -679,10 +782,7 @@ class MLEModel:
         n_obs = float(row_weights.sum())
         if n_obs <= 0:
             raise ValueError("nothing to fit: the data hold no customers (all weights are 0)")
-        if not self.covariates:
-            for name in self.level_columns:
-                columns[f"{name}_levels"] = value_levels(columns[name])
-        columns.update(self._groups(columns))
+        columns = self._with_levels(columns)
         if starts:
             start_points = [
                 np.array(
@@ -703,6 +803,15 @@ class MLEModel:
         self.result = self._optimise(columns, row_weights, start_points, n_obs)
         self._warn_about(self.result)
         return self
+
+    def _with_levels(self, columns: dict[str, np.ndarray]) -> dict[str, Any]:
+        """The rows plus what the likelihood reuses across them (levels, groups)."""
+        columns = dict(columns)
+        if not self.covariates:
+            for name in self.level_columns:
+                columns[f"{name}_levels"] = value_levels(columns[name])
+        columns.update(self._groups(columns))
+        return columns
 
     def _warn_ignored_columns(self, data: Any, weights: Any | None) -> None:
         """Say which columns of ``data`` the fit leaves out: silence would suggest covariates."""
@@ -756,7 +865,7 @@ class MLEModel:
         if not self._inside(params):
             return np.inf
         with np.errstate(all="ignore"):
-            return -float(np.dot(weights, self._rows(params, columns)))
+            return -weighted_sum(weights, self._rows(params, columns))
 
     def _optimise(
         self,
@@ -764,26 +873,37 @@ class MLEModel:
         weights: np.ndarray,
         start_points: list[np.ndarray],
         n_obs: float,
+        *,
+        subsample: bool = True,
     ) -> Fit:
         from scipy.optimize import minimize
 
         def objective(free: np.ndarray) -> float:
             with np.errstate(all="ignore"):
                 rows = self._rows(self._from_free(free), columns)
-            value = -float(np.dot(weights, rows)) / n_obs
+            value = -weighted_sum(weights, rows) / n_obs
             return value if np.isfinite(value) else 1e300
 
         # Without an exact gradient, central differences: forward ones stall BFGS with
         # "precision loss" near the optimum on large bases, and the Nelder-Mead rescue
         # then costs more evaluations than the central differences do.
+        fun: Any = objective
         jac: Any = "3-point"
-        if self._gradient_rows.__func__ is not MLEModel._gradient_rows:  # type: ignore[attr-defined]
-
-            def jac(free: np.ndarray) -> np.ndarray:
+        gradient: Any = None
+        if self._has_gradient():
+            # Value and gradient in one pass: they share every special function.
+            def fun(free: np.ndarray) -> tuple[float, np.ndarray]:
                 with np.errstate(all="ignore"):
-                    gradient = self._free_gradient(free, columns, weights)
-                assert gradient is not None
-                return np.where(np.isfinite(gradient), gradient, 0.0) / n_obs
+                    value, slope = self._free_value_and_gradient(free, columns, weights)
+                value /= n_obs
+                if not np.isfinite(value):
+                    return 1e300, np.zeros(len(free))
+                return value, np.where(np.isfinite(slope), slope, 0.0) / n_obs
+
+            def gradient(free: np.ndarray) -> np.ndarray:
+                return fun(free)[1]
+
+            jac = True
 
         for start in start_points:
             if not self._inside(start):
@@ -793,11 +913,35 @@ class MLEModel:
                 )
         # Begin from the most likely start; the others are tried only if it fails.
         ordered = sorted(start_points, key=lambda start: objective(self._to_free(start)))
-        best = None
+        newton = self._newton_functions(columns, weights, n_obs, ordered[0])
+        warm = None
+        if subsample and newton is None and gradient is not None and len(weights) > SUBSAMPLE_ROWS:
+            warm = self._from_subsample(columns, weights, ordered)
+        best, by_newton = None, False
         for start in ordered:
-            result = minimize(
-                objective, self._to_free(start), jac=jac, method="BFGS", options={"gtol": 1e-7}
-            )
+            if newton is not None:
+                result = minimize(
+                    newton[0],
+                    self._to_free(start),
+                    jac=True,
+                    hess=newton[1],
+                    method="trust-exact",
+                    options={"gtol": 1e-9},
+                )
+                # At the minimum, rounding in a sum over many rows can make the last
+                # trust-region step look "badly predicted": what counts is the gradient.
+                if result.success or np.max(np.abs(result.jac)) < 1e-7:
+                    if not result.success:
+                        result.success = True
+                        result.message = "Newton's method converged (gradient below 1e-7)"
+                    best, by_newton = result, True
+                    break
+            options: dict[str, Any] = {"gtol": 1e-7}
+            first = self._to_free(start)
+            if warm is not None:
+                first, options["hess_inv0"] = warm
+                warm = None  # the other starts, if needed, begin from scratch
+            result = minimize(fun, first, jac=jac, method="BFGS", options=options)
             if not result.success:
                 # BFGS trips on flat ridges; Nelder-Mead polishes from where it stopped.
                 polished = minimize(
@@ -813,8 +957,12 @@ class MLEModel:
             if best.success:
                 break
         assert best is not None
-        if best.success:
-            best.x, best.fun = _newton_polish(objective, best.x, best.fun)
+        # Newton's method in a trust region already ends on the minimum.
+        if best.success and not by_newton:
+            best.x, best.fun = _newton_polish(objective, best.x, best.fun, gradient=gradient)
+        return self._record(best, columns, weights, n_obs)
+
+    def _record(self, best: Any, columns: dict[str, Any], weights: np.ndarray, n_obs: float) -> Fit:
         estimate = self._from_free(best.x)
         loglik = float(-best.fun * n_obs)
         return Fit(
@@ -827,6 +975,102 @@ class MLEModel:
             covariance_source=partial(self._covariance_at, estimate, columns, weights),
             data=(columns, weights),
         )
+
+    def _from_subsample(
+        self,
+        columns: dict[str, Any],
+        weights: np.ndarray,
+        starts: list[np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Where to start a large base's fit: the fit of a random part of its rows.
+
+        The per-customer objective of about ``SUBSAMPLE_ROWS`` rows drawn at random
+        (seeded) has nearly the same minimum and curvature as that of all rows. Its
+        minimum, and the inverse of its Hessian there (differences of the exact
+        gradient, checked positive definite), start BFGS on all rows near the end
+        with a good picture of the curvature, so that it needs a few evaluations
+        of the full likelihood instead of dozens. None when the subsample's fit
+        fails (the fit then starts as usual).
+        """
+        # Rows standing for many customers (the one-time buyers of each T) are all
+        # kept; the rest are drawn with equal chances and reweighted (Horvitz-Thompson),
+        # which keeps the objective's estimate unbiased and its noise small.
+        chance = np.full(len(weights), SUBSAMPLE_ROWS / weights.sum())
+        for _ in range(5):
+            kept = np.minimum(1.0, chance * weights)
+            chance *= SUBSAMPLE_ROWS / kept.sum()
+        kept = np.minimum(1.0, chance * weights)
+        picked = np.flatnonzero(np.random.default_rng(0).random(len(weights)) < kept)
+        rows = {
+            key: value[picked]
+            for key, value in columns.items()
+            if not key.endswith(("_levels", "_groups"))
+        }
+        sub_columns, sub_weights = self._with_levels(rows), weights[picked] / kept[picked]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            part = self._optimise(
+                sub_columns, sub_weights, starts, float(sub_weights.sum()), subsample=False
+            )
+        if not part.converged:
+            return None
+        point = self._to_free(part.estimate)
+
+        def sub_gradient(free: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                gradient = self._free_value_and_gradient(free, sub_columns, sub_weights)[1]
+            return gradient / float(sub_weights.sum())
+
+        hessian = _gradient_jacobian(sub_gradient, point, 1e-5)
+        try:
+            np.linalg.cholesky(hessian)
+        except np.linalg.LinAlgError:
+            return None
+        inverse = np.linalg.inv(hessian)
+        return point, (inverse + inverse.T) / 2  # BFGS checks symmetry to the last bit
+
+    def _newton_functions(
+        self,
+        columns: dict[str, np.ndarray],
+        weights: np.ndarray,
+        n_obs: float,
+        start: np.ndarray,
+    ) -> tuple[Any, Any] | None:
+        """Objective-with-gradient and Hessian on the log scale, from :meth:`_exact_sums`.
+
+        With ``theta = exp(u)``: ``df/du = theta g`` and
+        ``d2f/du du' = theta theta' H + diag(theta g)``. One evaluation serves both
+        calls at the same point.
+        """
+        if any(p.space != "positive" for p in self.parameters):
+            return None
+        if self._exact_sums(start, columns, weights) is None:
+            return None
+        last: dict[str, Any] = {}
+
+        def sums(free: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            if last.get("free") is None or not np.array_equal(last["free"], free):
+                theta = np.exp(free)
+                with np.errstate(all="ignore"):
+                    found = self._exact_sums(theta, columns, weights)
+                assert found is not None
+                value, gradient, hessian = found
+                slope = theta * gradient
+                curvature = np.outer(theta, theta) * hessian + np.diag(slope)
+                last.update(free=free.copy(), result=(value, slope, curvature))
+            value, slope, curvature = last["result"]
+            if not (np.isfinite(value) and np.all(np.isfinite(curvature))):
+                return 1e300, np.zeros(len(free)), np.eye(len(free))
+            return value / n_obs, slope / n_obs, curvature / n_obs
+
+        def fun(free: np.ndarray) -> tuple[float, np.ndarray]:
+            value, slope, _ = sums(free)
+            return value, slope
+
+        def hess(free: np.ndarray) -> np.ndarray:
+            return sums(free)[2]
+
+        return fun, hess
 
     def _warn_about(self, result: Fit) -> None:
         at_boundary = [
@@ -855,7 +1099,13 @@ class MLEModel:
     def _covariance_at(
         self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
     ) -> np.ndarray | None:
-        hessian = numerical_hessian(lambda p: self._negloglik(p, columns, weights), estimate)
+        exact = self._exact_sums(estimate, columns, weights)
+        if exact is not None:
+            hessian = exact[2]
+        elif self._has_gradient():
+            hessian = self._gradient_hessian(estimate, columns, weights)
+        else:
+            hessian = numerical_hessian(lambda p: self._negloglik(p, columns, weights), estimate)
         try:
             covariance = np.linalg.inv(hessian)
         except np.linalg.LinAlgError:
@@ -863,6 +1113,34 @@ class MLEModel:
         if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) <= 0):
             return None
         return covariance
+
+    def _gradient_hessian(
+        self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
+    ) -> np.ndarray:
+        """Hessian of the negative log-likelihood from differences of its exact gradient.
+
+        Steps as in :func:`numerical_hessian` (1e-3 relative), Richardson-extrapolated
+        from steps ``h`` and ``2 h``: 4 k gradients instead of 4 k (k + 1) likelihoods.
+        """
+        steps = 1e-3 * np.maximum(np.abs(estimate), 1e-2)
+
+        def gradient(params: np.ndarray) -> np.ndarray:
+            if not self._inside(params):
+                return np.full(len(params), np.inf)
+            with np.errstate(all="ignore"):
+                return self._value_and_gradient(params, columns, weights)[1]
+
+        def jacobian(scale: float) -> np.ndarray:
+            rows = []
+            for i, step in enumerate(steps * scale):
+                shift = np.zeros(len(estimate))
+                shift[i] = step
+                rows.append((gradient(estimate + shift) - gradient(estimate - shift)) / (2 * step))
+            return np.array(rows)
+
+        with np.errstate(invalid="ignore"):
+            hessian = (4 * jacobian(1.0) - jacobian(2.0)) / 3
+        return (hessian + hessian.T) / 2
 
     # ----- results -----------------------------------------------------------------
     def _require_fit(self) -> np.ndarray:

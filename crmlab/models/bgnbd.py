@@ -43,48 +43,146 @@ from crmlab.models._base import (
     by_level,
     check_rfm,
     quiet,
+    row_groups,
     value_levels,
 )
+from crmlab.models._covariates import covariate_key
 from crmlab.models._intervals import index_of
 
 __all__ = ["BGNBD"]
 
 
+def _on_levels(
+    func: Any, values: np.ndarray, levels: Mapping[str, Any], key: str, *params: Any
+) -> Any:
+    """``func(values, *params)``, evaluated once per distinct value (and covariate group).
+
+    ``levels`` may hold ``<key>_groups`` (first row and group of each row, see
+    :func:`crmlab.models._base.row_groups`; the rows of a group agree in ``values``
+    and in the per-row ``params``) or, when ``params`` are scalars, ``<key>_levels``
+    (:func:`crmlab.models._base.value_levels`). Without either, every row is computed.
+    """
+    groups = levels.get(f"{key}_groups")
+    if groups is not None:
+        first, inverse = groups
+        picked = (np.asarray(p)[first] if np.ndim(p) else p for p in params)
+        return func(values[first], *picked)[inverse]
+    found = levels.get(f"{key}_levels")
+    if found is not None and all(np.ndim(p) == 0 for p in params):
+        return by_level(lambda v: func(v, *params), values, found)
+    return func(values, *params)
+
+
 def _log_terms(
     r: float,
-    alpha: float,
-    a: float,
-    b: float,
+    alpha: Any,
+    a: Any,
+    b: Any,
     x: np.ndarray,
     t_x: np.ndarray,
     T: np.ndarray,
-    levels: dict[str, Any] | None = None,
+    levels: Mapping[str, Any] | None = None,
+    *,
+    shift: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Log of the 'still active' and 'dropped out after t_x' terms of the likelihood."""
+    """Log of the 'still active' and 'dropped out after t_x' terms of the likelihood.
+
+    ``shift = 1`` gives the MBG/NBD's terms: a customer has ``x + 1`` chances to
+    drop out by ``t_x`` instead of ``x``, so the Beta parameter ``b`` of the counts
+    moves up by one (``B(a, b + x + 1)``, ``B(a + 1, b + x)``) while the normaliser
+    stays ``B(a, b)``, and the 'dropped' term exists at ``x = 0`` too.
+    """
     levels = levels or {}
-    x_levels = levels.get("x_levels")
+    shifted = b + shift
     log_b_ab = special.betaln(a, b)
     common = (
-        by_level(lambda v: special.gammaln(r + v), x, x_levels)
+        _on_levels(lambda v: special.gammaln(r + v), x, levels, "x")
         - special.gammaln(r)
         + (r * np.log(alpha))
     )
+    log_T = _on_levels(lambda v, alpha: np.log(alpha + v), T, levels, "T", alpha)
+    log_tx = _on_levels(lambda v, alpha: np.log(alpha + v), t_x, levels, "t_x", alpha)
     active = (
-        by_level(lambda v: special.betaln(a, b + v), x, x_levels)
+        _on_levels(lambda v, a, b: special.betaln(a, b + v), x, levels, "x", a, shifted)
         - log_b_ab
         + common
-        - (r + x) * by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
+        - (r + x) * log_T
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        dropped = np.where(
-            x > 0,
-            by_level(lambda v: special.betaln(a + 1, np.maximum(b + v - 1, 1e-300)), x, x_levels)
-            - log_b_ab
-            + common
-            - (r + x) * by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels")),
-            -np.inf,
+        dropped = _on_levels(
+            lambda v, a, b: special.betaln(a + 1, np.maximum(b + v - 1, 1e-300)),
+            x,
+            levels,
+            "x",
+            a,
+            shifted,
         )
+        dropped = np.where(x + shift > 0, dropped - log_b_ab + common - (r + x) * log_tx, -np.inf)
     return active, dropped
+
+
+def _loglik_and_gradient(
+    params: Any,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    levels: Mapping[str, Any],
+    shift: int = 0,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each row's log-likelihood and its exact derivatives in r, alpha, a and b.
+
+    The terms that depend on ``x`` alone (gammas, betas, digammas) are computed once
+    per distinct ``x``, those in ``alpha + T`` and ``alpha + t_x`` once per distinct
+    time; a row then costs one ``exp`` and one ``log1p``. With ``p = P(dropped | row)``
+    the derivatives are those of the 'active' term plus ``p`` times the difference to
+    the 'dropped' one, and the digamma differences of that difference are
+    ``psi(a + 1) - psi(a) = 1 / a`` and ``psi(b + x - 1) - psi(b + x) = -1 / (b + x - 1)``.
+    ``shift`` as in :func:`_log_terms`.
+    """
+    r, alpha, a, b = params
+    psi = special.digamma
+    shifted = b + shift
+    log_b_ab = special.betaln(a, b)
+    common = (
+        _on_levels(lambda v: special.gammaln(r + v), x, levels, "x")
+        - special.gammaln(r)
+        + r * np.log(alpha)
+    )
+    log_T = _on_levels(lambda v, alpha: np.log(alpha + v), T, levels, "T", alpha)
+    log_tx = _on_levels(lambda v, alpha: np.log(alpha + v), t_x, levels, "t_x", alpha)
+    inv_T = _on_levels(lambda v, alpha: 1 / (alpha + v), T, levels, "T", alpha)
+    inv_tx = _on_levels(lambda v, alpha: 1 / (alpha + v), t_x, levels, "t_x", alpha)
+
+    def beta_terms(v: np.ndarray, a: Any, b: Any) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            possible = v + shift > 0
+            return np.stack(
+                [
+                    special.betaln(a, b + v),
+                    np.where(
+                        possible, special.betaln(a + 1, np.maximum(b + v - 1, 1e-300)), -np.inf
+                    ),
+                    psi(a) - psi(a + b + v),
+                    psi(b + v) - psi(a + b + v),
+                    np.where(possible, 1 / (b + v - 1), 0.0),
+                    psi(r + v),
+                ]
+            )
+
+    on_x = _on_levels(lambda v, a, b: beta_terms(v, a, b).T, x, levels, "x", a, shifted).T
+    log_active, log_dropped, da_active, db_active, db_gap, psi_rx = on_x
+    rx = r + x
+    active = log_active - log_b_ab + common - rx * log_T
+    gap = log_dropped - log_active + rx * (log_T - log_tx)  # log(dropped / active)
+    with np.errstate(invalid="ignore", over="ignore"):
+        small = np.exp(-np.abs(gap))
+        total = active + np.maximum(gap, 0.0) + np.log1p(small)
+        p = np.where(gap > 0, 1 / (1 + small), small / (1 + small))
+    d_r = psi_rx - special.digamma(r) + np.log(alpha) - log_T + p * (log_T - log_tx)
+    d_alpha = r / alpha - rx * (inv_T + p * (inv_tx - inv_T))
+    d_a = da_active - (psi(a) - psi(a + b)) + p / a
+    d_b = db_active - (psi(b) - psi(a + b)) - p * db_gap
+    return total, [d_r, d_alpha, d_a, d_b]
 
 
 class BGNBD(RFMModel):
@@ -142,38 +240,39 @@ class BGNBD(RFMModel):
         alpha = 1.0 / self._mean_purchase_rate(columns, weights)
         return [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.3, alpha / 2, 0.8, 2.5])]
 
+    #: The dropout chances a customer has had by t_x beyond her x repeat purchases.
+    _extra_chances: ClassVar[int] = 0
+
+    def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """With covariates, rows alike in a column and in the covariates it meets."""
+        if not self.covariates:
+            return {}  # the x, t_x and T levels of the fit serve
+        purchase = [
+            columns[covariate_key("purchase", n)] for n in self.covariates.get("purchase", ())
+        ]
+        dropout = [columns[covariate_key("dropout", n)] for n in self.covariates.get("dropout", ())]
+        return {
+            "x_groups": row_groups(columns["x"], *dropout),
+            "T_groups": row_groups(columns["T"], *purchase),
+            "t_x_groups": row_groups(columns["t_x"], *purchase),
+        }
+
     def _loglik_rows(
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> np.ndarray:
-        active, dropped = _log_terms(*params, x, t_x, T, levels)
+        active, dropped = _log_terms(*params, x, t_x, T, levels, shift=self._extra_chances)
         return np.logaddexp(active, dropped)
 
     def _gradient_rows(
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> list[np.ndarray]:
         """Exact derivatives of each row's log-likelihood in r, alpha, a and b (digammas)."""
-        r, alpha, a, b = params
-        active, dropped = _log_terms(r, alpha, a, b, x, t_x, T, levels)
-        total = np.logaddexp(active, dropped)
-        w_active, w_dropped = np.exp(active - total), np.exp(dropped - total)
-        x_levels = levels.get("x_levels") if np.ndim(a) == 0 and np.ndim(b) == 0 else None
-        psi = special.digamma
-        log_T = np.log(alpha + T)
-        log_tx = np.log(alpha + t_x)
-        common_r = by_level(lambda v: psi(r + v), x, x_levels) - psi(r) + np.log(alpha)
-        d_r = common_r - w_active * log_T - w_dropped * log_tx
-        d_alpha = r / alpha - (r + x) * (w_active / (alpha + T) + w_dropped / (alpha + t_x))
-        base_a, base_b = psi(a) - psi(a + b), psi(b) - psi(a + b)
-        psi_abx = by_level(lambda v: psi(a + b + v), x, x_levels)
-        d_a = w_active * (psi(a) - psi_abx) + w_dropped * (psi(a + 1) - psi_abx) - base_a
-        with np.errstate(invalid="ignore", divide="ignore"):
-            psi_b1 = by_level(lambda v: psi(np.maximum(b + v - 1, 1e-300)), x, x_levels)
-        d_b = (
-            w_active * (by_level(lambda v: psi(b + v), x, x_levels) - psi_abx)
-            + np.where(x > 0, w_dropped * (psi_b1 - psi_abx), 0.0)
-            - base_b
-        )
-        return [d_r, d_alpha, d_a, d_b]
+        return _loglik_and_gradient(params, x, t_x, T, levels, self._extra_chances)[1]
+
+    def _loglik_and_gradient_rows(
+        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return _loglik_and_gradient(params, x, t_x, T, levels, self._extra_chances)
 
     # ----- predictions -------------------------------------------------------------
     @quiet

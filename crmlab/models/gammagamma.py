@@ -38,6 +38,8 @@ from crmlab.models._base import (
     as_output,
     broadcast_inputs,
     read_columns,
+    row_groups,
+    weighted_sum,
 )
 from crmlab.models._intervals import index_of
 
@@ -61,6 +63,50 @@ def frequency_spend_correlation(data: pd.DataFrame) -> float:
     """
     buyers = data[data["x"] > 0]
     return float(np.corrcoef(buyers["x"], buyers["monetary"])[0, 1])
+
+
+def _fit_terms(
+    params: Any,
+    x: np.ndarray,
+    monetary: np.ndarray,
+    groups: Mapping[str, Any],
+    gradient: bool,
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """Each row's log-likelihood (and derivatives in p, q, gamma) with shared terms.
+
+    The gammas and digammas of ``p x`` and ``p x + q`` are computed once per
+    distinct ``x`` (and covariate values), ``log m`` once per fit
+    (``groups["log_monetary"]``); a row then costs one logarithm, of
+    ``gamma + x m``, the only term in which the parameters meet the spend.
+    """
+    p, q, gamma = params
+    first, inverse = groups["x_groups"]
+    q_first = np.asarray(q)[first] if np.ndim(q) else q
+    px_first = p * x[first]
+    on_x = [special.gammaln(px_first + q_first) - special.gammaln(px_first), np.log(x[first])]
+    if gradient:
+        on_x += [special.digamma(px_first + q_first), special.digamma(px_first)]
+    on_x = np.take(np.stack(np.broadcast_arrays(*on_x)), inverse, axis=-1)
+    log_m = groups["log_monetary"]
+    px = p * x
+    spend = gamma + monetary * x
+    log_spend = np.log(spend)
+    log_gamma = np.log(gamma)
+    total = (
+        on_x[0]
+        - special.gammaln(q)
+        + q * log_gamma
+        + (px - 1) * log_m
+        + px * on_x[1]
+        - (px + q) * log_spend
+    )
+    if not gradient:
+        return total, None
+    psi_pxq, psi_px = on_x[2], on_x[3]
+    d_p = x * (psi_pxq - psi_px + log_m + on_x[1] - log_spend)
+    d_q = psi_pxq - special.digamma(q) + log_gamma - log_spend
+    d_gamma = q / gamma - (px + q) / spend
+    return total, [d_p, d_q, d_gamma]
 
 
 class GammaGamma(MLEModel):
@@ -149,7 +195,19 @@ class GammaGamma(MLEModel):
         mean = np.average(columns["monetary"], weights=weights)
         return [np.array([2.0, 3.0, mean]), np.array([6.0, 4.0, mean / 2])]
 
-    def _loglik_rows(self, params: Any, x: np.ndarray, monetary: np.ndarray) -> np.ndarray:
+    def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """What a fit computes once: customers alike in ``x`` (and covariates), log spend."""
+        covariates = self._covariate_columns(columns)
+        return {
+            "x_groups": row_groups(columns["x"], *covariates),
+            "log_monetary": np.log(columns["monetary"]),
+        }
+
+    def _loglik_rows(
+        self, params: Any, x: np.ndarray, monetary: np.ndarray, **groups: Any
+    ) -> np.ndarray:
+        if groups:
+            return _fit_terms(params, x, monetary, groups, gradient=False)[0]
         p, q, gamma = params
         px = p * x
         return (
@@ -162,8 +220,14 @@ class GammaGamma(MLEModel):
             - (px + q) * np.log(gamma + monetary * x)
         )
 
-    def _gradient_rows(self, params: Any, x: np.ndarray, monetary: np.ndarray) -> list[np.ndarray]:
+    def _gradient_rows(
+        self, params: Any, x: np.ndarray, monetary: np.ndarray, **groups: Any
+    ) -> list[np.ndarray]:
         """Exact derivatives of each row's log-likelihood in p, q and gamma (digammas)."""
+        if groups:
+            gradient = _fit_terms(params, x, monetary, groups, gradient=True)[1]
+            assert gradient is not None
+            return gradient
         p, q, gamma = params
         px = p * x
         psi_pxq = special.digamma(px + q)
@@ -172,6 +236,78 @@ class GammaGamma(MLEModel):
         d_q = psi_pxq - special.digamma(q) + np.log(gamma) - log_total
         d_gamma = q / gamma - (px + q) / (gamma + monetary * x)
         return [d_p, d_q, d_gamma]
+
+    def _loglik_and_gradient_rows(
+        self, params: Any, x: np.ndarray, monetary: np.ndarray, **groups: Any
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        if not groups:
+            return super()._loglik_and_gradient_rows(params, x=x, monetary=monetary)
+        total, gradient = _fit_terms(params, x, monetary, groups, gradient=True)
+        assert gradient is not None
+        return total, gradient
+
+    def _exact_sums(
+        self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray] | None:
+        """The negative log-likelihood, gradient and Hessian as sums (no covariates).
+
+        Every term but ``(p x + q) log(gamma + x m)`` depends on ``x`` alone, or on
+        the data alone: those are summed once per distinct ``x`` (with its number of
+        customers) or once per fit. A row then costs one logarithm and one
+        division, and the Hessian (trigammas per distinct ``x``; sums of
+        ``1 / (gamma + x m)`` and its square) comes with it, so the fit is Newton's.
+        """
+        if self.covariates or "x_groups" not in columns:
+            return None
+        p, q, gamma = params
+        x, monetary, log_m = columns["x"], columns["monetary"], columns["log_monetary"]
+        first, inverse = columns["x_groups"]
+        levels = x[first]
+        counts = np.bincount(inverse, weights=weights, minlength=len(first))
+        n = counts.sum()
+        weighted_x = weights * x
+        px = p * levels
+        log_x = np.log(levels)
+        spend = gamma + monetary * x
+        log_spend = np.log(spend)
+        inverse_spend = 1 / spend
+        squared = inverse_spend * inverse_spend
+        sum_x_log_spend = weighted_sum(weighted_x, log_spend)
+        sum_log_spend = weighted_sum(weights, log_spend)
+        sum_x_inverse = weighted_sum(weighted_x, inverse_spend)
+        sum_inverse = weighted_sum(weights, inverse_spend)
+        psi_pxq, psi_px = special.digamma(px + q), special.digamma(px)
+        tri_pxq, tri_px = special.polygamma(1, px + q), special.polygamma(1, px)
+        loglik = (
+            counts @ (special.gammaln(px + q) - special.gammaln(px) + px * log_x)
+            - n * special.gammaln(q)
+            + n * q * np.log(gamma)
+            + p * weighted_sum(weighted_x, log_m)
+            - weighted_sum(weights, log_m)
+            - p * sum_x_log_spend
+            - q * sum_log_spend
+        )
+        gradient = np.array(
+            [
+                counts @ (levels * (psi_pxq - psi_px + log_x))
+                + weighted_sum(weighted_x, log_m)
+                - sum_x_log_spend,
+                counts @ psi_pxq - n * special.digamma(q) + n * np.log(gamma) - sum_log_spend,
+                n * q / gamma - p * sum_x_inverse - q * sum_inverse,
+            ]
+        )
+        h_pp = counts @ (levels**2 * (tri_pxq - tri_px))
+        h_pq = counts @ (levels * tri_pxq)
+        h_qq = counts @ tri_pxq - n * special.polygamma(1, q)
+        h_pg = -sum_x_inverse
+        h_qg = n / gamma - sum_inverse
+        h_gg = (
+            -n * q / gamma**2
+            + p * weighted_sum(weighted_x, squared)
+            + q * weighted_sum(weights, squared)
+        )
+        hessian = np.array([[h_pp, h_pq, h_pg], [h_pq, h_qq, h_qg], [h_pg, h_qg, h_gg]])
+        return -float(loglik), -gradient, -hessian
 
     def mean_spend(self) -> float:
         """Population mean spend per transaction, ``p γ / (q - 1)`` (infinite if ``q <= 1``)."""

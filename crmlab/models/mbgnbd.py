@@ -28,16 +28,16 @@ report r = 0.525, α = 6.183, a = 0.891, b = 1.614:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special
 
 from crmlab._validate import check_values
+from crmlab.models import bgnbd
 from crmlab.models._base import (
     as_output,
     broadcast_inputs,
-    by_level,
     check_rfm,
     quiet,
     value_levels,
@@ -58,28 +58,11 @@ def _log_terms(
     T: np.ndarray,
     levels: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Log of the 'still active at T' and 'dropped out at t_x' terms of the likelihood."""
-    levels = levels or {}
-    x_levels = levels.get("x_levels")
-    log_b_ab = special.betaln(a, b)
-    common = (
-        by_level(lambda v: special.gammaln(r + v), x, x_levels)
-        - special.gammaln(r)
-        + r * np.log(alpha)
-    )
-    active = (
-        by_level(lambda v: special.betaln(a, b + v + 1), x, x_levels)
-        - log_b_ab
-        + common
-        - (r + x) * by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
-    )
-    dropped = (
-        by_level(lambda v: special.betaln(a + 1, b + v), x, x_levels)
-        - log_b_ab
-        + common
-        - (r + x) * by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))
-    )
-    return active, dropped
+    """Log of the 'still active at T' and 'dropped out at t_x' terms of the likelihood.
+
+    The BG/NBD's terms with one more chance to drop out (see :func:`bgnbd._log_terms`).
+    """
+    return bgnbd._log_terms(r, alpha, a, b, x, t_x, T, levels, shift=1)
 
 
 class MBGNBD(BGNBD):
@@ -101,11 +84,8 @@ class MBGNBD(BGNBD):
         alpha = 1.0 / self._mean_purchase_rate(columns, weights)
         return [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.5, alpha, 0.9, 1.6])]
 
-    def _loglik_rows(
-        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
-    ) -> np.ndarray:
-        active, dropped = _log_terms(*params, x, t_x, T, levels)
-        return np.logaddexp(active, dropped)
+    # The likelihood and its gradient are the BG/NBD's with this one change.
+    _extra_chances: ClassVar[int] = 1
 
     @quiet
     def expected_purchases(self, t: Any, *, covariates: Any = None) -> Any:
@@ -158,29 +138,6 @@ class MBGNBD(BGNBD):
         at_least = np.where(n > 0, 1 - stats.nbinom.cdf(n - 1, r, alpha / (alpha + t)), 1.0)
         dropped = np.exp(special.betaln(a + 1, b + n) - log_b_ab) * at_least
         return as_output(survived + dropped, is_scalar)
-
-    def _gradient_rows(
-        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
-    ) -> list[np.ndarray]:
-        """Exact derivatives of each row's log-likelihood in r, alpha, a and b (digammas)."""
-        r, alpha, a, b = params
-        active, dropped = _log_terms(r, alpha, a, b, x, t_x, T, levels)
-        total = np.logaddexp(active, dropped)
-        w_active, w_dropped = np.exp(active - total), np.exp(dropped - total)
-        x_levels = levels.get("x_levels") if np.ndim(a) == 0 and np.ndim(b) == 0 else None
-        psi = special.digamma
-        common_r = by_level(lambda v: psi(r + v), x, x_levels) - psi(r) + np.log(alpha)
-        d_r = common_r - w_active * np.log(alpha + T) - w_dropped * np.log(alpha + t_x)
-        d_alpha = r / alpha - (r + x) * (w_active / (alpha + T) + w_dropped / (alpha + t_x))
-        psi_abx1 = by_level(lambda v: psi(a + b + v + 1), x, x_levels)
-        d_a = w_active * psi(a) + w_dropped * psi(a + 1) - psi_abx1 - (psi(a) - psi(a + b))
-        d_b = (
-            w_active * by_level(lambda v: psi(b + v + 1), x, x_levels)
-            + w_dropped * by_level(lambda v: psi(b + v), x, x_levels)
-            - psi_abx1
-            - (psi(b) - psi(a + b))
-        )
-        return [d_r, d_alpha, d_a, d_b]
 
     def _b_after(self, b: Any, x: Any) -> Any:
         # Active at T means having survived x + 1 chances (the one at time 0 too); from
