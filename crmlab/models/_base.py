@@ -508,6 +508,9 @@ class MLEModel:
     #: Covariate groups: group -> ((base parameter, sign), ...); the parameter becomes
     #: ``value * exp(sign * coefficients . z)``.
     covariate_effects: ClassVar[Mapping[str, tuple[tuple[str, float], ...]]] = {}
+    #: Whether a large base may start from the fit of a subsample of its rows; False
+    #: for a model whose columns are not one row per customer.
+    rows_can_be_sampled: ClassVar[bool] = True
 
     def __init__(self, covariates: Mapping[str, Sequence[str] | None] | None = None) -> None:
         self.covariates: dict[str, tuple[str, ...]] = {}
@@ -915,7 +918,8 @@ class MLEModel:
         ordered = sorted(start_points, key=lambda start: objective(self._to_free(start)))
         newton = self._newton_functions(columns, weights, n_obs, ordered[0])
         warm = None
-        if subsample and newton is None and gradient is not None and len(weights) > SUBSAMPLE_ROWS:
+        large = len(weights) > SUBSAMPLE_ROWS and self.rows_can_be_sampled
+        if subsample and newton is None and gradient is not None and large:
             warm = self._from_subsample(columns, weights, ordered)
         best, by_newton = None, False
         for start in ordered:

@@ -170,6 +170,9 @@ class ParetoNBDTimeVarying(MLEModel):
         ]
         return z[:, take[0]], z[:, take[1]]
 
+    # A customer's columns span several rows (one per stretch of constant covariates).
+    rows_can_be_sampled = False
+
     def _read_all(
         self, data: Any, weights: Any | None, *, fitting: bool
     ) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -236,6 +239,13 @@ class ParetoNBDTimeVarying(MLEModel):
     def _gradient_rows(self, params: Any, **columns: np.ndarray) -> list[np.ndarray] | None:
         """Unused: this model gives its whole gradient in :meth:`_free_gradient`."""
         return None
+
+    def _free_value_and_gradient(
+        self, free: np.ndarray, columns: Any, weights: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        return self._negloglik(self._from_free(free), columns, weights), self._free_gradient(
+            free, columns, weights
+        )
 
     def _free_gradient(
         self, free: np.ndarray, columns: Any, weights: np.ndarray
