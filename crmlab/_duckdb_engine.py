@@ -20,7 +20,9 @@ row by row and are refused here with the way round them.
 from __future__ import annotations
 
 import glob
+import math
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,12 +34,15 @@ import pandas as pd
 from crmlab._validate import Problem, raise_problems
 
 __all__ = [
+    "BYTES_PER_ROW",
     "SUPPORTED",
     "calibration_holdout",
     "cleaning_report",
     "connect",
     "is_source",
     "log_problems",
+    "memory_limit_bytes",
+    "partition_count",
     "raise_log_problems",
     "summarize",
 ]
@@ -50,6 +55,8 @@ SUPPORTED = {
     "currency": (None,),
 }
 _SHOWN_ROWS = 5
+#: What one valid log row may cost DuckDB in one pass (see :func:`partition_count`).
+BYTES_PER_ROW = 100
 _TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # DuckDB weeks start Monday
 
 
@@ -132,11 +139,11 @@ def _prepare(
     amount_col: str | None,
     options: dict[str, Any],
     after_day: int,
-) -> tuple[dict[str, Any] | None, int]:
-    """Validate the log in SQL and create the view ``crmlab_clean``.
+) -> dict[str, Any]:
+    """Validate the log in SQL (one scan) and create the view ``crmlab_typed``.
 
-    Returns the cleaning report (None when nothing was found) and the number of clean
-    rows dated after ``after_day``.
+    Raises the blocking problems; returns the counts of each kind of row (exact
+    duplicates are counted later, pass by pass, see :func:`_passes`).
     """
     for name, value in options.items():
         if value not in SUPPORTED[name]:
@@ -181,9 +188,9 @@ def _prepare(
     finite = "isfinite(amt)" if amount_col is not None else "TRUE"
     valid = f"cust IS NOT NULL AND ts IS NOT NULL AND {finite}"
     kept = valid + (" AND amt >= 0" if amount_col is not None else "")
-    later = f"CAST(ts AS DATE) > DATE '1970-01-01' + {int(after_day)}"
+    later = _later(after_day)
     # One scan counts every problem, and the rows after the window, at once.
-    counts = con.execute(
+    row = con.execute(
         f"""SELECT count(*) AS rows_in,
               count(*) FILTER (WHERE cust IS NULL) AS no_id,
               count(*) FILTER (WHERE ts IS NULL) AS bad_date,
@@ -197,9 +204,8 @@ def _prepare(
               count(*) FILTER (WHERE {kept} AND {later}) AS after
            FROM crmlab_typed"""
     ).fetchone()
-    rows_in, no_id, bad_date, bad_amount, negative, zero, invalid, after = (
-        int(v or 0) for v in counts
-    )
+    names = ("rows_in", "no_id", "bad_date", "bad_amount", "negative", "zero", "invalid", "after")
+    counts = {name: int(value or 0) for name, value in zip(names, row, strict=True)}
 
     def first(condition: str, shown: str | None) -> str:
         # Row numbers cost a pass in scan order, so they are taken only when a problem is found.
@@ -214,21 +220,6 @@ def _prepare(
         ] - len(picked)
         return ", ".join(parts) + (f" (and {more:,} more)" if more > 0 else "")
 
-    duplicate_rows = int(
-        con.execute(
-            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM crmlab_typed "
-            f"WHERE {valid} GROUP BY cust, ts, amt HAVING count(*) > 1)"
-        ).fetchone()[0]
-    )
-    counts = {
-        "rows_in": rows_in,
-        "no_id": no_id,
-        "bad_date": bad_date,
-        "bad_amount": bad_amount,
-        "negative": negative,
-        "zero": zero,
-        "duplicates": duplicate_rows,
-    }
     where = {
         "no_id": ("cust IS NULL", "cust"),
         "bad_date": ("ts IS NULL", "raw_date"),
@@ -236,8 +227,9 @@ def _prepare(
         "negative": (f"{valid} AND amt < 0", "amt"),
         "zero": (f"{valid} AND amt = 0", None),
     }
+    # Duplicates never block, so the error can be raised before they are counted.
     problems = log_problems(
-        counts,
+        {**counts, "duplicates": 0},
         lambda kind: first(*where[kind]),
         customer_col=customer_col,
         date_col=date_col,
@@ -245,23 +237,156 @@ def _prepare(
         options=options,
     )
     raise_log_problems(problems)
-    distinct = "DISTINCT " if options["duplicates"] == "drop" else ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW crmlab_clean AS
-        SELECT {distinct}cust, ts, amt FROM crmlab_typed WHERE {kept}"""
-    )
-    dropped_duplicates = duplicate_rows if options["duplicates"] == "drop" else 0
-    if dropped_duplicates:
-        after = int(con.execute(f"SELECT count(*) FROM crmlab_clean WHERE {later}").fetchone()[0])
+    counts["valid_condition"] = valid
+    return counts
+
+
+def _later(day: int) -> str:
+    return f"CAST(ts AS DATE) > DATE '1970-01-01' + {int(day)}"
+
+
+def memory_limit_bytes(con: Any) -> int:
+    """DuckDB's memory limit on ``con``, in bytes.
+
+    >>> round(memory_limit_bytes(connect(memory_limit="1GB")) / 1e6)
+    1000
+    """
+    text = con.execute(
+        "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
+    ).fetchone()[0]
+    number, _, unit = str(text).strip().partition(" ")
+    scale = {"": 1, "bytes": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
+    scale |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+    return int(round(float(number) * scale[unit.strip().lower()], -3))
+
+
+def partition_count(rows: int, memory_bytes: int) -> int:
+    """Passes over the log that keep each pass's groups within DuckDB's memory.
+
+    A pass holds, one after the other, its rows' (customer, time, amount) groups
+    (to count exact duplicates) and its (customer, day) groups. One group cost DuckDB
+    about 65 bytes on generated logs (3.2 GB for 50 M rows); :data:`BYTES_PER_ROW`
+    leaves room above that, and half the memory limit is kept for the rest. A pass
+    that still overflows spills only its own groups to disk.
+
+    >>> partition_count(1_000_000_000, 10 * 10**9), partition_count(5_000_000, 10 * 10**9)
+    (20, 1)
+    """
+    return max(1, math.ceil(rows * BYTES_PER_ROW / (memory_bytes / 2)))
+
+
+def _passes(con: Any, valid: str, kept: str, distinct: bool, partitions: int) -> Any:
+    """Point the views ``crmlab_rows`` and ``crmlab_part`` at one hash partition of the
+    customers at a time.
+
+    ``crmlab_rows`` holds the partition's valid rows, ``crmlab_part`` its clean rows
+    (distinct ones when exact duplicates are dropped). Each customer lies in one
+    partition, so per-customer results of the passes only need to be stacked, and no
+    pass holds more than its share of the log's (customer, day) groups: that is what
+    lets a billion rows through without spilling them all to disk. With several
+    partitions the valid rows are first written once, split by partition, to Parquet
+    files in DuckDB's temporary folder (removed afterwards), so that each pass reads
+    its own share instead of the whole log.
+    """
+    if partitions == 1:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW crmlab_rows AS SELECT * FROM crmlab_typed WHERE {valid}"
+        )
+        sources = ["crmlab_rows"]
+        folder = None
+    else:
+        base = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        os.makedirs(base, exist_ok=True)
+        folder = tempfile.mkdtemp(prefix="crmlab-partitions-", dir=base)
+        con.execute(
+            f"""COPY (SELECT cust, ts, amt, CAST(hash(cust) % {partitions} AS INTEGER) AS part
+                      FROM crmlab_typed WHERE {valid})
+                TO '{folder.replace("'", "''")}' (FORMAT parquet, PARTITION_BY (part))"""
+        )
+        sources = [os.path.join(folder, f"part={part}") for part in range(partitions)]
+    try:
+        for source in sources:
+            if folder is not None:
+                if not os.path.isdir(source):
+                    continue  # no customer hashed here
+                files = os.path.join(source, "*.parquet").replace("'", "''")
+                con.execute(
+                    "CREATE OR REPLACE TEMP VIEW crmlab_rows AS SELECT cust, ts, amt FROM "
+                    f"read_parquet('{files}', hive_partitioning = false)"
+                )
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW crmlab_part AS SELECT "
+                f"{'DISTINCT ' if distinct else ''}cust, ts, amt FROM crmlab_rows WHERE {kept}"
+            )
+            yield
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(
+    con: Any,
+    source: Any,
+    *,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+    after_day: int,
+    partitions: int | None,
+    queries: dict[str, str],
+) -> tuple[dict[str, Any] | None, int, dict[str, pd.DataFrame]]:
+    """Validate, then run ``queries`` on every partition of ``crmlab_part``.
+
+    Returns the cleaning report, the clean rows after ``after_day`` and each query's
+    results stacked over the partitions.
+    """
+    counts = _prepare(con, source, customer_col, date_col, amount_col, options, after_day)
+    valid = counts.pop("valid_condition")
+    if partitions is None:
+        partitions = partition_count(counts["rows_in"] - counts["invalid"], memory_limit_bytes(con))
+    elif not isinstance(partitions, int | np.integer) or partitions < 1:
+        raise ValueError(f"partitions must be a whole number >= 1, got {partitions!r}")
+    nonneg = "amt >= 0" if amount_col is not None else "TRUE"
+    dropping = options["duplicates"] == "drop"
+    duplicates = after_distinct = 0
+    pieces: dict[str, list[pd.DataFrame]] = {name: [] for name in queries}
+    for _ in _passes(con, valid, nonneg, dropping, int(partitions)):
+        # A separate group-by is cheaper than carrying the (customer, time, amount)
+        # groups through the summary's stages (measured); when duplicates are dropped
+        # it also counts the distinct rows after the window.
+        triples = "SELECT cust, ts, amt, count(*) AS n FROM crmlab_rows GROUP BY ALL"
+        if dropping:
+            found, later = con.execute(
+                "SELECT coalesce(sum(n - 1), 0), "
+                f"count(*) FILTER (WHERE {nonneg} AND {_later(after_day)}) FROM ({triples})"
+            ).fetchone()
+        else:
+            found, later = con.execute(
+                f"SELECT coalesce(sum(n - 1), 0), 0 FROM ({triples} HAVING count(*) > 1)"
+            ).fetchone()
+        duplicates += int(found)
+        after_distinct += int(later)
+        for name, sql in queries.items():
+            pieces[name].append(con.execute(sql).df())
+    counts["duplicates"] = duplicates
+    after = after_distinct if dropping else counts["after"]
     report = cleaning_report(
-        counts,
-        rows_out=rows_in - invalid - negative - dropped_duplicates,
+        {kind: counts[kind] for kind in _COUNTED},
+        rows_out=counts["rows_in"]
+        - counts["invalid"]
+        - counts["negative"]
+        - (duplicates if dropping else 0),
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
         options=options,
     )
-    return report, after
+    stacked = {name: pd.concat(frames, ignore_index=True) for name, frames in pieces.items()}
+    return report, after, stacked
+
+
+_COUNTED = ("rows_in", "no_id", "bad_date", "bad_amount", "negative", "zero", "duplicates")
 
 
 def log_problems(
@@ -400,21 +525,32 @@ def _time_sql(merge: str) -> str:
 
 
 def _summary_sql(merge: str, end_day: int, with_amounts: bool) -> str:
-    """Per customer: transactions, first and last time, total and first-time value."""
+    """Per customer of ``crmlab_part``: transactions, first and last time, total and
+    first-time value."""
     # Stage one merges a customer's rows of one time (a day, a period, or one timestamp
     # for merge='none', where each row stays a transaction); stage two sums per customer.
     count = "sum(n)" if merge == "none" else "count(*)"
     first_value = "arg_min(v / n, t)" if merge == "none" else "arg_min(v, t)"
     return f"""
-        WITH rows_in AS (
-            SELECT cust, {_time_sql(merge)} AS t, amt FROM crmlab_clean
+        WITH per_time AS (
+            SELECT cust, {_time_sql(merge)} AS t, count(*) AS n, sum(amt) AS v
+            FROM crmlab_part
             WHERE ts < TIMESTAMP '1970-01-01' + INTERVAL ({end_day + 1}) DAY
-        ), per_time AS (
-            SELECT cust, t, count(*) AS n, sum(amt) AS v FROM rows_in GROUP BY cust, t
+            GROUP BY cust, t
         )
         SELECT cust, {count} - 1 AS x, min(t) AS first_t, max(t) AS last_t
                {f", sum(v) AS total, {first_value} AS first_v" if with_amounts else ""}
         FROM per_time GROUP BY cust"""
+
+
+def _holdout_sql(merge: str, cal_day: int, end_day: int, with_amounts: bool) -> str:
+    """Per customer of ``crmlab_part``: transactions and their value in (cal_day, end_day]."""
+    day = "(CAST(ts AS DATE) - DATE '1970-01-01')"
+    counted = "count(*)" if merge == "none" else f"count(DISTINCT {_time_sql(merge)})"
+    return f"""SELECT cust, {counted} AS x_holdout
+                   {", sum(amt) AS total_holdout" if with_amounts else ""}
+               FROM crmlab_part WHERE {day} > {cal_day} AND {day} <= {end_day}
+               GROUP BY cust"""
 
 
 def _frame(
@@ -468,21 +604,32 @@ def summarize(
     options: dict[str, Any],
     memory_limit: str | None = None,
     temp_directory: str | None = None,
+    partitions: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """The (x, t_x, T, monetary) frame of ``source`` and the cleaning report (None if clean).
 
     Called by :func:`crmlab.transactions.summarize`, which adds the ``attrs``.
+    ``partitions`` passes over the log (default: from its rows and the memory limit,
+    :func:`partition_count`).
     """
+    with_amounts = amount_col is not None
     con = connect(memory_limit, temp_directory)
     try:
-        report, after = _prepare(
-            con, source, customer_col, date_col, amount_col, options, after_day=end_day
+        report, after, tables = _run(
+            con,
+            source,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            after_day=end_day,
+            partitions=partitions,
+            queries={"summary": _summary_sql(merge, end_day, with_amounts)},
         )
-        with_amounts = amount_col is not None
-        table = con.execute(_summary_sql(merge, end_day, with_amounts)).df()
     finally:
         con.close()
-    frame = _frame(table, merge, _window_end(merge, end_day), unit_days, with_amounts, customer_col)
+    end = _window_end(merge, end_day)
+    frame = _frame(tables["summary"], merge, end, unit_days, with_amounts, customer_col)
     frame.attrs["rows_after_observation_end"] = int(after)
     return frame, report
 
@@ -500,27 +647,31 @@ def calibration_holdout(
     options: dict[str, Any],
     memory_limit: str | None = None,
     temp_directory: str | None = None,
+    partitions: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Calibration summary plus ``x_holdout`` (and ``monetary_holdout``) counted in SQL."""
+    with_amounts = amount_col is not None
     con = connect(memory_limit, temp_directory)
     try:
-        report, after = _prepare(
-            con, source, customer_col, date_col, amount_col, options, after_day=end_day
+        report, after, tables = _run(
+            con,
+            source,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            after_day=end_day,
+            partitions=partitions,
+            queries={
+                "summary": _summary_sql(merge, cal_day, with_amounts),
+                "holdout": _holdout_sql(merge, cal_day, end_day, with_amounts),
+            },
         )
-        with_amounts = amount_col is not None
-        table = con.execute(_summary_sql(merge, cal_day, with_amounts)).df()
-        day = "(CAST(ts AS DATE) - DATE '1970-01-01')"
-        counted = "count(*)" if merge == "none" else f"count(DISTINCT {_time_sql(merge)})"
-        holdout = con.execute(
-            f"""SELECT cust, {counted} AS x_holdout
-                   {", sum(amt) AS total_holdout" if with_amounts else ""}
-                FROM crmlab_clean WHERE {day} > {cal_day} AND {day} <= {end_day}
-                GROUP BY cust"""
-        ).df()
     finally:
         con.close()
-    frame = _frame(table, merge, _window_end(merge, cal_day), unit_days, with_amounts, customer_col)
-    holdout = holdout.set_index("cust").reindex(frame.index)
+    end = _window_end(merge, cal_day)
+    frame = _frame(tables["summary"], merge, end, unit_days, with_amounts, customer_col)
+    holdout = tables["holdout"].set_index("cust").reindex(frame.index)
     counts = holdout["x_holdout"].fillna(0).to_numpy(dtype="float64")
     frame["x_holdout"] = counts
     if with_amounts:

@@ -40,6 +40,7 @@ per problem class (column, count, first rows, the option that handles it), and
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 import numpy as np
@@ -505,6 +506,16 @@ def _engine(source: Any, engine: str | None) -> str:
     return engine
 
 
+def _duckdb_only(chosen: str, **settings: Any) -> None:
+    given = [name for name, value in settings.items() if value is not None]
+    if given and chosen != "duckdb":
+        raise ValueError(
+            f"{', '.join(given)} set(s) the DuckDB engine, but this log goes to the "
+            f"{chosen!r} engine: pass a Parquet or CSV path (or engine='duckdb'), or "
+            f"leave {', '.join(given)} out"
+        )
+
+
 def _spark_result(
     summary: Any,
     customer_col: str,
@@ -543,6 +554,8 @@ def summarize(
     merge: Merge = "day",
     engine: Engine | None = None,
     memory_limit: str | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    partitions: int | None = None,
     to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
@@ -577,6 +590,24 @@ def summarize(
         purchases apart. ``"W"`` (weeks starting Monday, lifetimes' ``freq="W"``),
         ``"M"``, ``"Q"``, ``"Y"``: one calendar period; every time, and
         ``observation_end``, moves to the start of its period.
+    engine : {"memory", "duckdb", "spark"}, optional
+        Forces an engine; by default a pandas frame is summarised in memory, files,
+        globs, lists of files, DuckDB relations and Polars frames by DuckDB, and a
+        Spark DataFrame by Spark.
+    memory_limit, temp_directory : str, optional
+        DuckDB engine only: the most memory DuckDB may hold (``"8GB"``; DuckDB's
+        default is 80 % of the machine's) and the folder it spills to past it
+        (default: ``crmlab`` in the system's temporary folder).
+    partitions : int, optional
+        DuckDB engine only: summarise the customers in this many hash partitions,
+        one pass over the log each, so that no pass holds more than its share of
+        the (customer, day) groups. By default it is chosen from the log's rows and
+        ``memory_limit`` (one pass up to about ``memory_limit / 400`` bytes' worth
+        of rows; see ``crmlab._duckdb_engine.partition_count``). The result does
+        not depend on it.
+    to_pandas : bool
+        Spark engine only: collect the summary into pandas instead of returning a
+        Spark DataFrame.
 
     Returns
     -------
@@ -609,6 +640,9 @@ def summarize(
     end_day = _day_number(observation_end, "observation_end")
     options = _options(on_invalid, returns, duplicates, currency)
     chosen = _engine(tx, engine)
+    _duckdb_only(
+        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
+    )
     if chosen == "spark":
         from crmlab import _spark_engine
 
@@ -648,6 +682,8 @@ def summarize(
             amount_col=amount_col,
             options=options,
             memory_limit=memory_limit,
+            temp_directory=None if temp_directory is None else os.fspath(temp_directory),
+            partitions=partitions,
         )
         _record(frame, unit, merge, options, report, engine="duckdb")
     else:
@@ -678,6 +714,8 @@ def calibration_holdout(
     merge: Merge = "day",
     engine: Engine | None = None,
     memory_limit: str | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    partitions: int | None = None,
     to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
@@ -688,7 +726,8 @@ def calibration_holdout(
     ``duration_holdout`` is that period's length in ``unit`` and
     ``monetary_holdout`` the mean value of those transactions (NaN if none). The
     cleaning options are those of :func:`validate_transactions`; the log is
-    validated once.
+    validated once. ``engine``, ``memory_limit``, ``temp_directory``,
+    ``partitions`` and ``to_pandas`` are those of :func:`summarize`.
 
     Examples
     --------
@@ -714,6 +753,9 @@ def calibration_holdout(
         starts = _period_start(np.array([cal_day, end_day]), merge)
         duration = (starts[1] - starts[0]) / unit_days
     chosen = _engine(tx, engine)
+    _duckdb_only(
+        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
+    )
     if chosen == "spark":
         from crmlab import _spark_engine
 
@@ -757,6 +799,8 @@ def calibration_holdout(
             amount_col=amount_col,
             options=options,
             memory_limit=memory_limit,
+            temp_directory=None if temp_directory is None else os.fspath(temp_directory),
+            partitions=partitions,
         )
         calibration.insert(
             calibration.columns.get_loc("x_holdout") + 1, "duration_holdout", duration

@@ -162,3 +162,92 @@ def test_duckdb_summarises_a_log_without_amounts(cdnow_parquet):
     duck = cl.transactions.summarize(cdnow_parquet, "1997-09-30", amount_col=None)
     assert "monetary" not in duck.columns and len(duck) == 2357
     assert_same_summary(duck, memory)
+
+
+MERGES = ["day", "none", "W", "M", "Q", "Y"]
+
+
+@pytest.mark.parametrize("merge", MERGES)
+@pytest.mark.parametrize("duplicates", ["keep", "drop"])
+def test_duckdb_partitioned_passes_equal_the_one_pass_query(tmp_path, merge, duplicates):
+    log = odd_log(seed=5, customers=300)
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path)
+    options = {"merge": merge, "duplicates": duplicates, "unit": "D"}
+    one = cl.transactions.summarize(path, "2024-12-31", partitions=1, **options)
+    split = cl.transactions.summarize(path, "2024-12-31", partitions=4, **options)
+    assert_same_summary(split, one)
+    assert split.attrs["cleaning"] == one.attrs["cleaning"]
+    assert one.attrs["cleaning"]["exact_duplicates"] > 0
+    # and both equal the in-memory engine
+    assert_same_summary(split, cl.transactions.summarize(log, "2024-12-31", **options))
+    one_ch = cl.transactions.calibration_holdout(
+        path, "2024-09-30", "2024-12-31", partitions=1, **options
+    )
+    split_ch = cl.transactions.calibration_holdout(
+        path, "2024-09-30", "2024-12-31", partitions=3, **options
+    )
+    assert_same_summary(split_ch, one_ch)
+    assert split_ch.attrs["cleaning"] == one_ch.attrs["cleaning"]
+
+
+def test_duckdb_partitions_clean_a_dirty_log_as_one_pass_does(tmp_path):
+    from dirty_log import make_dirty_log
+
+    dirty = make_dirty_log(2_000, seed=11)
+    path = tmp_path / "dirty.parquet"
+    dirty.log.to_parquet(path)
+    names = {"customer_col": "client", "date_col": "order_ts", "amount_col": "revenue"}
+    with pytest.raises(ValueError) as one_error:
+        cl.transactions.summarize(path, dirty.observation_end, partitions=1, **names)
+    with pytest.raises(ValueError) as split_error:
+        cl.transactions.summarize(path, dirty.observation_end, partitions=5, **names)
+    assert str(split_error.value) == str(one_error.value)
+    assert "missing customer ids" in str(one_error.value)
+    for duplicates in ("keep", "drop"):
+        options = {**names, "on_invalid": "drop", "returns": "drop", "duplicates": duplicates}
+        one = cl.transactions.summarize(path, dirty.observation_end, partitions=1, **options)
+        split = cl.transactions.summarize(path, dirty.observation_end, partitions=5, **options)
+        assert_same_summary(split, one)
+        assert split.attrs["cleaning"] == one.attrs["cleaning"]
+        assert split.attrs["cleaning"]["exact_duplicates"] > 0
+        assert split.attrs["cleaning"]["returns_dropped"] > 0
+
+
+def test_duckdb_chooses_partitions_from_the_memory_limit_and_removes_its_files(
+    tmp_path, monkeypatch
+):
+    from crmlab import _duckdb_engine
+
+    assert _duckdb_engine.partition_count(10**9, 10 * 10**9) > 1
+    assert _duckdb_engine.partition_count(10**5, 10**9) == 1
+    log = odd_log(seed=2, customers=500)
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path)
+    used = []
+    passes = _duckdb_engine._passes
+
+    def counted(con, valid, kept, distinct, partitions):
+        used.append(partitions)
+        yield from passes(con, valid, kept, distinct, partitions)
+
+    monkeypatch.setattr(_duckdb_engine, "_passes", counted)
+    monkeypatch.setattr(_duckdb_engine, "BYTES_PER_ROW", 10_000)  # a log "bigger" than memory
+    spill = tmp_path / "spill"
+    tight = cl.transactions.summarize(path, "2024-12-31", memory_limit="20MB", temp_directory=spill)
+    expected = _duckdb_engine.partition_count(len(log), 20 * 10**6)
+    assert used == [expected] and expected > 1
+    assert_same_summary(tight, cl.transactions.summarize(log, "2024-12-31"))
+    assert spill.is_dir() and not list(spill.glob("crmlab-partitions-*"))
+
+
+def test_duckdb_only_settings_are_refused_elsewhere(tmp_path):
+    log = odd_log(customers=20)
+    with pytest.raises(ValueError, match="temp_directory set"):
+        cl.transactions.summarize(log, "2024-12-31", temp_directory=tmp_path)
+    with pytest.raises(ValueError, match="memory_limit, partitions set"):
+        cl.transactions.calibration_holdout(
+            log, "2024-09-30", "2024-12-31", memory_limit="1GB", partitions=2
+        )
+    with pytest.raises(ValueError, match="partitions must be a whole number"):
+        cl.transactions.summarize(log, "2024-12-31", engine="duckdb", partitions=0)
