@@ -38,6 +38,7 @@ __all__ = [
     "SUPPORTED",
     "calibration_holdout",
     "cleaning_report",
+    "cohort_counts",
     "connect",
     "is_source",
     "log_problems",
@@ -201,11 +202,13 @@ def _prepare(
               count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
                                AND {finite if amount_col else "TRUE"} AND amt = 0) AS zero,
               count(*) FILTER (WHERE NOT ({valid})) AS invalid,
-              count(*) FILTER (WHERE {kept} AND {later}) AS after
+              count(*) FILTER (WHERE {kept} AND {later}) AS after,
+              max(CAST(ts AS DATE) - DATE '1970-01-01') FILTER (WHERE {kept}) AS last_day
            FROM crmlab_typed"""
     ).fetchone()
     names = ("rows_in", "no_id", "bad_date", "bad_amount", "negative", "zero", "invalid", "after")
-    counts = {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+    counts = {name: int(value or 0) for name, value in zip(names, row[:-1], strict=True)}
+    counts["last_day"] = row[-1]
 
     def first(condition: str, shown: str | None) -> str:
         # Row numbers cost a pass in scan order, so they are taken only when a problem is found.
@@ -334,15 +337,18 @@ def _run(
     options: dict[str, Any],
     after_day: int,
     partitions: int | None,
-    queries: dict[str, str],
+    queries: dict[str, str] | Callable[[dict[str, Any]], dict[str, str]],
 ) -> tuple[dict[str, Any] | None, int, dict[str, pd.DataFrame]]:
     """Validate, then run ``queries`` on every partition of ``crmlab_part``.
 
-    Returns the cleaning report, the clean rows after ``after_day`` and each query's
-    results stacked over the partitions.
+    ``queries`` may be a function of the validation's counts (``last_day``: the last
+    clean day). Returns the cleaning report, the clean rows after ``after_day`` and
+    each query's results stacked over the partitions.
     """
     counts = _prepare(con, source, customer_col, date_col, amount_col, options, after_day)
     valid = counts.pop("valid_condition")
+    if callable(queries):
+        queries = queries(counts)
     if partitions is None:
         partitions = partition_count(counts["rows_in"] - counts["invalid"], memory_limit_bytes(con))
     elif not isinstance(partitions, int | np.integer) or partitions < 1:
@@ -680,3 +686,71 @@ def calibration_holdout(
             frame["monetary_holdout"] = np.where(counts > 0, totals / counts, np.nan)
     frame.attrs["rows_after_observation_end"] = int(after)
     return frame, report
+
+
+_PERIOD_UNITS = {"M": "month", "Q": "quarter", "W": "week", "Y": "year"}
+
+
+def cohort_counts(
+    source: Any,
+    *,
+    period: str,
+    end_day: int | None,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
+    partitions: int | None = None,
+) -> tuple[pd.DataFrame, int | None, dict[str, Any] | None]:
+    """Active customers (and revenue) per (cohort start, period start), counted in SQL.
+
+    Only clean purchases on or before ``end_day`` (default: the last clean day)
+    count; a customer's cohort is the period of her first one. Returns that table
+    (columns ``cohort_start``, ``period_start``, ``active`` and, with amounts,
+    ``revenue``), the end day used (None for an empty log) and the cleaning report.
+    :func:`crmlab.transactions.cohort_table` makes the grid.
+    """
+    unit = _PERIOD_UNITS[period]
+    with_amounts = amount_col is not None
+    used: dict[str, Any] = {}
+
+    def queries(counts: dict[str, Any]) -> dict[str, str]:
+        last = counts["last_day"] if end_day is None else end_day
+        used["end_day"] = last
+        last = -(10**6) if last is None else int(last)
+        return {
+            "cohorts": f"""
+            WITH rows_in AS (
+                SELECT cust, CAST(date_trunc('{unit}', ts) AS DATE) AS p, amt FROM crmlab_part
+                WHERE CAST(ts AS DATE) <= DATE '1970-01-01' + {last}
+            ), firsts AS (
+                SELECT cust, min(p) AS cohort_start FROM rows_in GROUP BY cust
+            ), active AS (
+                SELECT cust, p, sum(amt) AS revenue FROM rows_in GROUP BY cust, p
+            )
+            SELECT cohort_start, p AS period_start, count(*) AS active
+                   {", sum(revenue) AS revenue" if with_amounts else ""}
+            FROM active JOIN firsts USING (cust) GROUP BY cohort_start, p"""
+        }
+
+    con = connect(memory_limit, temp_directory)
+    try:
+        report, _, tables = _run(
+            con,
+            source,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            after_day=end_day if end_day is not None else 0,
+            partitions=partitions,
+            queries=queries,
+        )
+    finally:
+        con.close()
+    table = tables["cohorts"]
+    # Each customer lies in one partition, so the partitions' counts add up.
+    table = table.groupby(["cohort_start", "period_start"], as_index=False).sum()
+    return table, used["end_day"], report

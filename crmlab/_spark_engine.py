@@ -22,7 +22,7 @@ import pandas as pd
 
 from crmlab._duckdb_engine import SUPPORTED, cleaning_report, log_problems, raise_log_problems
 
-__all__ = ["calibration_holdout", "is_source", "summarize"]
+__all__ = ["calibration_holdout", "cohort_counts", "is_source", "summarize"]
 
 _SHOWN_ROWS = 5
 _TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # Spark weeks start Monday
@@ -276,3 +276,47 @@ def calibration_holdout(
             F.when(x_holdout > 0, F.col("total_holdout") / x_holdout).alias("monetary_holdout")
         )
     return joined.select(*columns), report, int(clean.filter(~_in_window(end_day)).count())
+
+
+def cohort_counts(
+    log: Any,
+    *,
+    period: str,
+    end_day: int | None,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+) -> tuple[pd.DataFrame, int | None, dict[str, Any] | None]:
+    """Active customers (and revenue) per (cohort start, period start), counted in Spark.
+
+    The same table as :func:`crmlab._duckdb_engine.cohort_counts`; only its rows (one
+    per cohort and period) come to the driver.
+    """
+    from pyspark.sql import functions as F
+
+    clean, report = _prepare(log, customer_col, date_col, amount_col, options)
+    epoch = F.lit("1970-01-01").cast("date")
+    day = F.datediff(F.to_date("ts"), epoch)
+    if end_day is None:
+        end_day = clean.agg(F.max(day)).collect()[0][0]
+    if end_day is None:
+        end_day_used = None
+        end_day = -(10**6)
+    else:
+        end_day_used = end_day = int(end_day)
+    rows = clean.filter(day <= end_day).select(
+        "cust", F.to_date(F.date_trunc(_TRUNC[period], "ts")).alias("p"), "amt"
+    )
+    firsts = rows.groupBy("cust").agg(F.min("p").alias("cohort_start"))
+    active = rows.groupBy("cust", "p").agg(F.sum("amt").alias("revenue"))
+    aggregates = [F.count(F.lit(1)).alias("active")]
+    if amount_col is not None:
+        aggregates.append(F.sum("revenue").alias("revenue"))
+    table = (
+        active.join(firsts, on="cust")
+        .groupBy("cohort_start", F.col("p").alias("period_start"))
+        .agg(*aggregates)
+        .toPandas()
+    )
+    return table, end_day_used, report

@@ -853,6 +853,10 @@ def cohort_table(
     on_invalid: OnInvalid = "raise",
     duplicates: Duplicates = "keep",
     currency: Currency = None,
+    engine: Engine | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    partitions: int | None = None,
 ) -> pd.DataFrame:
     """Acquisition cohorts: for each cohort and period since acquisition, who was active.
 
@@ -860,6 +864,9 @@ def cohort_table(
     ``"W"`` week, ``"Y"`` year) of the first purchase; period 0 is that period.
     The cleaning options are those of :func:`validate_transactions` (there is no
     ``merge``: a customer is active in a period whatever the number of purchases).
+    ``tx`` and ``engine``, ``memory_limit``, ``temp_directory`` and ``partitions``
+    are those of :func:`summarize`: files and DuckDB relations are counted in DuckDB
+    and Spark DataFrames in Spark, and only the small table comes back.
 
     Returns
     -------
@@ -883,35 +890,84 @@ def cohort_table(
     freq = {"M": "M", "Q": "Q", "W": "W", "Y": "Y"}.get(period)
     if freq is None:
         raise ValueError(f"period must be one of 'M', 'Q', 'W', 'Y', got {period!r}")
-    clean, report = validate_transactions(
-        tx,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        on_invalid=on_invalid,
-        returns=returns,
-        duplicates=duplicates,
-        currency=currency,
+    options = _options(on_invalid, returns, duplicates, currency)
+    chosen = _engine(tx, engine)
+    _duckdb_only(
+        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
     )
-    end = clean["date"].max() if observation_end is None else pd.Timestamp(observation_end)
-    clean = clean[clean["date"] <= end]
-    periods = clean["date"].dt.to_period(freq)
-    first = periods.groupby(clean["customer_id"]).transform("min")
-    offset = _period_difference(periods, first)
-    work = pd.DataFrame(
-        {"customer_id": clean["customer_id"], "cohort": first.astype(str), "period": offset}
-    )
-    if amount_col is not None:
-        work["revenue"] = clean["amount"]
-    sizes = work[work["period"] == 0].groupby("cohort")["customer_id"].nunique()
-    grouped = work.groupby(["cohort", "period"])
-    table = grouped["customer_id"].nunique().rename("active").to_frame()
-    if amount_col is not None:
-        table["revenue"] = grouped["revenue"].sum()
-    table = table.reset_index()
+    end_day = None if observation_end is None else _day_number(observation_end, "observation_end")
+    names = {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col}
+    if chosen in ("duckdb", "spark"):
+        if chosen == "duckdb":
+            from crmlab import _duckdb_engine
+
+            counted, last_day, cleaning = _duckdb_engine.cohort_counts(
+                tx,
+                period=period,
+                end_day=end_day,
+                options=options,
+                memory_limit=memory_limit,
+                temp_directory=None if temp_directory is None else os.fspath(temp_directory),
+                partitions=partitions,
+                **names,
+            )
+        else:
+            from crmlab import _spark_engine
+
+            counted, last_day, cleaning = _spark_engine.cohort_counts(
+                tx, period=period, end_day=end_day, options=options, **names
+            )
+        cohorts = pd.to_datetime(counted["cohort_start"]).dt.to_period(freq)
+        periods = pd.to_datetime(counted["period_start"]).dt.to_period(freq)
+        table = pd.DataFrame(
+            {
+                "cohort": cohorts.astype(str),
+                "period": _period_difference(periods, cohorts),
+                "active": counted["active"].astype("int64"),
+            }
+        )
+        if amount_col is not None:
+            table["revenue"] = counted["revenue"].astype("float64")
+        table = table.sort_values(["cohort", "period"], ignore_index=True)
+        sizes = table[table["period"] == 0].set_index("cohort")["active"]
+        end = pd.Timestamp(0) if last_day is None else _day_timestamp(int(last_day))
+    else:
+        clean, report = validate_transactions(tx, **names, **options)
+        cleaning = report.as_dict()
+        end = clean["date"].max() if observation_end is None else pd.Timestamp(observation_end)
+        clean = clean[clean["date"] <= end]
+        periods = clean["date"].dt.to_period(freq)
+        first = periods.groupby(clean["customer_id"]).transform("min")
+        offset = _period_difference(periods, first)
+        work = pd.DataFrame(
+            {"customer_id": clean["customer_id"], "cohort": first.astype(str), "period": offset}
+        )
+        if amount_col is not None:
+            work["revenue"] = clean["amount"]
+        sizes = work[work["period"] == 0].groupby("cohort")["customer_id"].nunique()
+        grouped = work.groupby(["cohort", "period"])
+        table = grouped["customer_id"].nunique().rename("active").to_frame()
+        if amount_col is not None:
+            table["revenue"] = grouped["revenue"].sum()
+        table = table.reset_index()
+    table = _cohort_grid(table, sizes, end, freq, amount_col is not None)
+    table.attrs["period"] = period
+    table.attrs.update(options)
+    table.attrs["cleaning"] = cleaning
+    table.attrs["engine"] = chosen
+    return table
+
+
+def _day_timestamp(day: int) -> pd.Timestamp:
+    return pd.Timestamp("1970-01-01") + pd.Timedelta(days=day)
+
+
+def _cohort_grid(
+    table: pd.DataFrame, sizes: pd.Series, end: pd.Timestamp, freq: str, with_amounts: bool
+) -> pd.DataFrame:
+    """Every (cohort, period) up to ``end``, periods with no active customer as zeros."""
+    table = table.copy()
     table.insert(2, "cohort_size", table["cohort"].map(sizes).astype("int64"))
-    table["retention"] = table["active"] / table["cohort_size"]
-    # Periods with no active customer still belong in the table, as zeros.
     last = _period_difference(
         pd.Series(end.to_period(freq), index=sizes.index),
         pd.Series(pd.PeriodIndex(sizes.index, freq=freq), index=sizes.index),
@@ -924,13 +980,9 @@ def cohort_table(
     table["cohort_size"] = table.index.get_level_values("cohort").map(sizes).astype("int64")
     table["active"] = table["active"].fillna(0).astype("int64")
     table["retention"] = table["active"] / table["cohort_size"]
-    if amount_col is not None:
+    if with_amounts:
         table["revenue"] = table["revenue"].fillna(0.0)
-    table = table.reset_index()
-    table.attrs["period"] = period
-    table.attrs.update(_options(on_invalid, returns, duplicates, currency))
-    table.attrs["cleaning"] = report.as_dict()
-    return table
+    return table.reset_index()
 
 
 def _period_difference(later: pd.Series, earlier: pd.Series) -> pd.Series:

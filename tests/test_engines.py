@@ -251,3 +251,32 @@ def test_duckdb_only_settings_are_refused_elsewhere(tmp_path):
         )
     with pytest.raises(ValueError, match="partitions must be a whole number"):
         cl.transactions.summarize(log, "2024-12-31", engine="duckdb", partitions=0)
+
+
+def assert_same_cohorts(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=False, rtol=1e-9)
+    for name in ("period", "on_invalid", "returns", "duplicates", "currency"):
+        assert ours.attrs[name] == theirs.attrs[name], name
+
+
+@pytest.mark.parametrize("period", ["M", "Q", "W", "Y"])
+def test_duckdb_cohort_table_equals_memory_on_cdnow(tmp_path, period):
+    tx = cl.datasets.load_cdnow("master")
+    path = tmp_path / "master.parquet"
+    tx.to_parquet(path)
+    memory = cl.transactions.cohort_table(tx, period=period)
+    duck = cl.transactions.cohort_table(path, period=period, partitions=3)
+    assert duck.attrs["engine"] == "duckdb" and memory.attrs["engine"] == "memory"
+    assert_same_cohorts(duck, memory)
+
+
+@pytest.mark.parametrize("duplicates", ["keep", "drop"])
+def test_duckdb_cohort_table_equals_memory_on_an_odd_log(tmp_path, duplicates):
+    log = odd_log(seed=9)
+    path = tmp_path / "log.parquet"
+    log.to_parquet(path)
+    for end in (None, "2024-10-15"):
+        options = {"duplicates": duplicates, "observation_end": end}
+        memory = cl.transactions.cohort_table(log, period="W", **options)
+        assert_same_cohorts(cl.transactions.cohort_table(path, period="W", **options), memory)
+    assert (memory["active"] == 0).any()  # the grid keeps empty periods

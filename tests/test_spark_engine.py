@@ -87,3 +87,21 @@ def test_scoring_a_spark_summary_stays_in_spark(spark_cdnow, cdnow_calibration):
     expected = model.score(cdnow_calibration, t=39)
     np.testing.assert_allclose(back["p_alive"], expected["p_alive"])
     np.testing.assert_allclose(back["expected_purchases"], expected["expected_purchases"])
+
+
+@pytest.mark.parametrize("period", ["M", "W"])
+def test_spark_cohort_table_equals_memory(spark, period):
+    log = odd_log(seed=9, customers=150)
+    frame = spark.createDataFrame(log)
+    for end in (None, "2024-10-15"):
+        memory = cl.transactions.cohort_table(log, period=period, observation_end=end)
+        ours = cl.transactions.cohort_table(frame, period=period, observation_end=end)
+        assert ours.attrs["engine"] == "spark"
+        pd.testing.assert_frame_equal(ours, memory, check_exact=False, rtol=1e-9)
+    master = cl.datasets.load_cdnow("master")
+    pd.testing.assert_frame_equal(
+        cl.transactions.cohort_table(spark.createDataFrame(master), period="Q"),
+        cl.transactions.cohort_table(master, period="Q"),
+        check_exact=False,
+        rtol=1e-9,
+    )
