@@ -11,10 +11,16 @@ comes back to Python, so the log itself never has to fit in memory: DuckDB spill
 Rows are named in messages by their position in the scan (0-based, in file order), as
 the in-memory engine names them by their index label.
 
-Supported options: ``on_invalid`` "raise" or "drop", ``returns`` "raise" or "drop",
-``duplicates`` "keep" or "drop", ``currency=None`` and every ``merge``. The others
-(``on_invalid="drop_customer"``, ``returns="net"``, currency strings) match purchases
-row by row and are refused here with the way round them.
+Large logs are summarised in hash partitions of the customers (``partitions``, chosen
+from the rows and ``memory_limit`` by :func:`partition_count`): the valid rows are
+written once, split by partition, to Parquet in ``temp_directory``, and each
+partition's (customer, day) groups are summarised on their own, so that no step
+holds more than its share of them. The result does not depend on the partitions.
+
+Supported options: ``on_invalid`` "raise", "drop" or "drop_customer", ``returns``
+"raise" or "drop", ``duplicates`` "keep" or "drop", ``currency`` None, "." or ",",
+and every ``merge``; the cleaning report has the in-memory engine's counts. Netting
+returns against purchases (``returns="net"``) is refused with the way round it.
 """
 
 from __future__ import annotations
@@ -50,10 +56,10 @@ __all__ = [
 
 #: Option values this engine implements.
 SUPPORTED = {
-    "on_invalid": ("raise", "drop"),
+    "on_invalid": ("raise", "drop", "drop_customer"),
     "returns": ("raise", "drop"),
     "duplicates": ("keep", "drop"),
-    "currency": (None,),
+    "currency": (None, ".", ","),
 }
 _SHOWN_ROWS = 5
 #: What one valid log row may cost DuckDB in one pass (see :func:`partition_count`).
@@ -172,41 +178,68 @@ def _prepare(
         ts = f"CAST({date} AS TIMESTAMP)"
     else:
         ts = f"TRY_CAST(CAST({date} AS VARCHAR) AS TIMESTAMP)"
-    amount = "NULL::DOUBLE"
+    amount, looks = "NULL::DOUBLE", "FALSE"
     if amount_col is not None:
         raw = _quote(amount_col)
         if types[amount_col].startswith(("BOOL",)):
             amount = "NULL::DOUBLE"
         else:
             amount = f"TRY_CAST({raw} AS DOUBLE)"
+        if types[amount_col] == "VARCHAR":
+            amount, looks = _currency_sql(raw, options["currency"])
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW crmlab_typed AS
         SELECT {customer} AS cust, {ts} AS ts,
-               {amount} AS amt, {date} AS raw_date
+               {amount} AS amt, {looks} AS cur, {date} AS raw_date
                {", " + _quote(amount_col) + " AS raw_amount" if amount_col else ""}
         FROM crmlab_raw"""
     )
-    finite = "isfinite(amt)" if amount_col is not None else "TRUE"
+    # A missing amount makes isfinite NULL, which must count as "not finite".
+    finite = "coalesce(isfinite(amt), FALSE)" if amount_col is not None else "TRUE"
     valid = f"cust IS NOT NULL AND ts IS NOT NULL AND {finite}"
     kept = valid + (" AND amt >= 0" if amount_col is not None else "")
     later = _later(after_day)
+    # Currency strings left unread are their own problem; read ones count as parsed.
+    unread = "NOT cur" if options["currency"] is None else "TRUE"
+    if amount_col is None:
+        unread = "FALSE"
     # One scan counts every problem, and the rows after the window, at once.
     row = con.execute(
         f"""SELECT count(*) AS rows_in,
               count(*) FILTER (WHERE cust IS NULL) AS no_id,
               count(*) FILTER (WHERE ts IS NULL) AS bad_date,
-              count(*) FILTER (WHERE {"amt IS NULL OR NOT " + finite if amount_col else "FALSE"})
-                AS bad_amount,
+              count(*) FILTER (WHERE {unread} AND NOT {finite}) AS bad_amount,
+              count(*) FILTER (WHERE cur AND NOT {finite}) AS currency,
+              count(*) FILTER (WHERE cur AND {finite}) AS currency_parsed,
               count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
                                AND {finite if amount_col else "TRUE"} AND amt < 0) AS negative,
               count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
                                AND {finite if amount_col else "TRUE"} AND amt = 0) AS zero,
               count(*) FILTER (WHERE NOT ({valid})) AS invalid,
+              count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NULL) AS bad_date_only,
+              count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
+                               AND cur AND NOT {finite}) AS currency_only,
+              count(*) FILTER (WHERE cust IS NOT NULL AND ts IS NOT NULL
+                               AND {unread} AND NOT {finite}) AS bad_amount_only,
               count(*) FILTER (WHERE {kept} AND {later}) AS after,
               max(CAST(ts AS DATE) - DATE '1970-01-01') FILTER (WHERE {kept}) AS last_day
            FROM crmlab_typed"""
     ).fetchone()
-    names = ("rows_in", "no_id", "bad_date", "bad_amount", "negative", "zero", "invalid", "after")
+    names = (
+        "rows_in",
+        "no_id",
+        "bad_date",
+        "bad_amount",
+        "currency",
+        "currency_parsed",
+        "negative",
+        "zero",
+        "invalid",
+        "bad_date_only",
+        "currency_only",
+        "bad_amount_only",
+        "after",
+    )
     counts = {name: int(value or 0) for name, value in zip(names, row[:-1], strict=True)}
     counts["last_day"] = row[-1]
 
@@ -226,10 +259,18 @@ def _prepare(
     where = {
         "no_id": ("cust IS NULL", "cust"),
         "bad_date": ("ts IS NULL", "raw_date"),
-        "bad_amount": (f"amt IS NULL OR NOT {finite}", "raw_amount"),
-        "negative": (f"{valid} AND amt < 0", "amt"),
+        "bad_amount": (f"{unread} AND NOT {finite}", "raw_amount"),
+        "currency": (f"cur AND NOT {finite}", "raw_amount"),
+        "negative": (f"{valid} AND amt < 0", "raw_amount"),
         "zero": (f"{valid} AND amt = 0", None),
     }
+    if counts["currency"]:
+        counts["currency_examples"] = [
+            str(value)
+            for (value,) in con.execute(
+                f"SELECT raw_amount FROM crmlab_typed WHERE cur AND NOT {finite} LIMIT 50"
+            ).fetchall()
+        ]
     # Duplicates never block, so the error can be raised before they are counted.
     problems = log_problems(
         {**counts, "duplicates": 0},
@@ -240,8 +281,103 @@ def _prepare(
         options=options,
     )
     raise_log_problems(problems)
+    # The in-memory engine takes a fast path, without counting duplicates or writing a
+    # report, for a log of typed timestamps, numeric amounts and nothing to clean.
+    typed = types[date_col] in ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+    numeric = amount_col is None or types[amount_col].startswith(_NUMERIC)
+    counts["fast"] = (
+        typed
+        and numeric
+        and options["duplicates"] == "keep"
+        and not any(counts[kind] for kind in ("invalid", "negative"))
+    )
+    counts.update(_lost_customers(con, valid, options, counts))
+    if counts["customers_dropped"]:
+        valid += " AND cust NOT IN (SELECT cust FROM crmlab_lost)"
+        if options["on_invalid"] == "drop_customer":
+            counts["last_day"] = con.execute(
+                "SELECT max(CAST(ts AS DATE) - DATE '1970-01-01') FROM crmlab_typed "
+                f"WHERE {valid}{' AND amt >= 0' if amount_col is not None else ''}"
+            ).fetchone()[0]
     counts["valid_condition"] = valid
     return counts
+
+
+def _currency_sql(raw: str, currency: str | None) -> tuple[str, str]:
+    """The amount of a text column, currency strings read as ``currency`` says, and
+    whether the text is a currency string (the in-memory engine's pattern)."""
+    from crmlab._cleaning import _CURRENCY
+
+    # RE2 writes code points as \x{...}; the pattern is otherwise the same.
+    pattern = _CURRENCY.pattern.replace("\\u00a0", "\\x{00a0}").replace("\\u202f", "\\x{202f}")
+    number = f"TRY_CAST({raw} AS DOUBLE)"
+    quoted = "'" + pattern.replace("'", "''") + "'"
+    looks = f"({raw} IS NOT NULL AND {number} IS NULL AND regexp_matches({raw}, {quoted}))"
+    if currency is None:
+        return number, looks
+    digits = f"regexp_replace({raw}, '[^0-9.,+-]', '', 'g')"
+    if currency == ",":
+        digits = f"replace(replace({digits}, '.', ''), ',', '.')"
+    else:
+        digits = f"replace({digits}, ',', '')"
+    return f"CASE WHEN {looks} THEN TRY_CAST({digits} AS DOUBLE) ELSE {number} END", looks
+
+
+_NUMERIC = (
+    "DOUBLE",
+    "FLOAT",
+    "REAL",
+    "DECIMAL",
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+    "UHUGEINT",
+)
+
+
+def _lost_customers(
+    con: Any, valid: str, options: dict[str, Any], counts: dict[str, Any]
+) -> dict[str, int]:
+    """Customers whose first purchase may be among the invalid rows, as the in-memory
+    engine counts them: an invalid row of hers is undated, or dated on or before her
+    first valid row (or she has none). ``on_invalid="drop_customer"`` drops them
+    whole; the table ``crmlab_lost`` then lists them.
+    """
+    out = {"first_purchase_dropped": 0, "customers_dropped": 0, "customer_rows_dropped": 0}
+    out["lost_duplicates"] = 0
+    if not (counts["bad_date_only"] or counts["bad_amount_only"]):
+        return out
+    day = "(CAST(ts AS DATE) - DATE '1970-01-01')"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE crmlab_lost AS
+        WITH bad AS (
+            SELECT cust, bool_or(ts IS NULL) AS undated, min({day}) AS first_bad
+            FROM crmlab_typed WHERE cust IS NOT NULL AND NOT ({valid}) GROUP BY cust
+        ), good AS (
+            SELECT cust, min({day}) AS first_good FROM crmlab_typed
+            WHERE {valid} AND cust IN (SELECT cust FROM bad) GROUP BY cust
+        )
+        SELECT cust FROM bad LEFT JOIN good USING (cust)
+        WHERE undated OR first_good IS NULL OR first_bad <= first_good"""
+    )
+    lost = int(con.execute("SELECT count(*) FROM crmlab_lost").fetchone()[0])
+    if options["on_invalid"] != "drop_customer":
+        out["first_purchase_dropped"] = lost
+        return out
+    rows, duplicates = con.execute(
+        "SELECT coalesce(sum(n), 0), coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n "
+        f"FROM crmlab_typed WHERE {valid} AND cust IN (SELECT cust FROM crmlab_lost) "
+        "GROUP BY cust, ts, amt)"
+    ).fetchone()
+    out.update(customers_dropped=lost, customer_rows_dropped=int(rows))
+    out["lost_duplicates"] = int(duplicates)
+    return out
 
 
 def _later(day: int) -> str:
@@ -355,44 +491,41 @@ def _run(
         raise ValueError(f"partitions must be a whole number >= 1, got {partitions!r}")
     nonneg = "amt >= 0" if amount_col is not None else "TRUE"
     dropping = options["duplicates"] == "drop"
-    duplicates = after_distinct = 0
+    # What the cleaning leaves, counted per partition on its (customer, time, amount)
+    # groups: duplicates, and the kept rows' returns, zero amounts and rows after the
+    # window (each distinct row once when duplicates are dropped).
+    weight = "1" if dropping else "n"
+    stats = (
+        "SELECT coalesce(sum(n - 1), 0), "
+        f"coalesce(sum({weight}) FILTER (WHERE amt < 0), 0), "
+        f"coalesce(sum({weight}) FILTER (WHERE amt = 0), 0), "
+        f"coalesce(sum({weight}) FILTER (WHERE {nonneg} AND {_later(after_day)}), 0), "
+        f"coalesce(sum({weight}) FILTER (WHERE {nonneg}), 0) "
+        "FROM (SELECT cust, ts, amt, count(*) AS n FROM crmlab_rows GROUP BY ALL)"
+    )
+    found = np.zeros(5, dtype=np.int64)
     pieces: dict[str, list[pd.DataFrame]] = {name: [] for name in queries}
     for _ in _passes(con, valid, nonneg, dropping, int(partitions)):
-        # A separate group-by is cheaper than carrying the (customer, time, amount)
-        # groups through the summary's stages (measured); when duplicates are dropped
-        # it also counts the distinct rows after the window.
-        triples = "SELECT cust, ts, amt, count(*) AS n FROM crmlab_rows GROUP BY ALL"
-        if dropping:
-            found, later = con.execute(
-                "SELECT coalesce(sum(n - 1), 0), "
-                f"count(*) FILTER (WHERE {nonneg} AND {_later(after_day)}) FROM ({triples})"
-            ).fetchone()
-        else:
-            found, later = con.execute(
-                f"SELECT coalesce(sum(n - 1), 0), 0 FROM ({triples} HAVING count(*) > 1)"
-            ).fetchone()
-        duplicates += int(found)
-        after_distinct += int(later)
+        if not counts["fast"]:
+            found += np.array(con.execute(stats).fetchone(), dtype=np.int64)
         for name, sql in queries.items():
             pieces[name].append(con.execute(sql).df())
-    counts["duplicates"] = duplicates
-    after = after_distinct if dropping else counts["after"]
-    report = cleaning_report(
-        {kind: counts[kind] for kind in _COUNTED},
-        rows_out=counts["rows_in"]
-        - counts["invalid"]
-        - counts["negative"]
-        - (duplicates if dropping else 0),
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        options=options,
-    )
+    if counts["fast"]:
+        report, after = None, counts["after"]
+    else:
+        duplicates, negative, zero, after, rows_out = (int(v) for v in found)
+        counts["duplicates"] = duplicates + counts["lost_duplicates"]
+        report = cleaning_report(
+            {**counts, "zero": zero, "negative": negative},
+            rows_out=rows_out,
+            customer_col=customer_col,
+            date_col=date_col,
+            amount_col=amount_col,
+            options=options,
+            duplicates_dropped=duplicates if dropping else 0,
+        )
     stacked = {name: pd.concat(frames, ignore_index=True) for name, frames in pieces.items()}
     return report, after, stacked
-
-
-_COUNTED = ("rows_in", "no_id", "bad_date", "bad_amount", "negative", "zero", "duplicates")
 
 
 def log_problems(
@@ -403,15 +536,32 @@ def log_problems(
     date_col: str,
     amount_col: str | None,
     options: dict[str, Any],
+    drop_customer: bool = True,
 ) -> list[Problem]:
     """Every problem an engine found in a log, worded as the in-memory engine words them.
 
     ``counts`` holds the rows of each kind (``no_id``, ``bad_date``, ``bad_amount``,
     ``negative``, ``zero``, ``duplicates``); ``first_rows(kind)`` names the first ones
-    (asked only for kinds that occur). The DuckDB and Spark engines share it.
+    (asked only for kinds that occur); ``currency`` (unread currency strings) and
+    ``currency_examples`` are optional. The DuckDB and Spark engines share it;
+    ``drop_customer`` says whether the engine offers ``on_invalid="drop_customer"``.
     """
     invalid_blocks = options["on_invalid"] == "raise"
     drop_fix = "Pass on_invalid='drop' to drop these rows"
+    if drop_customer:
+        drop_fix += (
+            ", or on_invalid='drop_customer' to drop them and every customer whose first "
+            "purchase may be among them"
+        )
+    currency = []
+    if counts.get("currency"):
+        from crmlab._cleaning import _currency_fix
+
+        pattern, fix = _currency_fix(counts.get("currency_examples", []))
+        what = f"value(s) are currency strings ({pattern})"
+        currency = [
+            ("currency", amount_col, what, f"{fix}; or on_invalid='drop' to drop them", "currency")
+        ]
     found = [
         ("no_id", customer_col, "value(s) are missing customer ids", drop_fix, "on_invalid"),
         ("bad_date", date_col, "value(s) are not dates", drop_fix, "on_invalid"),
@@ -419,8 +569,7 @@ def log_problems(
             "bad_amount",
             amount_col,
             "value(s) are missing or not numbers",
-            drop_fix + " (currency strings such as '$37.85' need the in-memory engine's "
-            "currency= option)",
+            drop_fix,
             "on_invalid",
         ),
         (
@@ -432,6 +581,7 @@ def log_problems(
             "returns",
         ),
     ]
+    found[2:2] = currency
     problems = [
         Problem(
             f"column {column!r}",
@@ -440,7 +590,9 @@ def log_problems(
             first_rows(kind),
             fix,
             option,
-            invalid_blocks if option == "on_invalid" else options["returns"] == "raise",
+            invalid_blocks
+            if option in ("on_invalid", "currency")
+            else options["returns"] == "raise",
         )
         for kind, column, what, fix, option in found
         if counts[kind] and column is not None
@@ -487,37 +639,63 @@ def raise_log_problems(problems: list[Problem]) -> None:
 
 
 def cleaning_report(
-    counts: dict[str, int],
+    counts: dict[str, Any],
     *,
     rows_out: int | None,
     customer_col: str,
     date_col: str,
     amount_col: str | None,
     options: dict[str, Any],
+    duplicates_dropped: int | None = None,
+    always: bool = True,
 ) -> dict[str, Any] | None:
-    """The summary's ``attrs["cleaning"]`` (None when the log had nothing to report)."""
-    if not any(counts[kind] for kind in counts if kind != "rows_in"):
+    """The summary's ``attrs["cleaning"]``, with the in-memory report's keys.
+
+    ``counts`` holds the rows of each kind (``no_id``, ``bad_date``, ``bad_amount``,
+    ``duplicates``, and the kept rows' ``negative`` and ``zero``; optionally
+    ``bad_date_only``/``bad_amount_only``, the rows not already counted under an
+    earlier reason, and the lost customers' counts of :func:`_lost_customers`).
+    Without ``always`` it is None when the log had nothing to report.
+    """
+    kinds = ("no_id", "bad_date", "bad_amount", "negative", "zero", "duplicates")
+    if not always and not any(counts.get(kind) for kind in kinds):
         return None
     dropped = {}
-    if options["on_invalid"] == "drop":
+    if options["on_invalid"] != "raise":
         for kind, column, reason in (
             ("no_id", customer_col, "missing customer id"),
-            ("bad_date", date_col, "unparseable date"),
-            ("bad_amount", amount_col, "missing or non-numeric amount"),
+            ("bad_date_only", date_col, "unparseable date"),
+            ("currency_only", amount_col, "currency string"),
+            ("bad_amount_only", amount_col, "missing or non-numeric amount"),
         ):
-            if counts[kind]:
-                dropped[f"{reason} in {column!r}"] = counts[kind]
+            count = counts.get(kind, counts.get(kind.removesuffix("_only"), 0))
+            if count:
+                dropped[f"{reason} in {column!r}"] = count
+    dropping = options["duplicates"] == "drop"
+    if duplicates_dropped is None:
+        duplicates_dropped = counts["duplicates"] if dropping else 0
     report = {
         "rows_in": counts["rows_in"],
+        "rows_out": rows_out,
         "exact_duplicates": counts["duplicates"],
-        "duplicates_dropped": counts["duplicates"] if options["duplicates"] == "drop" else 0,
+        "duplicates_dropped": duplicates_dropped,
         "zero_amounts": counts["zero"],
-        "dropped": dropped,
+        "first_purchase_dropped": counts.get("first_purchase_dropped", 0),
+        "customers_dropped": counts.get("customers_dropped", 0),
+        "customer_rows_dropped": counts.get("customer_rows_dropped", 0),
+        "currency_parsed": counts.get("currency_parsed", 0),
+        "returns_netted": 0,
+        "returns_unmatched": 0,
         "returns_dropped": counts["negative"] if options["returns"] == "drop" else 0,
+        "purchases_cancelled": 0,
+        "purchases_reduced": 0,
+        "unmatched_return_value": 0.0,
+        "customers_returned_whole": 0,
+        "dropped": dropped,
         "options": dict(options),
     }
-    if rows_out is not None:
-        report["rows_out"] = rows_out
+    if rows_out is None:
+        del report["rows_out"]
     return report
 
 

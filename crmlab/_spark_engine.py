@@ -25,6 +25,9 @@ from crmlab._duckdb_engine import SUPPORTED, cleaning_report, log_problems, rais
 __all__ = ["calibration_holdout", "cohort_counts", "is_source", "summarize"]
 
 _SHOWN_ROWS = 5
+# The DuckDB engine's options but dropping whole customers and reading currency
+# strings, not built in Spark yet.
+_SUPPORTED = {**SUPPORTED, "on_invalid": ("raise", "drop"), "currency": (None,)}
 _TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # Spark weeks start Monday
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -36,10 +39,10 @@ def is_source(source: Any) -> bool:
 
 def _refuse_unsupported(options: dict[str, Any]) -> None:
     for name, value in options.items():
-        if value not in SUPPORTED[name]:
+        if value not in _SUPPORTED[name]:
             raise ValueError(
                 f"{name}={value!r} is not available in the Spark engine, which supports "
-                f"{', '.join(repr(v) for v in SUPPORTED[name])}: it matches rows one by one. "
+                f"{', '.join(repr(v) for v in _SUPPORTED[name])}: it matches rows one by one. "
                 "Clean the log first (in Spark), or summarise a pandas frame with "
                 "engine='memory'"
             )
@@ -131,6 +134,7 @@ def _prepare(
         date_col=date_col,
         amount_col=amount_col,
         options=options,
+        drop_customer=False,
     )
     raise_log_problems(problems)
     if options["duplicates"] == "drop":
@@ -138,6 +142,7 @@ def _prepare(
     report = cleaning_report(
         counts,
         rows_out=None,
+        always=False,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
