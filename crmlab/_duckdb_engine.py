@@ -57,7 +57,7 @@ __all__ = [
 #: Option values this engine implements.
 SUPPORTED = {
     "on_invalid": ("raise", "drop", "drop_customer"),
-    "returns": ("raise", "drop"),
+    "returns": ("raise", "net", "drop"),
     "duplicates": ("keep", "drop"),
     "currency": (None, ".", ","),
 }
@@ -152,6 +152,9 @@ def _prepare(
     Raises the blocking problems; returns the counts of each kind of row (exact
     duplicates are counted later, pass by pass, see :func:`_passes`).
     """
+    from crmlab._cleaning import check_options
+
+    check_options(**options)
     for name, value in options.items():
         if value not in SUPPORTED[name]:
             raise ValueError(
@@ -504,16 +507,24 @@ def _run(
         "FROM (SELECT cust, ts, amt, count(*) AS n FROM crmlab_rows GROUP BY ALL)"
     )
     found = np.zeros(5, dtype=np.int64)
+    netting = options["returns"] == "net" and counts["negative"] > 0
+    netted = dict.fromkeys(_NET_COUNTS, 0)
     pieces: dict[str, list[pd.DataFrame]] = {name: [] for name in queries}
     for _ in _passes(con, valid, nonneg, dropping, int(partitions)):
         if not counts["fast"]:
             found += np.array(con.execute(stats).fetchone(), dtype=np.int64)
+        if netting:
+            for name, value in _net_returns(con, dropping, after_day).items():
+                netted[name] += value
         for name, sql in queries.items():
             pieces[name].append(con.execute(sql).df())
     if counts["fast"]:
         report, after = None, counts["after"]
     else:
         duplicates, negative, zero, after, rows_out = (int(v) for v in found)
+        if netting:
+            zero, after, rows_out = netted.pop("zero"), netted.pop("after"), netted.pop("rows")
+            counts.update(netted)
         counts["duplicates"] = duplicates + counts["lost_duplicates"]
         report = cleaning_report(
             {**counts, "zero": zero, "negative": negative},
@@ -526,6 +537,87 @@ def _run(
         )
     stacked = {name: pd.concat(frames, ignore_index=True) for name, frames in pieces.items()}
     return report, after, stacked
+
+
+_NET_COUNTS = (
+    "returns_netted",
+    "returns_unmatched",
+    "purchases_cancelled",
+    "purchases_reduced",
+    "unmatched_return_value",
+    "customers_returned_whole",
+    "zero",
+    "after",
+    "rows",
+)
+
+
+def _net_returns(con: Any, distinct: bool, after_day: int) -> dict[str, Any]:
+    """Net the partition's returns against its purchases (``returns="net"``), in SQL.
+
+    The in-memory engine's rule (:func:`crmlab._cleaning.net_returns`): a return
+    goes to the customer's latest day with purchases on or before its own (an ASOF
+    join), each purchase row of that day gives up its share of the day's returns, a
+    day whose returns reach its value is cancelled, and returns with no such day are
+    removed. ``crmlab_part`` then holds the netted rows. Returns the counts of the
+    cleaning report for this partition.
+    """
+    day = "CAST(ts AS DATE) - DATE '1970-01-01'"
+    steps = [
+        f"""CREATE OR REPLACE TEMP TABLE crmlab_base AS
+            SELECT {"DISTINCT " if distinct else ""}cust, ts, amt, {day} AS day
+            FROM crmlab_rows""",
+        """CREATE OR REPLACE TEMP TABLE crmlab_days AS
+            SELECT cust, day, sum(amt) AS value, count(*) AS purchases FROM crmlab_base
+            WHERE amt > 0 GROUP BY cust, day""",
+        """CREATE OR REPLACE TEMP TABLE crmlab_matched AS
+            SELECT r.cust, r.amt, d.day AS matched
+            FROM (SELECT cust, day, amt FROM crmlab_base WHERE amt < 0) r
+            ASOF LEFT JOIN crmlab_days d ON r.cust = d.cust AND r.day >= d.day""",
+        """CREATE OR REPLACE TEMP TABLE crmlab_netted AS
+            SELECT d.cust, d.day, d.value, d.purchases, coalesce(m.returned, 0) AS returned,
+                   coalesce(m.returned, 0) >= d.value * (1 - 1e-12) AS cancelled
+            FROM crmlab_days d LEFT JOIN (
+                SELECT cust, matched AS day, sum(-amt) AS returned FROM crmlab_matched
+                WHERE matched IS NOT NULL GROUP BY cust, matched
+            ) m USING (cust, day)""",
+        """CREATE OR REPLACE TEMP VIEW crmlab_part AS
+            SELECT b.cust, b.ts,
+                   CASE WHEN b.amt > 0 THEN b.amt - n.returned * b.amt / n.value
+                        ELSE b.amt END AS amt
+            FROM crmlab_base b LEFT JOIN crmlab_netted n
+                 ON b.amt > 0 AND b.cust = n.cust AND b.day = n.day
+            WHERE b.amt >= 0 AND NOT coalesce(b.amt > 0 AND n.cancelled, FALSE)""",
+    ]
+    for step in steps:
+        con.execute(step)
+    netted, unmatched = con.execute(
+        "SELECT count(matched), count(*) - count(matched) FROM crmlab_matched"
+    ).fetchone()
+    cancelled, reduced, excess = con.execute(
+        """SELECT coalesce(sum(purchases) FILTER (WHERE cancelled), 0),
+                  coalesce(sum(purchases) FILTER (WHERE returned > 0 AND NOT cancelled), 0),
+                  coalesce(sum(greatest(returned - value, 0)), 0)
+           FROM crmlab_netted"""
+    ).fetchone()
+    before = con.execute("SELECT count(DISTINCT cust) FROM crmlab_base WHERE amt >= 0").fetchone()[
+        0
+    ]
+    zero, after, rows, customers = con.execute(
+        f"""SELECT count(*) FILTER (WHERE amt = 0), count(*) FILTER (WHERE {_later(after_day)}),
+                   count(*), count(DISTINCT cust) FROM crmlab_part"""
+    ).fetchone()
+    return {
+        "returns_netted": int(netted),
+        "returns_unmatched": int(unmatched),
+        "purchases_cancelled": int(cancelled),
+        "purchases_reduced": int(reduced),
+        "unmatched_return_value": float(excess),
+        "customers_returned_whole": int(before) - int(customers),
+        "zero": int(zero),
+        "after": int(after),
+        "rows": int(rows),
+    }
 
 
 def log_problems(
@@ -684,13 +776,13 @@ def cleaning_report(
         "customers_dropped": counts.get("customers_dropped", 0),
         "customer_rows_dropped": counts.get("customer_rows_dropped", 0),
         "currency_parsed": counts.get("currency_parsed", 0),
-        "returns_netted": 0,
-        "returns_unmatched": 0,
+        "returns_netted": counts.get("returns_netted", 0),
+        "returns_unmatched": counts.get("returns_unmatched", 0),
         "returns_dropped": counts["negative"] if options["returns"] == "drop" else 0,
-        "purchases_cancelled": 0,
-        "purchases_reduced": 0,
-        "unmatched_return_value": 0.0,
-        "customers_returned_whole": 0,
+        "purchases_cancelled": counts.get("purchases_cancelled", 0),
+        "purchases_reduced": counts.get("purchases_reduced", 0),
+        "unmatched_return_value": float(counts.get("unmatched_return_value", 0.0)),
+        "customers_returned_whole": counts.get("customers_returned_whole", 0),
         "dropped": dropped,
         "options": dict(options),
     }

@@ -25,9 +25,14 @@ from crmlab._duckdb_engine import SUPPORTED, cleaning_report, log_problems, rais
 __all__ = ["calibration_holdout", "cohort_counts", "is_source", "summarize"]
 
 _SHOWN_ROWS = 5
-# The DuckDB engine's options but dropping whole customers and reading currency
-# strings, not built in Spark yet.
-_SUPPORTED = {**SUPPORTED, "on_invalid": ("raise", "drop"), "currency": (None,)}
+# The DuckDB engine's options but dropping whole customers, netting returns and
+# reading currency strings, not built in Spark yet.
+_SUPPORTED = {
+    **SUPPORTED,
+    "on_invalid": ("raise", "drop"),
+    "returns": ("raise", "drop"),
+    "currency": (None,),
+}
 _TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # Spark weeks start Monday
 _NS_PER_DAY = 86_400 * 10**9
 
