@@ -105,3 +105,25 @@ def test_spark_cohort_table_equals_memory(spark, period):
         check_exact=False,
         rtol=1e-9,
     )
+
+
+@pytest.mark.parametrize("on_invalid", ["drop", "drop_customer"])
+@pytest.mark.parametrize("currency", [None, "."])
+def test_spark_drops_customers_and_reads_currency_as_memory_does(spark, on_invalid, currency):
+    from dirty_log import make_dirty_log
+
+    made = make_dirty_log(1_500, seed=11)
+    names = {"customer_col": "client", "date_col": "order_ts", "amount_col": "revenue"}
+    options = {**names, "on_invalid": on_invalid, "currency": currency, "returns": "drop"}
+    frame = spark.createDataFrame(made.log)
+    memory = cl.transactions.summarize(made.log, made.observation_end, **options)
+    ours = cl.transactions.summarize(frame, made.observation_end, to_pandas=True, **options)
+    assert_same_summary(ours, memory)
+    theirs = memory.attrs["cleaning"]
+    assert theirs["currency_parsed" if currency else "dropped"]
+    for key in ("dropped", "currency_parsed", "first_purchase_dropped", "customers_dropped"):
+        assert ours.attrs["cleaning"][key] == theirs[key], key
+    if currency is None:
+        with pytest.raises(ValueError, match="currency strings") as raised:
+            cl.transactions.summarize(frame, made.observation_end, **names)
+        assert "Pass currency='.'" in str(raised.value)
