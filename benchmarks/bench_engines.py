@@ -19,6 +19,7 @@ short and the large runs are one command away::
     CRMLAB_BENCH_ROWS=1000000000 CRMLAB_BENCH_CUSTOMERS=50000000 CRMLAB_BENCH_ONLY=duckdb \\
         python benchmarks/bench_engines.py                             # out of core
 
+``CRMLAB_BENCH_PARTITIONS`` forces the DuckDB engine's partitions.
 ``CRMLAB_BENCH_DIR`` is where the log and DuckDB's temporary files go (deleted at
 the end); ``CRMLAB_BENCH_FILE`` reuses a log written by :func:`generate` with the
 same sizes. The plain DuckDB SQL peer is skipped above 200 M rows (its single pass
@@ -128,8 +129,10 @@ elif kind == "duckdb":
 
     engine.connect, engine._passes = watched, counted
     start = time.perf_counter()
+    forced = os.environ.get("CRMLAB_BENCH_PARTITIONS")
     s = cl.transactions.summarize(path, END, unit="W", memory_limit=sys.argv[4],
-                                  temp_directory=folder)
+                                  temp_directory=folder,
+                                  partitions=int(forced) if forced else None)
     out.update(peaks)
 elif kind == "duckdb_sql":
     import duckdb

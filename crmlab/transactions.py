@@ -602,8 +602,9 @@ def summarize(
         DuckDB engine only: summarise the customers in this many hash partitions,
         one pass over the log each, so that no pass holds more than its share of
         the (customer, day) groups. By default it is chosen from the log's rows and
-        ``memory_limit`` (one pass up to about ``memory_limit / 400`` bytes' worth
-        of rows; see ``crmlab._duckdb_engine.partition_count``). The result does
+        ``memory_limit`` (one pass while the log has fewer rows than
+        ``memory_limit`` in bytes / 85, about 94 M rows at 8 GB; see
+        ``crmlab._duckdb_engine.partition_count``). The result does
         not depend on it.
     to_pandas : bool
         Spark engine only: collect the summary into pandas instead of returning a
