@@ -630,6 +630,7 @@ def log_problems(
     amount_col: str | None,
     options: dict[str, Any],
     drop_customer: bool = True,
+    net: bool = True,
 ) -> list[Problem]:
     """Every problem an engine found in a log, worded as the in-memory engine words them.
 
@@ -637,7 +638,8 @@ def log_problems(
     ``negative``, ``zero``, ``duplicates``); ``first_rows(kind)`` names the first ones
     (asked only for kinds that occur); ``currency`` (unread currency strings) and
     ``currency_examples`` are optional. The DuckDB and Spark engines share it;
-    ``drop_customer`` says whether the engine offers ``on_invalid="drop_customer"``.
+    ``drop_customer`` and ``net`` say whether the engine offers
+    ``on_invalid="drop_customer"`` and ``returns="net"``.
     """
     invalid_blocks = options["on_invalid"] == "raise"
     drop_fix = "Pass on_invalid='drop' to drop these rows"
@@ -669,8 +671,11 @@ def log_problems(
             "negative",
             amount_col,
             "negative amount(s) (returns?)",
-            "Pass returns='drop' to remove them (netting them against purchases, "
-            "returns='net', needs the in-memory engine)",
+            "Pass returns='net' to offset each against the customer's latest purchase on "
+            "or before its day, or returns='drop' to remove them"
+            if net
+            else "Pass returns='drop' to remove them (netting them against purchases, "
+            "returns='net', needs the in-memory or DuckDB engine)",
             "returns",
         ),
     ]

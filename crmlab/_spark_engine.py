@@ -151,6 +151,7 @@ def _prepare(
         date_col=date_col,
         amount_col=amount_col,
         options=options,
+        net=False,
     )
     raise_log_problems(problems)
     lost = _lost_customers(typed, valid, options, counts)
