@@ -18,6 +18,14 @@ short and the large runs are one command away::
     CRMLAB_BENCH_ROWS=50000000 CRMLAB_BENCH_CUSTOMERS=5000000 python benchmarks/bench_engines.py
     CRMLAB_BENCH_ROWS=1000000000 CRMLAB_BENCH_CUSTOMERS=50000000 CRMLAB_BENCH_ONLY=duckdb \\
         python benchmarks/bench_engines.py                             # out of core
+
+``CRMLAB_BENCH_PARTITIONS`` forces the DuckDB engine's partitions.
+``CRMLAB_BENCH_DIR`` is where the log and DuckDB's temporary files go (deleted at
+the end); ``CRMLAB_BENCH_FILE`` reuses a log written by :func:`generate` with the
+same sizes. The plain DuckDB SQL peer is skipped above 200 M rows (its single pass
+spills every (customer, day) group; ``CRMLAB_BENCH_SQL_PEER=1`` runs it anyway).
+The in-memory rows report the summarise step's own peak resident set, measured
+after the frame is read (the peak is reset through ``/proc/self/clear_refs``).
 """
 
 from __future__ import annotations
@@ -33,17 +41,34 @@ ROWS = int(os.environ.get("CRMLAB_BENCH_ROWS", 5_000_000))
 CUSTOMERS = int(os.environ.get("CRMLAB_BENCH_CUSTOMERS", ROWS // 10))
 ONLY = set(filter(None, os.environ.get("CRMLAB_BENCH_ONLY", "").split(",")))
 MEMORY_LIMIT = os.environ.get("CRMLAB_BENCH_DUCKDB_MEMORY", "8GB")
+GIVEN = os.environ.get("CRMLAB_BENCH_FILE")
 END = "2024-12-31"
 
 MEASURE = r"""
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 kind, path, customers = sys.argv[1], sys.argv[2], int(sys.argv[3])
 END = "2024-12-31"
 out = {}
+
+def status_kb(field):
+    with open("/proc/self/status") as lines:
+        for line in lines:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+
+def reset_peak():
+    # Linux: writing 5 to clear_refs resets the peak resident set (VmHWM), so that
+    # the step measured after it has a peak of its own.
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
 if kind in ("memory", "polars"):
     import pandas as pd
     frame = pd.read_parquet(path)
     out["input_bytes"] = int(frame.memory_usage(deep=True).sum())
+    out["rss_after_read_bytes"] = status_kb("VmRSS") * 1024
+    out["peak_rss_reading_bytes"] = status_kb("VmHWM") * 1024
+    reset_peak()
     if kind == "memory":
         import crmlab as cl
         start = time.perf_counter()
@@ -61,8 +86,54 @@ if kind in ("memory", "polars"):
              .collect())
 elif kind == "duckdb":
     import crmlab as cl
+    from crmlab import _duckdb_engine as engine
+    # DuckDB's own memory and spill, sampled from a second cursor on the engine's
+    # database while it works; the temporary folder's size on disk likewise.
+    folder = os.path.join(os.path.dirname(path), "duckdb-temp")
+    peaks = {"duckdb_memory_bytes": 0, "duckdb_temp_bytes": 0, "temp_folder_bytes": 0}
+    connect, passes = engine.connect, engine._passes
+
+    def folder_bytes():
+        total = 0
+        for root, _, files in os.walk(folder):
+            for name in files:
+                try:
+                    total += os.path.getsize(os.path.join(root, name))
+                except OSError:
+                    pass
+        return total
+
+    def watched(*args, **kwargs):
+        con = connect(*args, **kwargs)
+
+        def sample():
+            cursor = con.cursor()
+            while True:
+                try:
+                    used, spilled = cursor.execute(
+                        "SELECT sum(memory_usage_bytes), sum(temporary_storage_bytes) "
+                        "FROM duckdb_memory()").fetchone()
+                except Exception:
+                    return
+                peaks["duckdb_memory_bytes"] = max(peaks["duckdb_memory_bytes"], used or 0)
+                peaks["duckdb_temp_bytes"] = max(peaks["duckdb_temp_bytes"], spilled or 0)
+                peaks["temp_folder_bytes"] = max(peaks["temp_folder_bytes"], folder_bytes())
+                time.sleep(1.0)
+
+        threading.Thread(target=sample, daemon=True).start()
+        return con
+
+    def counted(con, valid, kept, distinct, partitions):
+        out["partitions"] = partitions
+        yield from passes(con, valid, kept, distinct, partitions)
+
+    engine.connect, engine._passes = watched, counted
     start = time.perf_counter()
-    s = cl.transactions.summarize(path, END, unit="W", memory_limit=sys.argv[4])
+    forced = os.environ.get("CRMLAB_BENCH_PARTITIONS")
+    s = cl.transactions.summarize(path, END, unit="W", memory_limit=sys.argv[4],
+                                  temp_directory=folder,
+                                  partitions=int(forced) if forced else None)
+    out.update(peaks)
 elif kind == "duckdb_sql":
     import duckdb
     con = duckdb.connect(config={"memory_limit": sys.argv[4]})
@@ -94,6 +165,8 @@ out["seconds"] = time.perf_counter() - start
 if "customers_out" not in out:
     out["customers_out"] = len(s)
 out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+if kind in ("memory", "polars"):
+    out["peak_rss_step_bytes"] = status_kb("VmHWM") * 1024
 print("RESULT " + json.dumps(out))
 """
 
@@ -139,29 +212,58 @@ def main() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("CRMLAB_BENCH_DIR")) as folder:
         path = Path(folder) / "log.parquet"
-        generate(path, ROWS, CUSTOMERS)
+        if GIVEN:
+            # A log generated earlier by generate() with the same sizes (kept by the caller).
+            path = Path(folder) / "given.parquet"
+            path.symlink_to(Path(GIVEN).resolve())
+        else:
+            generate(path, ROWS, CUSTOMERS)
         size = path.stat().st_size
         wanted = ONLY or {"memory", "duckdb", "spark"}
         if "memory" in wanted and ROWS <= 100_000_000:
             ours, peer = _measure("memory", path), _measure("polars", path)
+            frame = ours.get("input_bytes", 0)
+            step = ours.get("peak_rss_step_bytes", 0)
+            before = ours.get("rss_after_read_bytes", 0)
             rows.append(
                 _row(
                     f"summarize in memory, {label}",
                     ours,
                     "Polars two-stage group-by",
                     peer,
-                    extra=f"input frame {_gb(ours.get('input_bytes', 0))}",
+                    extra=(
+                        f"input frame {_gb(frame)}; process {_gb(before)} after reading the "
+                        f"Parquet (peak while reading {_gb(ours.get('peak_rss_reading_bytes', 0))}"
+                        f"); peak while summarising {_gb(step)} = {step / max(frame, 1):.2f}x "
+                        f"the frame, of which {_gb(step - before)} = "
+                        f"{(step - before) / max(frame, 1):.2f}x the frame above the loaded "
+                        f"process; Polars step peak {_gb(peer.get('peak_rss_step_bytes', 0))}"
+                    ),
                 )
             )
         if "duckdb" in wanted:
-            ours, peer = _measure("duckdb", path), _measure("duckdb_sql", path)
+            ours = _measure("duckdb", path)
+            extra = (
+                f"Parquet {_gb(size)}, memory_limit {MEMORY_LIMIT}, "
+                f"{ours.get('partitions', '?')} partition(s); DuckDB's own peak "
+                f"{_gb(ours.get('duckdb_memory_bytes', 0))}, spilled "
+                f"{_gb(ours.get('duckdb_temp_bytes', 0))}, temporary folder peak "
+                f"{_gb(ours.get('temp_folder_bytes', 0))}"
+            )
+            if ROWS > 200_000_000 and not os.environ.get("CRMLAB_BENCH_SQL_PEER"):
+                # The plain query spills all its (customer, day) groups at once: at
+                # 1,000 M rows that filled the disk, so it runs only when asked for.
+                peer = {"seconds": float("nan"), "peak_rss_bytes": 0, "customers_out": 0}
+                extra += "; plain SQL not run (CRMLAB_BENCH_SQL_PEER=1 runs it)"
+            else:
+                peer = _measure("duckdb_sql", path)
             rows.append(
                 _row(
                     f"summarize, DuckDB engine on Parquet, {label}",
                     ours,
                     "plain two-stage DuckDB SQL",
                     peer,
-                    extra=f"Parquet {_gb(size)}, memory_limit {MEMORY_LIMIT}",
+                    extra=extra,
                 )
             )
         if "spark" in wanted and ROWS <= 100_000_000:

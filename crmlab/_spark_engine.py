@@ -8,9 +8,10 @@ only the first offending rows of a problem found (at most five) are fetched, to 
 them in the same messages as the other engines. Spark rows have no position, so a
 message names them by their values.
 
-Supported options are those of the DuckDB engine (``on_invalid`` "raise" or "drop",
-``returns`` "raise" or "drop", ``duplicates`` "keep" or "drop", ``currency=None``,
-every ``merge``).
+Supported options: ``on_invalid`` "raise", "drop" or "drop_customer", ``returns``
+"raise" or "drop", ``duplicates`` "keep" or "drop", ``currency`` None, "." or ",", and
+every ``merge``. ``returns="net"`` is refused with the way round it (the DuckDB
+engine nets returns).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ import pandas as pd
 
 from crmlab._duckdb_engine import SUPPORTED, cleaning_report, log_problems, raise_log_problems
 
-__all__ = ["calibration_holdout", "is_source", "summarize"]
+__all__ = ["calibration_holdout", "cohort_counts", "is_source", "summarize"]
 
 _SHOWN_ROWS = 5
+# The DuckDB engine's options but netting returns, not built in Spark yet.
+_SUPPORTED = {**SUPPORTED, "returns": ("raise", "drop")}
 _TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # Spark weeks start Monday
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -36,10 +39,10 @@ def is_source(source: Any) -> bool:
 
 def _refuse_unsupported(options: dict[str, Any]) -> None:
     for name, value in options.items():
-        if value not in SUPPORTED[name]:
+        if value not in _SUPPORTED[name]:
             raise ValueError(
                 f"{name}={value!r} is not available in the Spark engine, which supports "
-                f"{', '.join(repr(v) for v in SUPPORTED[name])}: it matches rows one by one. "
+                f"{', '.join(repr(v) for v in _SUPPORTED[name])}: it matches rows one by one. "
                 "Clean the log first (in Spark), or summarise a pandas frame with "
                 "engine='memory'"
             )
@@ -67,10 +70,14 @@ def _prepare(
     else:
         ts = F.try_to_timestamp(F.col(date_col).cast(StringType()))
     amount = F.col(amount_col).try_cast("double") if amount_col else F.lit(None).cast("double")
+    looks = F.lit(False)
+    if amount_col and isinstance(log.schema[amount_col].dataType, StringType):
+        amount, looks = _currency(F.col(amount_col), options["currency"])
     typed = log.select(
         F.col(customer_col).alias("cust"),
         ts.alias("ts"),
         amount.alias("amt"),
+        looks.alias("cur"),
         F.col(date_col).alias("raw_date"),
         (F.col(amount_col) if amount_col else F.lit(None)).alias("raw_amount"),
     )
@@ -80,11 +87,18 @@ def _prepare(
         else F.lit(True)
     )
     valid = F.col("cust").isNotNull() & F.col("ts").isNotNull() & finite
+    unread = ~F.col("cur") if options["currency"] is None else F.lit(True)
+    known = F.col("cust").isNotNull() & F.col("ts").isNotNull()
     checks = {
         "rows_in": F.lit(True),
         "no_id": F.col("cust").isNull(),
         "bad_date": F.col("ts").isNull(),
-        "bad_amount": ~finite if amount_col else F.lit(False),
+        "bad_amount": unread & ~finite if amount_col else F.lit(False),
+        "currency": F.col("cur") & ~finite,
+        "currency_parsed": F.col("cur") & finite,
+        "bad_date_only": F.col("cust").isNotNull() & F.col("ts").isNull(),
+        "currency_only": known & F.col("cur") & ~finite,
+        "bad_amount_only": known & unread & ~finite if amount_col else F.lit(False),
         "negative": valid & (F.col("amt") < 0) if amount_col else F.lit(False),
         "zero": valid & (F.col("amt") == 0) if amount_col else F.lit(False),
     }
@@ -92,6 +106,11 @@ def _prepare(
         *[F.sum(F.when(cond, 1).otherwise(0)).alias(name) for name, cond in checks.items()]
     ).collect()[0]
     counts = {name: int(counted[name] or 0) for name in checks}
+    if counts["currency"]:
+        counts["currency_examples"] = [
+            str(row[0])
+            for row in typed.filter(F.col("cur") & ~finite).select("raw_amount").limit(50).collect()
+        ]
 
     def first(condition: Any, shown: str | None) -> str:
         picked = typed.filter(condition).limit(_SHOWN_ROWS).collect()
@@ -120,7 +139,8 @@ def _prepare(
     where = {
         "no_id": (F.col("cust").isNull(), "raw_date"),
         "bad_date": (F.col("ts").isNull(), "raw_date"),
-        "bad_amount": (~finite, "raw_amount"),
+        "bad_amount": (unread & ~finite, "raw_amount"),
+        "currency": (F.col("cur") & ~finite, "raw_amount"),
         "negative": (valid & (F.col("amt") < 0), "amt"),
         "zero": (valid & (F.col("amt") == 0), None),
     }
@@ -131,19 +151,90 @@ def _prepare(
         date_col=date_col,
         amount_col=amount_col,
         options=options,
+        net=False,
     )
     raise_log_problems(problems)
+    lost = _lost_customers(typed, valid, options, counts)
+    if lost is not None and options["on_invalid"] == "drop_customer":
+        clean = clean.join(lost, on="cust", how="left_anti")
     if options["duplicates"] == "drop":
         clean = clean.dropDuplicates(["cust", "ts", "amt"])
     report = cleaning_report(
         counts,
         rows_out=None,
+        always=False,
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
         options=options,
     )
     return clean, report
+
+
+def _currency(raw: Any, currency: str | None) -> tuple[Any, Any]:
+    """The amount of a text column, currency strings read as ``currency`` says, and
+    whether the text is a currency string (the in-memory engine's pattern)."""
+    from pyspark.sql import functions as F
+
+    from crmlab._cleaning import _CURRENCY
+
+    number = raw.try_cast("double")
+    # Java's regular expressions read the pattern as Python's do, \u00a0 included.
+    looks = raw.isNotNull() & number.isNull() & raw.rlike(_CURRENCY.pattern)
+    if currency is None:
+        return number, looks
+    digits = F.regexp_replace(raw, "[^0-9.,+-]", "")
+    if currency == ",":
+        digits = F.regexp_replace(F.regexp_replace(digits, "[.]", ""), ",", ".")
+    else:
+        digits = F.regexp_replace(digits, ",", "")
+    return F.when(looks, digits.try_cast("double")).otherwise(number), looks
+
+
+def _lost_customers(typed: Any, valid: Any, options: dict[str, Any], counts: dict[str, Any]) -> Any:
+    """Customers whose first purchase may be among the invalid rows (the in-memory
+    engine's rule; see :func:`crmlab._duckdb_engine._lost_customers`), as a Spark
+    DataFrame of ``cust``, with their counts put into ``counts``; None when there are
+    no invalid rows of known customers."""
+    from pyspark.sql import functions as F
+
+    counts.update(first_purchase_dropped=0, customers_dropped=0, customer_rows_dropped=0)
+    counts["lost_duplicates"] = 0
+    if not (counts["bad_date_only"] or counts["currency_only"] or counts["bad_amount_only"]):
+        return None
+    day = F.datediff(F.to_date("ts"), F.lit("1970-01-01").cast("date"))
+    bad = (
+        typed.filter(F.col("cust").isNotNull() & ~valid)
+        .groupBy("cust")
+        .agg(F.max(F.col("ts").isNull().cast("int")).alias("undated"), F.min(day).alias("bad"))
+    )
+    good = (
+        typed.filter(valid)
+        .join(bad.select("cust"), on="cust", how="left_semi")
+        .groupBy("cust")
+        .agg(F.min(day).alias("good"))
+    )
+    lost = (
+        bad.join(good, on="cust", how="left")
+        .filter((F.col("undated") == 1) | F.col("good").isNull() | (F.col("bad") <= F.col("good")))
+        .select("cust")
+        .cache()
+    )
+    number = int(lost.count())
+    if options["on_invalid"] != "drop_customer":
+        counts["first_purchase_dropped"] = number
+        return lost
+    rows = (
+        typed.filter(valid)
+        .join(lost, on="cust", how="left_semi")
+        .groupBy("cust", "ts", "amt")
+        .count()
+        .agg(F.sum("count"), F.sum(F.col("count") - 1))
+        .collect()[0]
+    )
+    counts.update(customers_dropped=number, customer_rows_dropped=int(rows[0] or 0))
+    counts["lost_duplicates"] = int(rows[1] or 0)
+    return lost
 
 
 def _time(merge: str) -> Any:
@@ -276,3 +367,47 @@ def calibration_holdout(
             F.when(x_holdout > 0, F.col("total_holdout") / x_holdout).alias("monetary_holdout")
         )
     return joined.select(*columns), report, int(clean.filter(~_in_window(end_day)).count())
+
+
+def cohort_counts(
+    log: Any,
+    *,
+    period: str,
+    end_day: int | None,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None,
+    options: dict[str, Any],
+) -> tuple[pd.DataFrame, int | None, dict[str, Any] | None]:
+    """Active customers (and revenue) per (cohort start, period start), counted in Spark.
+
+    The same table as :func:`crmlab._duckdb_engine.cohort_counts`; only its rows (one
+    per cohort and period) come to the driver.
+    """
+    from pyspark.sql import functions as F
+
+    clean, report = _prepare(log, customer_col, date_col, amount_col, options)
+    epoch = F.lit("1970-01-01").cast("date")
+    day = F.datediff(F.to_date("ts"), epoch)
+    if end_day is None:
+        end_day = clean.agg(F.max(day)).collect()[0][0]
+    if end_day is None:
+        end_day_used = None
+        end_day = -(10**6)
+    else:
+        end_day_used = end_day = int(end_day)
+    rows = clean.filter(day <= end_day).select(
+        "cust", F.to_date(F.date_trunc(_TRUNC[period], "ts")).alias("p"), "amt"
+    )
+    firsts = rows.groupBy("cust").agg(F.min("p").alias("cohort_start"))
+    active = rows.groupBy("cust", "p").agg(F.sum("amt").alias("revenue"))
+    aggregates = [F.count(F.lit(1)).alias("active")]
+    if amount_col is not None:
+        aggregates.append(F.sum("revenue").alias("revenue"))
+    table = (
+        active.join(firsts, on="cust")
+        .groupBy("cohort_start", F.col("p").alias("period_start"))
+        .agg(*aggregates)
+        .toPandas()
+    )
+    return table, end_day_used, report

@@ -40,6 +40,7 @@ per problem class (column, count, first rows, the option that handles it), and
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 import numpy as np
@@ -505,6 +506,16 @@ def _engine(source: Any, engine: str | None) -> str:
     return engine
 
 
+def _duckdb_only(chosen: str, **settings: Any) -> None:
+    given = [name for name, value in settings.items() if value is not None]
+    if given and chosen != "duckdb":
+        raise ValueError(
+            f"{', '.join(given)} set(s) the DuckDB engine, but this log goes to the "
+            f"{chosen!r} engine: pass a Parquet or CSV path (or engine='duckdb'), or "
+            f"leave {', '.join(given)} out"
+        )
+
+
 def _spark_result(
     summary: Any,
     customer_col: str,
@@ -543,6 +554,8 @@ def summarize(
     merge: Merge = "day",
     engine: Engine | None = None,
     memory_limit: str | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    partitions: int | None = None,
     to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
@@ -577,6 +590,25 @@ def summarize(
         purchases apart. ``"W"`` (weeks starting Monday, lifetimes' ``freq="W"``),
         ``"M"``, ``"Q"``, ``"Y"``: one calendar period; every time, and
         ``observation_end``, moves to the start of its period.
+    engine : {"memory", "duckdb", "spark"}, optional
+        Forces an engine; by default a pandas frame is summarised in memory, files,
+        globs, lists of files, DuckDB relations and Polars frames by DuckDB, and a
+        Spark DataFrame by Spark.
+    memory_limit, temp_directory : str, optional
+        DuckDB engine only: the most memory DuckDB may hold (``"8GB"``; DuckDB's
+        default is 80 % of the machine's) and the folder it spills to past it
+        (default: ``crmlab`` in the system's temporary folder).
+    partitions : int, optional
+        DuckDB engine only: summarise the customers in this many hash partitions,
+        one pass over the log each, so that no pass holds more than its share of
+        the (customer, day) groups. By default it is chosen from the log's rows and
+        ``memory_limit`` (one pass while the log has fewer rows than
+        ``memory_limit`` in bytes / 85, about 94 M rows at 8 GB; see
+        ``crmlab._duckdb_engine.partition_count``). The result does
+        not depend on it.
+    to_pandas : bool
+        Spark engine only: collect the summary into pandas instead of returning a
+        Spark DataFrame.
 
     Returns
     -------
@@ -609,6 +641,9 @@ def summarize(
     end_day = _day_number(observation_end, "observation_end")
     options = _options(on_invalid, returns, duplicates, currency)
     chosen = _engine(tx, engine)
+    _duckdb_only(
+        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
+    )
     if chosen == "spark":
         from crmlab import _spark_engine
 
@@ -648,6 +683,8 @@ def summarize(
             amount_col=amount_col,
             options=options,
             memory_limit=memory_limit,
+            temp_directory=None if temp_directory is None else os.fspath(temp_directory),
+            partitions=partitions,
         )
         _record(frame, unit, merge, options, report, engine="duckdb")
     else:
@@ -678,6 +715,8 @@ def calibration_holdout(
     merge: Merge = "day",
     engine: Engine | None = None,
     memory_limit: str | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    partitions: int | None = None,
     to_pandas: bool = False,
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
@@ -688,7 +727,8 @@ def calibration_holdout(
     ``duration_holdout`` is that period's length in ``unit`` and
     ``monetary_holdout`` the mean value of those transactions (NaN if none). The
     cleaning options are those of :func:`validate_transactions`; the log is
-    validated once.
+    validated once. ``engine``, ``memory_limit``, ``temp_directory``,
+    ``partitions`` and ``to_pandas`` are those of :func:`summarize`.
 
     Examples
     --------
@@ -714,6 +754,9 @@ def calibration_holdout(
         starts = _period_start(np.array([cal_day, end_day]), merge)
         duration = (starts[1] - starts[0]) / unit_days
     chosen = _engine(tx, engine)
+    _duckdb_only(
+        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
+    )
     if chosen == "spark":
         from crmlab import _spark_engine
 
@@ -757,6 +800,8 @@ def calibration_holdout(
             amount_col=amount_col,
             options=options,
             memory_limit=memory_limit,
+            temp_directory=None if temp_directory is None else os.fspath(temp_directory),
+            partitions=partitions,
         )
         calibration.insert(
             calibration.columns.get_loc("x_holdout") + 1, "duration_holdout", duration
@@ -809,6 +854,10 @@ def cohort_table(
     on_invalid: OnInvalid = "raise",
     duplicates: Duplicates = "keep",
     currency: Currency = None,
+    engine: Engine | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    partitions: int | None = None,
 ) -> pd.DataFrame:
     """Acquisition cohorts: for each cohort and period since acquisition, who was active.
 
@@ -816,6 +865,9 @@ def cohort_table(
     ``"W"`` week, ``"Y"`` year) of the first purchase; period 0 is that period.
     The cleaning options are those of :func:`validate_transactions` (there is no
     ``merge``: a customer is active in a period whatever the number of purchases).
+    ``tx`` and ``engine``, ``memory_limit``, ``temp_directory`` and ``partitions``
+    are those of :func:`summarize`: files and DuckDB relations are counted in DuckDB
+    and Spark DataFrames in Spark, and only the small table comes back.
 
     Returns
     -------
@@ -839,35 +891,84 @@ def cohort_table(
     freq = {"M": "M", "Q": "Q", "W": "W", "Y": "Y"}.get(period)
     if freq is None:
         raise ValueError(f"period must be one of 'M', 'Q', 'W', 'Y', got {period!r}")
-    clean, report = validate_transactions(
-        tx,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        on_invalid=on_invalid,
-        returns=returns,
-        duplicates=duplicates,
-        currency=currency,
+    options = _options(on_invalid, returns, duplicates, currency)
+    chosen = _engine(tx, engine)
+    _duckdb_only(
+        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
     )
-    end = clean["date"].max() if observation_end is None else pd.Timestamp(observation_end)
-    clean = clean[clean["date"] <= end]
-    periods = clean["date"].dt.to_period(freq)
-    first = periods.groupby(clean["customer_id"]).transform("min")
-    offset = _period_difference(periods, first)
-    work = pd.DataFrame(
-        {"customer_id": clean["customer_id"], "cohort": first.astype(str), "period": offset}
-    )
-    if amount_col is not None:
-        work["revenue"] = clean["amount"]
-    sizes = work[work["period"] == 0].groupby("cohort")["customer_id"].nunique()
-    grouped = work.groupby(["cohort", "period"])
-    table = grouped["customer_id"].nunique().rename("active").to_frame()
-    if amount_col is not None:
-        table["revenue"] = grouped["revenue"].sum()
-    table = table.reset_index()
+    end_day = None if observation_end is None else _day_number(observation_end, "observation_end")
+    names = {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col}
+    if chosen in ("duckdb", "spark"):
+        if chosen == "duckdb":
+            from crmlab import _duckdb_engine
+
+            counted, last_day, cleaning = _duckdb_engine.cohort_counts(
+                tx,
+                period=period,
+                end_day=end_day,
+                options=options,
+                memory_limit=memory_limit,
+                temp_directory=None if temp_directory is None else os.fspath(temp_directory),
+                partitions=partitions,
+                **names,
+            )
+        else:
+            from crmlab import _spark_engine
+
+            counted, last_day, cleaning = _spark_engine.cohort_counts(
+                tx, period=period, end_day=end_day, options=options, **names
+            )
+        cohorts = pd.to_datetime(counted["cohort_start"]).dt.to_period(freq)
+        periods = pd.to_datetime(counted["period_start"]).dt.to_period(freq)
+        table = pd.DataFrame(
+            {
+                "cohort": cohorts.astype(str),
+                "period": _period_difference(periods, cohorts),
+                "active": counted["active"].astype("int64"),
+            }
+        )
+        if amount_col is not None:
+            table["revenue"] = counted["revenue"].astype("float64")
+        table = table.sort_values(["cohort", "period"], ignore_index=True)
+        sizes = table[table["period"] == 0].set_index("cohort")["active"]
+        end = pd.Timestamp(0) if last_day is None else _day_timestamp(int(last_day))
+    else:
+        clean, report = validate_transactions(tx, **names, **options)
+        cleaning = report.as_dict()
+        end = clean["date"].max() if observation_end is None else pd.Timestamp(observation_end)
+        clean = clean[clean["date"] <= end]
+        periods = clean["date"].dt.to_period(freq)
+        first = periods.groupby(clean["customer_id"]).transform("min")
+        offset = _period_difference(periods, first)
+        work = pd.DataFrame(
+            {"customer_id": clean["customer_id"], "cohort": first.astype(str), "period": offset}
+        )
+        if amount_col is not None:
+            work["revenue"] = clean["amount"]
+        sizes = work[work["period"] == 0].groupby("cohort")["customer_id"].nunique()
+        grouped = work.groupby(["cohort", "period"])
+        table = grouped["customer_id"].nunique().rename("active").to_frame()
+        if amount_col is not None:
+            table["revenue"] = grouped["revenue"].sum()
+        table = table.reset_index()
+    table = _cohort_grid(table, sizes, end, freq, amount_col is not None)
+    table.attrs["period"] = period
+    table.attrs.update(options)
+    table.attrs["cleaning"] = cleaning
+    table.attrs["engine"] = chosen
+    return table
+
+
+def _day_timestamp(day: int) -> pd.Timestamp:
+    return pd.Timestamp("1970-01-01") + pd.Timedelta(days=day)
+
+
+def _cohort_grid(
+    table: pd.DataFrame, sizes: pd.Series, end: pd.Timestamp, freq: str, with_amounts: bool
+) -> pd.DataFrame:
+    """Every (cohort, period) up to ``end``, periods with no active customer as zeros."""
+    table = table.copy()
     table.insert(2, "cohort_size", table["cohort"].map(sizes).astype("int64"))
-    table["retention"] = table["active"] / table["cohort_size"]
-    # Periods with no active customer still belong in the table, as zeros.
     last = _period_difference(
         pd.Series(end.to_period(freq), index=sizes.index),
         pd.Series(pd.PeriodIndex(sizes.index, freq=freq), index=sizes.index),
@@ -880,13 +981,9 @@ def cohort_table(
     table["cohort_size"] = table.index.get_level_values("cohort").map(sizes).astype("int64")
     table["active"] = table["active"].fillna(0).astype("int64")
     table["retention"] = table["active"] / table["cohort_size"]
-    if amount_col is not None:
+    if with_amounts:
         table["revenue"] = table["revenue"].fillna(0.0)
-    table = table.reset_index()
-    table.attrs["period"] = period
-    table.attrs.update(_options(on_invalid, returns, duplicates, currency))
-    table.attrs["cleaning"] = report.as_dict()
-    return table
+    return table.reset_index()
 
 
 def _period_difference(later: pd.Series, earlier: pd.Series) -> pd.Series:

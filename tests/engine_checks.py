@@ -45,3 +45,31 @@ def odd_log(seed: int = 7, customers: int = 400) -> pd.DataFrame:
         }
     )
     return pd.concat([log, same_day, duplicates, last_day], ignore_index=True)
+
+
+def returns_log(seed: int = 3, customers: int = 300) -> pd.DataFrame:
+    """A log with returns of every kind: partial, whole-day, larger than the purchase,
+    on the purchase's day, before any purchase (unmatched), several against one day,
+    and customers who return everything."""
+    rng = np.random.default_rng(seed)
+    log = odd_log(seed=seed, customers=customers)
+    buys = log[log["amount"] > 0].sample(len(log) // 8, random_state=seed)
+    later = pd.to_timedelta(rng.integers(0, 20 * 24 * 60, len(buys)), unit="min")
+    share = rng.choice([0.3, 1.0, 1.5], len(buys))
+    returns = pd.DataFrame(
+        {
+            "customer_id": buys["customer_id"].to_numpy(),
+            "date": (buys["date"] + later).to_numpy(),
+            "amount": -np.round(buys["amount"].to_numpy() * share, 2),
+        }
+    )
+    early = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, customers, 10),
+            "date": pd.Timestamp("2023-12-01"),
+            "amount": -5.0,
+        }
+    )
+    whole = log[log["customer_id"] == log["customer_id"].iloc[0]]
+    everything = whole.assign(amount=-whole["amount"] - 1, date=whole["date"] + pd.Timedelta("1h"))
+    return pd.concat([log, returns, early, everything], ignore_index=True)

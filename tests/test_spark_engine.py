@@ -87,3 +87,43 @@ def test_scoring_a_spark_summary_stays_in_spark(spark_cdnow, cdnow_calibration):
     expected = model.score(cdnow_calibration, t=39)
     np.testing.assert_allclose(back["p_alive"], expected["p_alive"])
     np.testing.assert_allclose(back["expected_purchases"], expected["expected_purchases"])
+
+
+@pytest.mark.parametrize("period", ["M", "W"])
+def test_spark_cohort_table_equals_memory(spark, period):
+    log = odd_log(seed=9, customers=150)
+    frame = spark.createDataFrame(log)
+    for end in (None, "2024-10-15"):
+        memory = cl.transactions.cohort_table(log, period=period, observation_end=end)
+        ours = cl.transactions.cohort_table(frame, period=period, observation_end=end)
+        assert ours.attrs["engine"] == "spark"
+        pd.testing.assert_frame_equal(ours, memory, check_exact=False, rtol=1e-9)
+    master = cl.datasets.load_cdnow("master")
+    pd.testing.assert_frame_equal(
+        cl.transactions.cohort_table(spark.createDataFrame(master), period="Q"),
+        cl.transactions.cohort_table(master, period="Q"),
+        check_exact=False,
+        rtol=1e-9,
+    )
+
+
+@pytest.mark.parametrize("on_invalid", ["drop", "drop_customer"])
+@pytest.mark.parametrize("currency", [None, "."])
+def test_spark_drops_customers_and_reads_currency_as_memory_does(spark, on_invalid, currency):
+    from dirty_log import make_dirty_log
+
+    made = make_dirty_log(1_500, seed=11)
+    names = {"customer_col": "client", "date_col": "order_ts", "amount_col": "revenue"}
+    options = {**names, "on_invalid": on_invalid, "currency": currency, "returns": "drop"}
+    frame = spark.createDataFrame(made.log)
+    memory = cl.transactions.summarize(made.log, made.observation_end, **options)
+    ours = cl.transactions.summarize(frame, made.observation_end, to_pandas=True, **options)
+    assert_same_summary(ours, memory)
+    theirs = memory.attrs["cleaning"]
+    assert theirs["currency_parsed" if currency else "dropped"]
+    for key in ("dropped", "currency_parsed", "first_purchase_dropped", "customers_dropped"):
+        assert ours.attrs["cleaning"][key] == theirs[key], key
+    if currency is None:
+        with pytest.raises(ValueError, match="currency strings") as raised:
+            cl.transactions.summarize(frame, made.observation_end, **names)
+        assert "Pass currency='.'" in str(raised.value)
