@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crmlab.models._intervals import INTERVAL_PARAMETERS, add_parameters
+
 if TYPE_CHECKING:
     from crmlab.models import BGNBD, GammaGamma
 
@@ -51,7 +53,11 @@ def expected_customer_value(
     discount: float | tuple[float, str] = 0.0,
     margin: float = 1.0,
     period_length: float | str | tuple[float, str] = 1.0,
-) -> pd.Series:
+    interval: float | None = None,
+    method: str = "normal",
+    draws: int | None = None,
+    seed: int | None = 0,
+) -> pd.Series | pd.DataFrame:
     """Expected discounted margin of each customer over the next ``horizon`` periods.
 
     Period ``k`` (1 … ``horizon``) contributes the expected purchases made in it — the
@@ -71,6 +77,14 @@ def expected_customer_value(
     ``(12, "M")``, ``period_length="M"`` (monthly steps) and ``discount=(0.10,
     "Y")`` (10 % a year, converted to the equivalent rate per period). A horizon
     that is not a whole number of periods ends with a partial period.
+
+    Cost. Given that a customer is alive at ``T``, her future purchases depend on
+    ``x`` and ``T`` only (the BG/NBD, MBG/NBD and Pareto/NBD all forget ``t_x``
+    then), so the expectation is P(alive) times an alive customer's expectation,
+    and the costly part is computed once per distinct (x, T): a few thousand
+    pairs on a base of millions. With ``interval=``, both models' parameters are
+    drawn (independently) and each customer's value is recomputed at each draw,
+    in blocks of customers of bounded memory.
 
     Parameters
     ----------
@@ -94,8 +108,9 @@ def expected_customer_value(
 
     Returns
     -------
-    pandas.Series
-        Named ``clv``, indexed like ``summary``; ``attrs["unit"]`` is the data's unit.
+    pandas.Series or pandas.DataFrame
+        Named ``clv``, indexed like ``summary``; ``attrs["unit"]`` is the data's
+        unit. With ``interval``, a table of ``estimate``, ``lower`` and ``upper``.
 
     Examples
     --------
@@ -112,6 +127,13 @@ def expected_customer_value(
     >>> expected_customer_value(bg, gg, s, horizon="1Y", discount=(0.1, "Y"),
     ...                         period_length="M").round(2).tolist()
     [36.75, 8.48]
+    >>> from crmlab.cdnow import calibration
+    >>> cdnow = calibration()
+    >>> bg, gg = BGNBD().fit(cdnow), GammaGamma().fit(cdnow[cdnow["x"] > 0])
+    >>> table = expected_customer_value(bg, gg, cdnow.head(3), horizon=39, interval=0.9,
+    ...                                 draws=50)
+    >>> table.columns.tolist(), bool((table["lower"] <= table["upper"]).all())
+    (['estimate', 'lower', 'upper'], True)
     """
     from crmlab._units import rate_per, to_unit, unit_length_days
     from crmlab._validate import check_values
@@ -145,17 +167,132 @@ def expected_customer_value(
         discount = (1.0 + rate_per(rate, per, unit)) ** step - 1.0
     check_values(discount, "discount", low=0.0)
     check_values(margin, "margin", low=0.0)
-    x = summary["x"].to_numpy(float)
-    t_x = summary["t_x"].to_numpy(float)
-    T = summary["T"].to_numpy(float)
-    cumulative = purchases_model.conditional_expected_purchases(edges[:, None], x, t_x, T)
-    per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
-    weights = (1.0 + discount) ** -(edges[1:, None] / step)
-    purchases = (per_period * weights).sum(axis=0)
-    spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
-    value = pd.Series(margin * purchases * np.asarray(spend), index=summary.index, name="clv")
+    history = [summary[name].to_numpy(float) for name in ("x", "t_x", "T", "monetary")]
+    weights = (1.0 + discount) ** -(edges[1:] / step)
+    if interval is not None:
+        table = _value_interval(
+            purchases_model,
+            spend_model,
+            history,
+            edges,
+            weights * margin,
+            interval,
+            method=method,
+            draws=draws,
+            seed=seed,
+        )
+        table.index = summary.index
+        table.attrs["unit"] = unit
+        return table
+    value = pd.Series(
+        _discounted_value(purchases_model, spend_model, history, edges, weights * margin),
+        index=summary.index,
+        name="clv",
+    )
     value.attrs["unit"] = unit
     return value
+
+
+expected_customer_value.__doc__ = add_parameters(
+    expected_customer_value.__doc__ or "", INTERVAL_PARAMETERS
+)
+
+
+def _alive_purchases(
+    model: Any, x: np.ndarray, T: np.ndarray, edges: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discounted purchases of an alive customer, per distinct (x, T), and each row's pair.
+
+    An alive customer's expectation is the expectation at any history with the same
+    (x, T) divided by its P(alive); the history with ``t_x = T`` (just bought) has
+    the largest P(alive), so the division loses nothing. A model without
+    ``p_alive`` is evaluated on the distinct (x, t_x, T) by the caller instead.
+    """
+    from crmlab.models._intervals import distinct_rows
+
+    first, inverse = distinct_rows([x, T], x.size)
+    x_pairs, T_pairs = x[first], T[first]
+    recent = np.where(x_pairs > 0, T_pairs, 0.0)
+    cumulative = model.conditional_expected_purchases(edges[:, None], x_pairs, recent, T_pairs)
+    per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
+    alive = np.asarray(model.p_alive(x_pairs, recent, T_pairs), dtype=float)
+    return weights @ per_period / alive, inverse
+
+
+def _discounted_value(
+    purchases_model: Any,
+    spend_model: Any,
+    history: list[np.ndarray],
+    edges: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Σ_k weights_k × expected purchases in period k × expected spend, per customer."""
+    x, t_x, T, monetary = history
+    spend = np.asarray(spend_model.conditional_expected_spend(x, monetary), dtype=float)
+    if not hasattr(purchases_model, "p_alive"):
+        cumulative = purchases_model.conditional_expected_purchases(edges[:, None], x, t_x, T)
+        return weights @ np.diff(np.asarray(cumulative, dtype=float), axis=0) * spend
+    per_pair, pair = _alive_purchases(purchases_model, x, T, edges, weights)
+    alive = np.asarray(purchases_model.p_alive(x, t_x, T), dtype=float)
+    return alive * per_pair[pair] * spend
+
+
+def _value_interval(
+    purchases_model: Any,
+    spend_model: Any,
+    history: list[np.ndarray],
+    edges: np.ndarray,
+    weights: np.ndarray,
+    level: float,
+    *,
+    method: str,
+    draws: int | None,
+    seed: int | None,
+) -> pd.DataFrame:
+    """Each customer's value with its ``level`` interval over parameter draws of both models."""
+    from crmlab.models._intervals import BLOCK_BYTES, draw_models
+
+    if not 0 < level < 1:
+        raise ValueError(f"interval must be a level between 0 and 1 (e.g. 0.9), got {level}")
+    estimate = _discounted_value(purchases_model, spend_model, history, edges, weights)
+    purchase_draws, spend_draws, draws = draw_models(
+        (purchases_model, spend_model), draws, method, seed
+    )
+    x, t_x, T, monetary = history
+    # An alive customer's discounted purchases per (x, T), for every draw: small.
+    pairs = (
+        [_alive_purchases(model, x, T, edges, weights) for model in purchase_draws]
+        if hasattr(purchases_model, "p_alive")
+        else None
+    )
+    tail = (1 - level) / 2
+    lower, upper = np.empty(x.size), np.empty(x.size)
+    block = max(1, BLOCK_BYTES // (8 * draws))
+    for start in range(0, x.size, block):
+        rows = slice(start, start + block)
+        if pairs is None:
+            part = [column[rows] for column in history]
+            values = np.array(
+                [
+                    _discounted_value(model, spend, part, edges, weights)
+                    for model, spend in zip(purchase_draws, spend_draws, strict=True)
+                ]
+            )
+        else:
+            values = np.array(
+                [
+                    np.asarray(model.p_alive(x[rows], t_x[rows], T[rows]), dtype=float)
+                    * per_pair[pair[rows]]
+                    * np.asarray(spend.conditional_expected_spend(x[rows], monetary[rows]))
+                    for model, (per_pair, pair), spend in zip(
+                        purchase_draws, pairs, spend_draws, strict=True
+                    )
+                ]
+            )
+        lower[rows], upper[rows] = np.quantile(values, [tail, 1 - tail], axis=0)
+    table = pd.DataFrame({"estimate": estimate, "lower": lower, "upper": upper})
+    table.attrs.update(level=level, method=method, draws=draws)
+    return table
 
 
 def _common_unit(model: Any, summary: pd.DataFrame) -> str | None:

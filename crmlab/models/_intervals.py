@@ -39,7 +39,14 @@ from crmlab.models._record import Fit
 if TYPE_CHECKING:
     from crmlab.models._base import MLEModel
 
-__all__ = ["INTERVAL_PARAMETERS", "METHODS", "interval_option", "parameter_draws", "with_interval"]
+__all__ = [
+    "INTERVAL_PARAMETERS",
+    "METHODS",
+    "draw_models",
+    "interval_option",
+    "parameter_draws",
+    "with_interval",
+]
 
 METHODS = ("normal", "bootstrap")
 
@@ -248,14 +255,8 @@ def with_interval(
     if not 0 < level < 1:
         raise ValueError(f"interval must be a level between 0 and 1 (e.g. 0.9), got {level}")
     models = (models,) if not isinstance(models, Sequence) else tuple(models)
-    if draws is None:
-        draws = 500 if method == "normal" else 100
     estimate = np.atleast_1d(np.asarray(point(*models, **arguments), dtype=float))
-    seeds = [seed] if len(models) == 1 else np.random.SeedSequence(seed).spawn(len(models))
-    clones = [
-        [_with_params(model, params) for params in parameter_draws(model, draws, method, s)]
-        for model, s in zip(models, seeds, strict=True)
-    ]
+    *clones, draws = draw_models(models, draws, method, seed)
     tail = (1 - level) / 2
     groups = _distinct_customers(models, arguments, per_customer, estimate)
     if groups is None:
@@ -288,6 +289,31 @@ def with_interval(
     table = pd.DataFrame({"estimate": estimate, "lower": lower, "upper": upper}, index=index)
     table.attrs.update(level=level, method=method, draws=draws)
     return table
+
+
+def draw_models(
+    models: Sequence[MLEModel], draws: int | None, method: str = "normal", seed: int | None = 0
+) -> list[Any]:
+    """For each model, ``draws`` copies of it that predict with drawn parameters; then ``draws``.
+
+    The models' parameters are drawn independently (each from its own fit), with
+    seeds spawned from ``seed``; ``draws`` defaults to 500 normal draws or 100
+    bootstrap refits.
+
+    >>> import crmlab as cl
+    >>> m = cl.models.BGNBD().fit(cl.datasets.load_cdnow_published_summary())
+    >>> copies, n = draw_models([m], 3)
+    >>> n, len(copies), copies[0].params != m.params
+    (3, 3, True)
+    """
+    if draws is None:
+        draws = 500 if method == "normal" else 100
+    seeds = [seed] if len(models) == 1 else np.random.SeedSequence(seed).spawn(len(models))
+    copies: list[Any] = [
+        [_with_params(model, params) for params in parameter_draws(model, draws, method, s)]
+        for model, s in zip(models, seeds, strict=True)
+    ]
+    return [*copies, draws]
 
 
 def _with_params(model: MLEModel, params: np.ndarray) -> MLEModel:
