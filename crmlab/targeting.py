@@ -94,7 +94,8 @@ def expected_customer_value(
     spend_model : crmlab.models.GammaGamma
         Fitted model of spend per purchase.
     summary : pandas.DataFrame
-        One row per customer with columns ``x``, ``t_x``, ``T`` and ``monetary``.
+        One row per customer with columns ``x``, ``t_x``, ``T`` and ``monetary``,
+        and the covariates of models fitted with covariates.
     horizon : int, str or (float, str)
         Periods ahead (a whole number >= 1), or a duration such as ``"1Y"``.
     discount : float or (float, str)
@@ -110,7 +111,8 @@ def expected_customer_value(
     -------
     pandas.Series or pandas.DataFrame
         Named ``clv``, indexed like ``summary``; ``attrs["unit"]`` is the data's
-        unit. With ``interval``, a table of ``estimate``, ``lower`` and ``upper``.
+        unit. With ``interval``, a table of ``estimate``, ``lower`` and ``upper``,
+        and in ``attrs["total"]`` the same three for the sum over customers.
 
     Examples
     --------
@@ -168,12 +170,14 @@ def expected_customer_value(
     check_values(discount, "discount", low=0.0)
     check_values(margin, "margin", low=0.0)
     history = [summary[name].to_numpy(float) for name in ("x", "t_x", "T", "monetary")]
+    z = (_covariates(purchases_model, summary), _covariates(spend_model, summary))
     weights = (1.0 + discount) ** -(edges[1:] / step)
     if interval is not None:
         table = _value_interval(
             purchases_model,
             spend_model,
             history,
+            z,
             edges,
             weights * margin,
             interval,
@@ -185,7 +189,7 @@ def expected_customer_value(
         table.attrs["unit"] = unit
         return table
     value = pd.Series(
-        _discounted_value(purchases_model, spend_model, history, edges, weights * margin),
+        _discounted_value(purchases_model, spend_model, history, z, edges, weights * margin),
         index=summary.index,
         name="clv",
     )
@@ -198,10 +202,32 @@ expected_customer_value.__doc__ = add_parameters(
 )
 
 
+def _covariates(model: Any, summary: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The columns of ``summary`` that ``model`` takes as covariates, or None if it takes none."""
+    groups = getattr(model, "covariates", {}).values()
+    names = list(dict.fromkeys(name for group in groups for name in group))
+    missing = [name for name in names if name not in summary.columns]
+    if missing:
+        raise ValueError(
+            f"{type(model).__name__} has covariates {missing} that the summary lacks: add "
+            "those columns (one value per customer) to the summary"
+        )
+    return {name: summary[name].to_numpy() for name in names} or None
+
+
+def _rows_of(z: dict[str, np.ndarray] | None, rows: Any) -> dict[str, np.ndarray] | None:
+    return None if z is None else {name: column[rows] for name, column in z.items()}
+
+
 def _alive_purchases(
-    model: Any, x: np.ndarray, T: np.ndarray, edges: np.ndarray, weights: np.ndarray
+    model: Any,
+    x: np.ndarray,
+    T: np.ndarray,
+    z: dict[str, np.ndarray] | None,
+    edges: np.ndarray,
+    weights: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Discounted purchases of an alive customer, per distinct (x, T), and each row's pair.
+    """Discounted purchases of an alive customer, per distinct (x, T, z), and each row's group.
 
     An alive customer's expectation is the expectation at any history with the same
     (x, T) divided by its P(alive); the history with ``t_x = T`` (just bought) has
@@ -210,30 +236,42 @@ def _alive_purchases(
     """
     from crmlab.models._intervals import distinct_rows
 
-    first, inverse = distinct_rows([x, T], x.size)
-    x_pairs, T_pairs = x[first], T[first]
+    first, inverse = distinct_rows([x, T, *(z or {}).values()], x.size)
+    x_pairs, T_pairs, z_pairs = x[first], T[first], _rows_of(z, first)
     recent = np.where(x_pairs > 0, T_pairs, 0.0)
-    cumulative = model.conditional_expected_purchases(edges[:, None], x_pairs, recent, T_pairs)
+    cumulative = model.conditional_expected_purchases(
+        edges[:, None], x_pairs, recent, T_pairs, **_given(z_pairs)
+    )
     per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
-    alive = np.asarray(model.p_alive(x_pairs, recent, T_pairs), dtype=float)
+    alive = np.asarray(model.p_alive(x_pairs, recent, T_pairs, **_given(z_pairs)), dtype=float)
     return weights @ per_period / alive, inverse
+
+
+def _given(z: dict[str, np.ndarray] | None) -> dict[str, Any]:
+    """The ``covariates=`` keyword for a model that has covariates, nothing otherwise."""
+    return {} if z is None else {"covariates": z}
 
 
 def _discounted_value(
     purchases_model: Any,
     spend_model: Any,
     history: list[np.ndarray],
+    z: tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None],
     edges: np.ndarray,
     weights: np.ndarray,
 ) -> np.ndarray:
     """Σ_k weights_k × expected purchases in period k × expected spend, per customer."""
     x, t_x, T, monetary = history
-    spend = np.asarray(spend_model.conditional_expected_spend(x, monetary), dtype=float)
+    spend = np.asarray(
+        spend_model.conditional_expected_spend(x, monetary, **_given(z[1])), dtype=float
+    )
     if not hasattr(purchases_model, "p_alive"):
-        cumulative = purchases_model.conditional_expected_purchases(edges[:, None], x, t_x, T)
+        cumulative = purchases_model.conditional_expected_purchases(
+            edges[:, None], x, t_x, T, **_given(z[0])
+        )
         return weights @ np.diff(np.asarray(cumulative, dtype=float), axis=0) * spend
-    per_pair, pair = _alive_purchases(purchases_model, x, T, edges, weights)
-    alive = np.asarray(purchases_model.p_alive(x, t_x, T), dtype=float)
+    per_pair, pair = _alive_purchases(purchases_model, x, T, z[0], edges, weights)
+    alive = np.asarray(purchases_model.p_alive(x, t_x, T, **_given(z[0])), dtype=float)
     return alive * per_pair[pair] * spend
 
 
@@ -241,6 +279,7 @@ def _value_interval(
     purchases_model: Any,
     spend_model: Any,
     history: list[np.ndarray],
+    z: tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None],
     edges: np.ndarray,
     weights: np.ndarray,
     level: float,
@@ -254,44 +293,61 @@ def _value_interval(
 
     if not 0 < level < 1:
         raise ValueError(f"interval must be a level between 0 and 1 (e.g. 0.9), got {level}")
-    estimate = _discounted_value(purchases_model, spend_model, history, edges, weights)
+    estimate = _discounted_value(purchases_model, spend_model, history, z, edges, weights)
     purchase_draws, spend_draws, draws = draw_models(
         (purchases_model, spend_model), draws, method, seed
     )
     x, t_x, T, monetary = history
     # An alive customer's discounted purchases per (x, T), for every draw: small.
     pairs = (
-        [_alive_purchases(model, x, T, edges, weights) for model in purchase_draws]
+        [_alive_purchases(model, x, T, z[0], edges, weights) for model in purchase_draws]
         if hasattr(purchases_model, "p_alive")
         else None
     )
     tail = (1 - level) / 2
     lower, upper = np.empty(x.size), np.empty(x.size)
+    totals = np.zeros(draws)
     block = max(1, BLOCK_BYTES // (8 * draws))
     for start in range(0, x.size, block):
         rows = slice(start, start + block)
         if pairs is None:
             part = [column[rows] for column in history]
+            part_z = (_rows_of(z[0], rows), _rows_of(z[1], rows))
             values = np.array(
                 [
-                    _discounted_value(model, spend, part, edges, weights)
+                    _discounted_value(model, spend, part, part_z, edges, weights)
                     for model, spend in zip(purchase_draws, spend_draws, strict=True)
                 ]
             )
         else:
             values = np.array(
                 [
-                    np.asarray(model.p_alive(x[rows], t_x[rows], T[rows]), dtype=float)
+                    np.asarray(
+                        model.p_alive(x[rows], t_x[rows], T[rows], **_given(_rows_of(z[0], rows))),
+                        dtype=float,
+                    )
                     * per_pair[pair[rows]]
-                    * np.asarray(spend.conditional_expected_spend(x[rows], monetary[rows]))
+                    * np.asarray(
+                        spend.conditional_expected_spend(
+                            x[rows], monetary[rows], **_given(_rows_of(z[1], rows))
+                        )
+                    )
                     for model, (per_pair, pair), spend in zip(
                         purchase_draws, pairs, spend_draws, strict=True
                     )
                 ]
             )
         lower[rows], upper[rows] = np.quantile(values, [tail, 1 - tail], axis=0)
+        totals += values.sum(axis=1)
     table = pd.DataFrame({"estimate": estimate, "lower": lower, "upper": upper})
-    table.attrs.update(level=level, method=method, draws=draws)
+    # The base's total moves with the draws as one: its bounds are not sums of the customers'.
+    total_lower, total_upper = np.quantile(totals, [tail, 1 - tail])
+    table.attrs.update(
+        level=level,
+        method=method,
+        draws=draws,
+        total={"estimate": float(estimate.sum()), "lower": total_lower, "upper": total_upper},
+    )
     return table
 
 

@@ -175,3 +175,28 @@ def test_customer_value_interval_is_the_quantile_of_the_value_over_both_models_d
     assert np.allclose(table["lower"], lower, rtol=1e-9)
     assert np.allclose(table["upper"], upper, rtol=1e-9)
     assert (table["upper"] > table["lower"]).all()
+
+
+def test_customer_value_takes_the_covariates_of_a_covariate_model_from_the_summary(
+    cdnow_calibration,
+):
+    data = cdnow_calibration.assign(big=(cdnow_calibration["monetary"].fillna(0) > 30) * 1.0)
+    bg = BGNBD(purchase_covariates=["big"], dropout_covariates=["big"]).fit(data)
+    gg = GammaGamma().fit(data[data["x"] > 0])
+    value = cl.targeting.expected_customer_value(
+        bg, gg, data, horizon=(12, "M"), period_length="M", discount=(0.1, "Y"), margin=0.3
+    )
+    edges = np.arange(13) * (365.25 / 12 / 7)
+    cumulative = bg.conditional_expected_purchases(
+        edges[:, None], data["x"], data["t_x"], data["T"], covariates=data[["big"]]
+    )
+    weights = 1.1 ** -(np.arange(1, 13) / 12)
+    by_hand = 0.3 * (weights @ np.diff(cumulative, axis=0))
+    by_hand *= gg.conditional_expected_spend(data["x"], data["monetary"])
+    assert np.allclose(value, by_hand, rtol=1e-9, atol=1e-12)
+    table = cl.targeting.expected_customer_value(
+        bg, gg, data.head(50), horizon=(12, "M"), period_length="M", interval=0.9, draws=30
+    )
+    assert (table["lower"] <= table["upper"]).all()
+    with pytest.raises(ValueError, match="covariates \\['big'\\] that the summary lacks"):
+        cl.targeting.expected_customer_value(bg, gg, cdnow_calibration, horizon=4)
