@@ -219,6 +219,13 @@ def _rows_of(z: dict[str, np.ndarray] | None, rows: Any) -> dict[str, np.ndarray
     return None if z is None else {name: column[rows] for name, column in z.items()}
 
 
+def _pairs(x: np.ndarray, T: np.ndarray, z: dict[str, np.ndarray] | None) -> Any:
+    """The distinct (x, T, z) of the customers: first row of each, and each row's group."""
+    from crmlab.models._intervals import distinct_rows
+
+    return distinct_rows([x, T, *(z or {}).values()], x.size)
+
+
 def _alive_purchases(
     model: Any,
     x: np.ndarray,
@@ -226,6 +233,7 @@ def _alive_purchases(
     z: dict[str, np.ndarray] | None,
     edges: np.ndarray,
     weights: np.ndarray,
+    pairs: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Discounted purchases of an alive customer, per distinct (x, T, z), and each row's group.
 
@@ -234,9 +242,7 @@ def _alive_purchases(
     the largest P(alive), so the division loses nothing. A model without
     ``p_alive`` is evaluated on the distinct (x, t_x, T) by the caller instead.
     """
-    from crmlab.models._intervals import distinct_rows
-
-    first, inverse = distinct_rows([x, T, *(z or {}).values()], x.size)
+    first, inverse = _pairs(x, T, z) if pairs is None else pairs
     x_pairs, T_pairs, z_pairs = x[first], T[first], _rows_of(z, first)
     recent = np.where(x_pairs > 0, T_pairs, 0.0)
     cumulative = model.conditional_expected_purchases(
@@ -299,11 +305,13 @@ def _value_interval(
     )
     x, t_x, T, monetary = history
     # An alive customer's discounted purchases per (x, T), for every draw: small.
-    pairs = (
-        [_alive_purchases(model, x, T, z[0], edges, weights) for model in purchase_draws]
-        if hasattr(purchases_model, "p_alive")
-        else None
-    )
+    if hasattr(purchases_model, "p_alive"):
+        groups = _pairs(x, T, z[0])
+        pairs = [
+            _alive_purchases(model, x, T, z[0], edges, weights, groups) for model in purchase_draws
+        ]
+    else:
+        pairs = None
     tail = (1 - level) / 2
     lower, upper = np.empty(x.size), np.empty(x.size)
     totals = np.zeros(draws)
