@@ -302,7 +302,9 @@ def _conditional_formula(answer: Any) -> Feedback | None:
 # ----------------------------------------------------------------------------- exercise 5
 
 
-def _value(purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: int) -> pd.Series:
+def _value(
+    purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: int, **options: Any
+) -> Any:
     # The notebook's customer_value: months, discounted monthly at 10% a year.
     return cl.targeting.expected_customer_value(
         purchase_model,
@@ -312,6 +314,7 @@ def _value(purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: in
         period_length="M",
         discount=(_ANNUAL_DISCOUNT, "Y"),
         margin=_MARGIN,
+        **options,
     )
 
 
@@ -371,18 +374,7 @@ def _first_year(answer: Any) -> Feedback | None:
 def _interval_ends() -> dict[str, np.ndarray]:
     # The notebook's interval: 100 draws of each model's parameters, seed 8.
     data, bgnbd, spend = _cdnow()
-    table = cl.targeting.expected_customer_value(
-        bgnbd,
-        spend,
-        data,
-        horizon=(_MONTHS, "M"),
-        period_length="M",
-        discount=(_ANNUAL_DISCOUNT, "Y"),
-        margin=_MARGIN,
-        interval=0.9,
-        draws=_DRAWS,
-        seed=_DRAW_SEED,
-    )
+    table = _value(bgnbd, spend, data, _MONTHS, interval=0.9, draws=_DRAWS, seed=_DRAW_SEED)
     low, point, high = (table[column].to_numpy() for column in ("lower", "estimate", "upper"))
     return {"low": low, "value": point, "high": high}
 
