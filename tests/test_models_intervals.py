@@ -200,3 +200,32 @@ def test_customer_value_takes_the_covariates_of_a_covariate_model_from_the_summa
     assert (table["lower"] <= table["upper"]).all()
     with pytest.raises(ValueError, match="covariates \\['big'\\] that the summary lacks"):
         cl.targeting.expected_customer_value(bg, gg, cdnow_calibration, horizon=4)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        BGNBD.p_alive,
+        BGNBD.conditional_expected_purchases,
+        cl.models.MBGNBD.p_alive,
+        cl.models.MBGNBD.conditional_expected_purchases,
+        ParetoNBD.p_alive,
+        ParetoNBD.conditional_expected_purchases,
+        ParetoNBD.dert,
+        GammaGamma.conditional_expected_spend,
+        cl.targeting.expected_customer_value,
+    ],
+)
+def test_every_prediction_with_an_interval_states_its_keywords_and_documents_them(method):
+    import inspect
+
+    parameters = inspect.signature(method).parameters
+    for name in ("interval", "method", "draws", "seed"):
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+    doc = inspect.getdoc(method)
+    section = doc[doc.index("Parameters\n----------") :]
+    for entry in ("interval : float", "method : {", "draws : int", "seed : int"):
+        assert entry in section, entry
+    # numpydoc reads a doctest as examples only under its own heading
+    if ">>>" in doc:
+        assert doc.index("Examples\n--------") < doc.index(">>>")
