@@ -41,9 +41,9 @@ import numpy as np
 
 __all__ = [
     "HistoryGroups",
-    "discounted_purchases",
     "expected_if_alive",
     "factorises",
+    "factorises_when_alive",
     "group_histories",
     "pair_discounted",
 ]
@@ -56,15 +56,21 @@ _SAMPLE = 100_000
 _MAX_TABLE = 50_000_000
 
 
-def factorises(model: Any) -> bool:
-    """Whether ``model``'s conditional expectation is P(alive) times a function of (x, T).
+def factorises_when_alive(model: Any) -> bool:
+    """Whether ``model``'s conditional expectation is P(alive) times a function of (x, T, z).
 
     Exact classes only: a subclass (e.g. a model with Erlang inter-purchase times,
     whose future depends on the time since the last purchase) may not share it.
+    With covariates ``z`` the function also depends on each customer's covariates.
     """
     from crmlab.models import BGNBD, MBGNBD, ParetoNBD
 
-    return type(model) in (BGNBD, MBGNBD, ParetoNBD) and not model.covariates
+    return type(model) in (BGNBD, MBGNBD, ParetoNBD)
+
+
+def factorises(model: Any) -> bool:
+    """Whether ``model``'s conditional expectation is P(alive) times a function of (x, T)."""
+    return factorises_when_alive(model) and not model.covariates
 
 
 @dataclass(frozen=True)
@@ -147,25 +153,3 @@ def pair_discounted(
 ) -> np.ndarray:
     """Per (x, T) pair: discounted expected purchases over the periods, if active at T."""
     return _discounted(expected_if_alive(model, edges[:, None], groups.x, groups.T), weights)
-
-
-def discounted_purchases(
-    model: Any,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    edges: np.ndarray,
-    weights: np.ndarray,
-) -> np.ndarray:
-    """Sum over periods of expected purchases in (edges[k-1], edges[k]] times ``weights[k-1]``.
-
-    Grouped by (x, T) when the model factorises and the pairs repeat; otherwise the
-    model's conditional expectation at every edge for every customer.
-    """
-    if factorises(model):
-        alive = np.asarray(model.p_alive(x, t_x, T), dtype=float)  # checks (x, t_x, T) too
-        groups = group_histories(x, T)
-        if groups is not None:
-            return alive * pair_discounted(model, groups, edges, weights)[groups.codes(x, T)]
-    cumulative = model.conditional_expected_purchases(edges[:, None], x, t_x, T)
-    return _discounted(np.asarray(cumulative, dtype=float), weights)

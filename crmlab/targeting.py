@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from crmlab.models._intervals import INTERVAL_PARAMETERS, add_parameters
+
 if TYPE_CHECKING:
     from crmlab.models import BGNBD, GammaGamma
 
@@ -51,7 +53,11 @@ def expected_customer_value(
     discount: float | tuple[float, str] = 0.0,
     margin: float = 1.0,
     period_length: float | str | tuple[float, str] = 1.0,
-) -> pd.Series:
+    interval: float | None = None,
+    method: str = "normal",
+    draws: int | None = None,
+    seed: int | None = 0,
+) -> pd.Series | pd.DataFrame:
     """Expected discounted margin of each customer over the next ``horizon`` periods.
 
     Period ``k`` (1 … ``horizon``) contributes the expected purchases made in it — the
@@ -72,6 +78,14 @@ def expected_customer_value(
     "Y")`` (10 % a year, converted to the equivalent rate per period). A horizon
     that is not a whole number of periods ends with a partial period.
 
+    Cost. Given that a customer is alive at ``T``, her future purchases depend on
+    ``x`` and ``T`` only (the BG/NBD, MBG/NBD and Pareto/NBD all forget ``t_x``
+    then), so the expectation is P(alive) times an alive customer's expectation,
+    and the costly part is computed once per distinct (x, T): a few thousand
+    pairs on a base of millions. With ``interval=``, both models' parameters are
+    drawn (independently) and each customer's value is recomputed at each draw,
+    in blocks of customers of bounded memory.
+
     Parameters
     ----------
     purchases_model : crmlab.models.BGNBD
@@ -80,7 +94,8 @@ def expected_customer_value(
     spend_model : crmlab.models.GammaGamma
         Fitted model of spend per purchase.
     summary : pandas.DataFrame
-        One row per customer with columns ``x``, ``t_x``, ``T`` and ``monetary``.
+        One row per customer with columns ``x``, ``t_x``, ``T`` and ``monetary``,
+        and the covariates of models fitted with covariates.
     horizon : int, str or (float, str)
         Periods ahead (a whole number >= 1), or a duration such as ``"1Y"``.
     discount : float or (float, str)
@@ -94,8 +109,10 @@ def expected_customer_value(
 
     Returns
     -------
-    pandas.Series
-        Named ``clv``, indexed like ``summary``; ``attrs["unit"]`` is the data's unit.
+    pandas.Series or pandas.DataFrame
+        Named ``clv``, indexed like ``summary``; ``attrs["unit"]`` is the data's
+        unit. With ``interval``, a table of ``estimate``, ``lower`` and ``upper``,
+        and in ``attrs["total"]`` the same three for the sum over customers.
 
     Examples
     --------
@@ -112,19 +129,49 @@ def expected_customer_value(
     >>> expected_customer_value(bg, gg, s, horizon="1Y", discount=(0.1, "Y"),
     ...                         period_length="M").round(2).tolist()
     [36.75, 8.48]
+    >>> from crmlab.cdnow import calibration
+    >>> cdnow = calibration()
+    >>> bg, gg = BGNBD().fit(cdnow), GammaGamma().fit(cdnow[cdnow["x"] > 0])
+    >>> table = expected_customer_value(bg, gg, cdnow.head(3), horizon=39, interval=0.9,
+    ...                                 draws=50)
+    >>> table.columns.tolist(), bool((table["lower"] <= table["upper"]).all())
+    (['estimate', 'lower', 'upper'], True)
     """
     missing = [c for c in ("x", "t_x", "T", "monetary") if c not in summary.columns]
     if missing:
         raise ValueError(f"summary lacks column(s) {missing}; it needs x, t_x, T, monetary")
     unit = _common_unit(purchases_model, summary)
     edges, weights = _value_schedule(unit, horizon, discount, period_length, margin)
+    history = [summary[name].to_numpy(float) for name in ("x", "t_x", "T", "monetary")]
+    z = (_covariates(purchases_model, summary), _covariates(spend_model, summary))
+    if interval is not None:
+        table = _value_interval(
+            purchases_model,
+            spend_model,
+            history,
+            z,
+            edges,
+            weights * margin,
+            interval,
+            method=method,
+            draws=draws,
+            seed=seed,
+        )
+        table.index = summary.index
+        table.attrs["unit"] = unit
+        return table
     value = pd.Series(
-        _customer_value(purchases_model, spend_model, summary, edges, weights, margin),
+        _discounted_value(purchases_model, spend_model, history, z, edges, weights * margin),
         index=summary.index,
         name="clv",
     )
     value.attrs["unit"] = unit
     return value
+
+
+expected_customer_value.__doc__ = add_parameters(
+    expected_customer_value.__doc__ or "", INTERVAL_PARAMETERS
+)
 
 
 def _value_schedule(
@@ -178,20 +225,178 @@ def _customer_value(
 ) -> np.ndarray:
     """Each customer's discounted margin; ``purchases`` and ``spend``: those parts, if known.
 
-    The expected purchases of every period come from
-    :func:`crmlab._horizons.discounted_purchases`, which computes them once per
-    distinct (x, T) where the model allows it (the same numbers, to rounding).
+    :func:`crmlab.scoring.score` passes the discounted purchases it gathered per
+    distinct (x, T) of the whole base; without them the value is computed here.
     """
-    from crmlab._horizons import discounted_purchases
-
-    x = summary["x"].to_numpy(float)
     if purchases is None:
-        t_x = summary["t_x"].to_numpy(float)
-        T = summary["T"].to_numpy(float)
-        purchases = discounted_purchases(purchases_model, x, t_x, T, edges, weights)
+        history = [summary[name].to_numpy(float) for name in ("x", "t_x", "T", "monetary")]
+        z = (_covariates(purchases_model, summary), _covariates(spend_model, summary))
+        return _discounted_value(purchases_model, spend_model, history, z, edges, weights * margin)
     if spend is None:
-        spend = spend_model.conditional_expected_spend(x, summary["monetary"].to_numpy(float))
+        x, monetary = summary["x"].to_numpy(float), summary["monetary"].to_numpy(float)
+        spend = spend_model.conditional_expected_spend(x, monetary)
     return margin * purchases * np.asarray(spend, dtype=float)
+
+
+def _covariates(model: Any, summary: pd.DataFrame) -> dict[str, np.ndarray] | None:
+    """The columns of ``summary`` that ``model`` takes as covariates, or None if it takes none."""
+    groups = getattr(model, "covariates", {}).values()
+    names = list(dict.fromkeys(name for group in groups for name in group))
+    missing = [name for name in names if name not in summary.columns]
+    if missing:
+        raise ValueError(
+            f"{type(model).__name__} has covariates {missing} that the summary lacks: add "
+            "those columns (one value per customer) to the summary"
+        )
+    return {name: summary[name].to_numpy() for name in names} or None
+
+
+def _rows_of(z: dict[str, np.ndarray] | None, rows: Any) -> dict[str, np.ndarray] | None:
+    return None if z is None else {name: column[rows] for name, column in z.items()}
+
+
+def _pairs(x: np.ndarray, T: np.ndarray, z: dict[str, np.ndarray] | None) -> Any:
+    """The distinct (x, T, z) of the customers: first row of each, and each row's group."""
+    from crmlab.models._intervals import distinct_rows
+
+    return distinct_rows([x, T, *(z or {}).values()], x.size)
+
+
+def _alive_purchases(
+    model: Any,
+    x: np.ndarray,
+    T: np.ndarray,
+    z: dict[str, np.ndarray] | None,
+    edges: np.ndarray,
+    weights: np.ndarray,
+    pairs: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discounted purchases of an alive customer, per distinct (x, T, z), and each row's group.
+
+    An alive customer's expectation is the expectation at any history with the same
+    (x, T) divided by its P(alive); the history with ``t_x = T`` (just bought) has
+    the largest P(alive), so the division loses nothing. A model whose
+    expectation does not factorise is evaluated per customer by the caller instead.
+    """
+    first, inverse = _pairs(x, T, z) if pairs is None else pairs
+    x_pairs, T_pairs, z_pairs = x[first], T[first], _rows_of(z, first)
+    recent = np.where(x_pairs > 0, T_pairs, 0.0)
+    cumulative = model.conditional_expected_purchases(
+        edges[:, None], x_pairs, recent, T_pairs, **_given(z_pairs)
+    )
+    per_period = np.diff(np.asarray(cumulative, dtype=float), axis=0)
+    alive = np.asarray(model.p_alive(x_pairs, recent, T_pairs, **_given(z_pairs)), dtype=float)
+    return weights @ per_period / alive, inverse
+
+
+def _given(z: dict[str, np.ndarray] | None) -> dict[str, Any]:
+    """The ``covariates=`` keyword for a model that has covariates, nothing otherwise."""
+    return {} if z is None else {"covariates": z}
+
+
+def _discounted_value(
+    purchases_model: Any,
+    spend_model: Any,
+    history: list[np.ndarray],
+    z: tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None],
+    edges: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """Σ_k weights_k × expected purchases in period k × expected spend, per customer."""
+    x, t_x, T, monetary = history
+    spend = np.asarray(
+        spend_model.conditional_expected_spend(x, monetary, **_given(z[1])), dtype=float
+    )
+    from crmlab._horizons import factorises_when_alive
+
+    if not factorises_when_alive(purchases_model):
+        cumulative = purchases_model.conditional_expected_purchases(
+            edges[:, None], x, t_x, T, **_given(z[0])
+        )
+        return weights @ np.diff(np.asarray(cumulative, dtype=float), axis=0) * spend
+    per_pair, pair = _alive_purchases(purchases_model, x, T, z[0], edges, weights)
+    alive = np.asarray(purchases_model.p_alive(x, t_x, T, **_given(z[0])), dtype=float)
+    return alive * per_pair[pair] * spend
+
+
+def _value_interval(
+    purchases_model: Any,
+    spend_model: Any,
+    history: list[np.ndarray],
+    z: tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None],
+    edges: np.ndarray,
+    weights: np.ndarray,
+    level: float,
+    *,
+    method: str,
+    draws: int | None,
+    seed: int | None,
+) -> pd.DataFrame:
+    """Each customer's value with its ``level`` interval over parameter draws of both models."""
+    from crmlab.models._intervals import BLOCK_BYTES, draw_models
+
+    if not 0 < level < 1:
+        raise ValueError(f"interval must be a level between 0 and 1 (e.g. 0.9), got {level}")
+    estimate = _discounted_value(purchases_model, spend_model, history, z, edges, weights)
+    purchase_draws, spend_draws, draws = draw_models(
+        (purchases_model, spend_model), draws, method, seed
+    )
+    x, t_x, T, monetary = history
+    # An alive customer's discounted purchases per (x, T), for every draw: small.
+    from crmlab._horizons import factorises_when_alive
+
+    if factorises_when_alive(purchases_model):
+        groups = _pairs(x, T, z[0])
+        pairs = [
+            _alive_purchases(model, x, T, z[0], edges, weights, groups) for model in purchase_draws
+        ]
+    else:
+        pairs = None
+    tail = (1 - level) / 2
+    lower, upper = np.empty(x.size), np.empty(x.size)
+    totals = np.zeros(draws)
+    block = max(1, BLOCK_BYTES // (8 * draws))
+    for start in range(0, x.size, block):
+        rows = slice(start, start + block)
+        if pairs is None:
+            part = [column[rows] for column in history]
+            part_z = (_rows_of(z[0], rows), _rows_of(z[1], rows))
+            values = np.array(
+                [
+                    _discounted_value(model, spend, part, part_z, edges, weights)
+                    for model, spend in zip(purchase_draws, spend_draws, strict=True)
+                ]
+            )
+        else:
+            values = np.array(
+                [
+                    np.asarray(
+                        model.p_alive(x[rows], t_x[rows], T[rows], **_given(_rows_of(z[0], rows))),
+                        dtype=float,
+                    )
+                    * per_pair[pair[rows]]
+                    * np.asarray(
+                        spend.conditional_expected_spend(
+                            x[rows], monetary[rows], **_given(_rows_of(z[1], rows))
+                        )
+                    )
+                    for model, (per_pair, pair), spend in zip(
+                        purchase_draws, pairs, spend_draws, strict=True
+                    )
+                ]
+            )
+        lower[rows], upper[rows] = np.quantile(values, [tail, 1 - tail], axis=0)
+        totals += values.sum(axis=1)
+    table = pd.DataFrame({"estimate": estimate, "lower": lower, "upper": upper})
+    # The base's total moves with the draws as one: its bounds are not sums of the customers'.
+    total_lower, total_upper = np.quantile(totals, [tail, 1 - tail])
+    table.attrs.update(
+        level=level,
+        method=method,
+        draws=draws,
+        total={"estimate": float(estimate.sum()), "lower": total_lower, "upper": total_upper},
+    )
+    return table
 
 
 def _common_unit(model: Any, summary: pd.DataFrame) -> str | None:

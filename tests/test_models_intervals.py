@@ -99,3 +99,133 @@ def test_covariate_models_give_intervals_per_customer():
     )
     assert table["estimate"].iloc[1] > table["estimate"].iloc[0]
     assert ((table["lower"] < table["estimate"]) & (table["estimate"] < table["upper"])).all()
+
+
+def test_intervals_on_distinct_customers_equal_the_draws_evaluated_customer_by_customer(cdnow_fit):
+    # Repeated customers (and a Series t) go through the compressed, blocked path; the
+    # same draws evaluated on every row by hand must give the very same bounds.
+    from crmlab.models import _intervals
+
+    x = np.array([0.0, 2.0, 2.0, 7.0, 0.0, 2.0])
+    t_x = np.array([0.0, 30.43, 30.43, 35.0, 0.0, 20.0])
+    T = np.full(6, 38.86)
+    t = pd.Series(np.array([39.0, 39.0, 39.0, 52.0, 39.0, 39.0]), index=list("abcdef"))
+    table = cdnow_fit.conditional_expected_purchases(t, x, t_x, T, interval=0.8, draws=40, seed=3)
+    assert list(table.index) == list("abcdef")
+    (copies,) = _intervals.draw_models([cdnow_fit], 40, seed=3)[:1]
+    by_hand = np.array([m.conditional_expected_purchases(t, x, t_x, T) for m in copies])
+    lower, upper = np.quantile(by_hand, [0.1, 0.9], axis=0)
+    assert np.allclose(table["lower"], lower, rtol=1e-12)
+    assert np.allclose(table["upper"], upper, rtol=1e-12)
+    old_block = _intervals.BLOCK_BYTES
+    _intervals.BLOCK_BYTES = 8 * 40 * 2  # two customers a block
+    try:
+        blocked = cdnow_fit.conditional_expected_purchases(
+            t, x, t_x, T, interval=0.8, draws=40, seed=3
+        )
+    finally:
+        _intervals.BLOCK_BYTES = old_block
+    assert blocked.equals(table)
+
+
+def _value_by_hand(bg, gg, data, months, discount_year, margin):
+    # The definition, period by period, with no grouping of customers.
+    edges = np.arange(months + 1) * (365.25 / 12 / 7)
+    cumulative = bg.conditional_expected_purchases(
+        edges[:, None], data["x"], data["t_x"], data["T"]
+    )
+    weights = (1 + discount_year) ** -(np.arange(1, months + 1) / 12)
+    spend = gg.conditional_expected_spend(data["x"], data["monetary"])
+    return margin * (weights @ np.diff(cumulative, axis=0)) * spend
+
+
+@pytest.mark.parametrize("model", [BGNBD, ParetoNBD, cl.models.MBGNBD])
+def test_customer_value_computed_per_distinct_x_and_T_equals_the_definition(
+    cdnow_calibration, model
+):
+    purchases = model().fit(cdnow_calibration)
+    gg = GammaGamma().fit(cdnow_calibration[cdnow_calibration["x"] > 0])
+    options = {"horizon": (24, "M"), "period_length": "M", "discount": (0.1, "Y"), "margin": 0.3}
+    value = cl.targeting.expected_customer_value(purchases, gg, cdnow_calibration, **options)
+    by_hand = _value_by_hand(purchases, gg, cdnow_calibration, 24, 0.1, 0.3)
+    assert np.allclose(value, by_hand, rtol=1e-9, atol=1e-12)
+
+
+def test_customer_value_interval_is_the_quantile_of_the_value_over_both_models_draws(
+    cdnow_calibration,
+):
+    from crmlab.models._intervals import draw_models
+
+    bg = BGNBD().fit(cdnow_calibration)
+    gg = GammaGamma().fit(cdnow_calibration[cdnow_calibration["x"] > 0])
+    head = cdnow_calibration.iloc[:300]
+    options = {"horizon": (12, "M"), "period_length": "M", "discount": (0.1, "Y"), "margin": 0.3}
+    table = cl.targeting.expected_customer_value(
+        bg, gg, head, **options, interval=0.9, draws=60, seed=5
+    )
+    assert table.index.equals(head.index)
+    assert np.allclose(
+        table["estimate"], cl.targeting.expected_customer_value(bg, gg, head, **options)
+    )
+    bg_draws, gg_draws, _ = draw_models([bg, gg], 60, seed=5)
+    by_hand = np.array(
+        [_value_by_hand(b, g, head, 12, 0.1, 0.3) for b, g in zip(bg_draws, gg_draws, strict=True)]
+    )
+    lower, upper = np.quantile(by_hand, [0.05, 0.95], axis=0)
+    assert np.allclose(table["lower"], lower, rtol=1e-9)
+    assert np.allclose(table["upper"], upper, rtol=1e-9)
+    assert (table["upper"] > table["lower"]).all()
+
+
+def test_customer_value_takes_the_covariates_of_a_covariate_model_from_the_summary(
+    cdnow_calibration,
+):
+    data = cdnow_calibration.assign(big=(cdnow_calibration["monetary"].fillna(0) > 30) * 1.0)
+    bg = BGNBD(purchase_covariates=["big"], dropout_covariates=["big"]).fit(data)
+    gg = GammaGamma().fit(data[data["x"] > 0])
+    value = cl.targeting.expected_customer_value(
+        bg, gg, data, horizon=(12, "M"), period_length="M", discount=(0.1, "Y"), margin=0.3
+    )
+    edges = np.arange(13) * (365.25 / 12 / 7)
+    cumulative = bg.conditional_expected_purchases(
+        edges[:, None], data["x"], data["t_x"], data["T"], covariates=data[["big"]]
+    )
+    weights = 1.1 ** -(np.arange(1, 13) / 12)
+    by_hand = 0.3 * (weights @ np.diff(cumulative, axis=0))
+    by_hand *= gg.conditional_expected_spend(data["x"], data["monetary"])
+    assert np.allclose(value, by_hand, rtol=1e-9, atol=1e-12)
+    table = cl.targeting.expected_customer_value(
+        bg, gg, data.head(50), horizon=(12, "M"), period_length="M", interval=0.9, draws=30
+    )
+    assert (table["lower"] <= table["upper"]).all()
+    with pytest.raises(ValueError, match="covariates \\['big'\\] that the summary lacks"):
+        cl.targeting.expected_customer_value(bg, gg, cdnow_calibration, horizon=4)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        BGNBD.p_alive,
+        BGNBD.conditional_expected_purchases,
+        cl.models.MBGNBD.p_alive,
+        cl.models.MBGNBD.conditional_expected_purchases,
+        ParetoNBD.p_alive,
+        ParetoNBD.conditional_expected_purchases,
+        ParetoNBD.dert,
+        GammaGamma.conditional_expected_spend,
+        cl.targeting.expected_customer_value,
+    ],
+)
+def test_every_prediction_with_an_interval_states_its_keywords_and_documents_them(method):
+    import inspect
+
+    parameters = inspect.signature(method).parameters
+    for name in ("interval", "method", "draws", "seed"):
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, name
+    doc = inspect.getdoc(method)
+    section = doc[doc.index("Parameters\n----------") :]
+    for entry in ("interval : float", "method : {", "draws : int", "seed : int"):
+        assert entry in section, entry
+    # numpydoc reads a doctest as examples only under its own heading
+    if ">>>" in doc:
+        assert doc.index("Examples\n--------") < doc.index(">>>")

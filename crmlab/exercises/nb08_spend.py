@@ -302,7 +302,9 @@ def _conditional_formula(answer: Any) -> Feedback | None:
 # ----------------------------------------------------------------------------- exercise 5
 
 
-def _value(purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: int) -> pd.Series:
+def _value(
+    purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: int, **options: Any
+) -> Any:
     # The notebook's customer_value: months, discounted monthly at 10% a year.
     return cl.targeting.expected_customer_value(
         purchase_model,
@@ -312,6 +314,7 @@ def _value(purchase_model: Any, spend_model: Any, data: pd.DataFrame, months: in
         period_length="M",
         discount=(_ANNUAL_DISCOUNT, "Y"),
         margin=_MARGIN,
+        **options,
     )
 
 
@@ -369,30 +372,10 @@ def _first_year(answer: Any) -> Feedback | None:
 
 @cache
 def _interval_ends() -> dict[str, np.ndarray]:
-    # The notebook's draws: seed 8, purchase-model draws first, then the spend model's.
+    # The notebook's interval: 100 draws of each model's parameters, seed 8.
     data, bgnbd, spend = _cdnow()
-    rng = np.random.default_rng(_DRAW_SEED)
-    purchase_draws = rng.multivariate_normal(
-        list(bgnbd.params.values()), bgnbd.covariance.to_numpy(), _DRAWS
-    )
-    spend_draws = rng.multivariate_normal(
-        list(spend.params.values()), spend.covariance.to_numpy(), _DRAWS
-    )
-    usable = (purchase_draws > 0).all(axis=1) & (spend_draws > 0).all(axis=1)
-    usable &= spend_draws[:, 1] > 1
-    values = np.array(
-        [
-            _value(
-                cl.models.BGNBD().set_params(**dict(zip(bgnbd.params, bg_draw, strict=True))),
-                cl.models.GammaGamma().set_params(**dict(zip(spend.params, gg_draw, strict=True))),
-                data,
-                _MONTHS,
-            ).to_numpy()
-            for bg_draw, gg_draw in zip(purchase_draws[usable], spend_draws[usable], strict=True)
-        ]
-    )
-    low, high = np.percentile(values, [5, 95], axis=0)
-    point = _value(bgnbd, spend, data, _MONTHS).to_numpy()
+    table = _value(bgnbd, spend, data, _MONTHS, interval=0.9, draws=_DRAWS, seed=_DRAW_SEED)
+    low, point, high = (table[column].to_numpy() for column in ("lower", "estimate", "upper"))
     return {"low": low, "value": point, "high": high}
 
 

@@ -740,11 +740,6 @@ class MLEModel:
                 columns[covariate_key(group, name)] = matrix[:, position]
         return self._split(params, columns)
 
-    def _interval(self, predict: Any, interval: float, **options: Any) -> pd.DataFrame:
-        from crmlab.models._intervals import with_interval
-
-        return with_interval(self, predict, interval, **options)
-
     # ----- fitting -----------------------------------------------------------------
     def _check_data(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> None:
         """Optional hook: warn before fitting about data that cannot pin the parameters down.

@@ -47,7 +47,7 @@ from crmlab.models._base import (
     value_levels,
 )
 from crmlab.models._covariates import covariate_key
-from crmlab.models._intervals import index_of
+from crmlab.models._intervals import interval_option
 
 __all__ = ["BGNBD"]
 
@@ -377,6 +377,7 @@ class BGNBD(RFMModel):
         return as_output(alive * (stays * node_weights).sum(axis=-1) / 2, is_scalar)
 
     @quiet
+    @interval_option("x", "t_x", "T")
     def p_alive(
         self,
         x: Any,
@@ -384,10 +385,6 @@ class BGNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Probability that a customer with history (x, t_x, T) is still active.
 
@@ -397,12 +394,6 @@ class BGNBD(RFMModel):
             The customers' histories (broadcast like numpy).
         covariates : DataFrame or dict, optional
             Their covariate values (models with covariates only).
-        interval : float, optional
-            A level such as 0.9: return a table of ``estimate``, ``lower`` and
-            ``upper``, the bounds from ``draws`` parameter sets drawn by ``method``
-            (``"normal"``, the asymptotic normal of the estimate, or
-            ``"bootstrap"``, refits on resampled customers); see
-            :mod:`crmlab.models._intervals`.
 
         >>> m = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> m.p_alive(0, 0, 38.86)
@@ -410,15 +401,6 @@ class BGNBD(RFMModel):
         >>> round(m.p_alive(2, 30.43, 38.86), 3)
         0.727
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.p_alive(x, t_x, T, covariates=covariates),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         params = self._individual(covariates)
@@ -432,6 +414,7 @@ class BGNBD(RFMModel):
         return as_output(np.exp(active - np.logaddexp(active, dropped)), is_scalar)
 
     @quiet
+    @interval_option("t", "x", "t_x", "T")
     def conditional_expected_purchases(
         self,
         t: Any,
@@ -440,30 +423,15 @@ class BGNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Expected purchases in ``(T, T + t]`` of a customer with history (x, t_x, T) (eq. 10).
 
-        ``covariates`` and ``interval`` as in :meth:`p_alive`.
+        ``covariates`` as in :meth:`p_alive`.
 
         >>> m = BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> m.conditional_expected_purchases(39, [0, 2], [0, 30.43], [38.86, 38.86]).round(3)
         array([0.195, 1.226])
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.conditional_expected_purchases(
-                    t, x, t_x, T, covariates=covariates
-                ),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
         check_values(t, "t", low=0)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())

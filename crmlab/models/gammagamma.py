@@ -41,7 +41,7 @@ from crmlab.models._base import (
     row_groups,
     weighted_sum,
 )
-from crmlab.models._intervals import index_of
+from crmlab.models._intervals import interval_option
 
 __all__ = ["GammaGamma", "ZeroSpendWarning", "frequency_spend_correlation"]
 
@@ -314,34 +314,21 @@ class GammaGamma(MLEModel):
         p, q, gamma = self._require_fit()
         return float(p * gamma / (q - 1)) if q > 1 else float("inf")
 
+    @interval_option("x", "monetary")
     def conditional_expected_spend(
         self,
         x: Any,
         monetary: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Expected spend per transaction given ``x`` repeat purchases of mean ``monetary``.
 
         A weighted average of the population mean and the customer's own mean, the
         weight on her own mean growing with ``x``; customers with ``x == 0`` get the
         population mean. ``covariates``: the customers' covariate values (models
-        with ``spend_covariates``); ``interval``: a level such as 0.9 returns
-        ``estimate``, ``lower`` and ``upper`` (see :mod:`crmlab.models._intervals`).
+        with ``spend_covariates``); ``interval``: see the parameters below.
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.conditional_expected_spend(x, monetary, covariates=covariates),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, monetary),
-            )
         (x, monetary), is_scalar = broadcast_inputs(x, monetary)
         check_values(x, "x", low=0)
         own = np.where(x > 0, np.nan_to_num(monetary), 0.0)

@@ -42,7 +42,7 @@ from crmlab.models._base import (
     quiet,
     value_levels,
 )
-from crmlab.models._intervals import index_of
+from crmlab.models._intervals import interval_option
 from crmlab.models.bgnbd import BGNBD, _away_from_one
 
 __all__ = ["MBGNBD"]
@@ -145,6 +145,7 @@ class MBGNBD(BGNBD):
         return b + x + 1
 
     @quiet
+    @interval_option("x", "t_x", "T")
     def p_alive(
         self,
         x: Any,
@@ -152,28 +153,15 @@ class MBGNBD(BGNBD):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """P(active at T | x, t_x, T) ``= 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x))``.
 
-        ``covariates`` and ``interval`` as in :meth:`BGNBD.p_alive`.
+        ``covariates`` as in :meth:`BGNBD.p_alive`.
 
         >>> m = MBGNBD().set_params(r=0.525, alpha=6.183, a=0.891, b=1.614)
         >>> round(m.p_alive(2, 30.43, 38.86), 3)
         0.706
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.p_alive(x, t_x, T, covariates=covariates),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         params = self._individual(covariates)
@@ -187,6 +175,7 @@ class MBGNBD(BGNBD):
         return as_output(np.exp(active - np.logaddexp(active, dropped)), is_scalar)
 
     @quiet
+    @interval_option("t", "x", "t_x", "T")
     def conditional_expected_purchases(
         self,
         t: Any,
@@ -195,31 +184,16 @@ class MBGNBD(BGNBD):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Expected purchases in ``(T, T + t]`` given (x, t_x, T).
 
         ``(a+b+x)/(a-1) [1 - ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; t/(α+T+t))]``
-        times P(alive). ``covariates`` and ``interval`` as in :meth:`BGNBD.p_alive`.
+        times P(alive). ``covariates`` as in :meth:`BGNBD.p_alive`.
 
         >>> m = MBGNBD().set_params(r=0.525, alpha=6.183, a=0.891, b=1.614)
         >>> round(m.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)
         1.263
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.conditional_expected_purchases(
-                    t, x, t_x, T, covariates=covariates
-                ),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
         check_values(t, "t", low=0)
         alive = self.p_alive(x, t_x, T, covariates=covariates)

@@ -46,7 +46,7 @@ from crmlab.models._base import (
     quiet,
     row_groups,
 )
-from crmlab.models._intervals import index_of
+from crmlab.models._intervals import interval_option
 
 __all__ = ["ParetoNBD"]
 
@@ -361,6 +361,7 @@ class ParetoNBD(RFMModel):
         return total, gradient
 
     @quiet
+    @interval_option("x", "t_x", "T")
     def p_alive(
         self,
         x: Any,
@@ -368,31 +369,16 @@ class ParetoNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Probability that a customer with history (x, t_x, T) is still alive at T.
 
         ``covariates``: the customers' covariate values (covariate models only).
-        ``interval``: a level such as 0.9 returns a table of ``estimate``, ``lower``
-        and ``upper`` from ``draws`` parameter sets (``method="normal"`` or
-        ``"bootstrap"``, see :mod:`crmlab.models._intervals`).
+        ``interval``: see the parameters below.
 
         >>> m = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
         >>> m.p_alive([0, 5], [0, 38], [38.86, 38.86]).round(3)
         array([0.294, 0.989])
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.p_alive(x, t_x, T, covariates=covariates),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         r, alpha, s, beta = self._individual(covariates)
@@ -490,6 +476,7 @@ class ParetoNBD(RFMModel):
         return as_output(alive * future + (1 - alive) * (n == 0), is_scalar)
 
     @quiet
+    @interval_option("t", "x", "t_x", "T")
     def conditional_expected_purchases(
         self,
         t: Any,
@@ -498,30 +485,15 @@ class ParetoNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Expected purchases in ``(T, T + t]`` of a customer with history (x, t_x, T).
 
-        ``covariates`` and ``interval`` as in :meth:`p_alive`.
+        ``covariates`` as in :meth:`p_alive`.
 
         >>> m = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
         >>> round(m.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)
         1.45
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.conditional_expected_purchases(
-                    t, x, t_x, T, covariates=covariates
-                ),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
         check_values(t, "t", low=0)
         alive = self.p_alive(x, t_x, T, covariates=covariates)
@@ -534,6 +506,7 @@ class ParetoNBD(RFMModel):
         return as_output(value, is_scalar)
 
     @quiet
+    @interval_option("discount", "x", "t_x", "T")
     def dert(
         self,
         discount: Any,
@@ -542,10 +515,6 @@ class ParetoNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Discounted expected residual transactions of a customer with history (x, t_x, T).
 
@@ -559,8 +528,8 @@ class ParetoNBD(RFMModel):
 
         with ``U`` Tricomi's confluent hypergeometric function (``Ψ`` in the paper).
         Multiply by the margin per transaction (e.g. from :class:`GammaGamma`) for
-        the customer's discounted expected residual value. ``covariates`` and
-        ``interval`` as in :meth:`p_alive`.
+        the customer's discounted expected residual value. ``covariates`` as in
+        :meth:`p_alive`.
 
         Reference: Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV:
         Using iso-value curves for customer base analysis. *Journal of Marketing
@@ -570,15 +539,6 @@ class ParetoNBD(RFMModel):
         >>> round(m.dert(np.log(1.15) / 52, 2, 30.43, 38.86), 2)
         6.45
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.dert(discount, x, t_x, T, covariates=covariates),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         alive = self.p_alive(x, t_x, T, covariates=covariates)
         r, alpha, s, beta = self._individual(covariates)
         (delta, x, T, alpha, beta, alive), is_scalar = broadcast_inputs(
