@@ -86,7 +86,7 @@ from crmlab.models._base import (
     quiet,
     read_columns,
 )
-from crmlab.models._intervals import index_of
+from crmlab.models._intervals import interval_option
 
 __all__ = ["BGCNBD", "MBGCNBD"]
 
@@ -495,16 +495,12 @@ class BGCNBD(RFMModel):
         return np.stack(terms, axis=-1) * (alive / sum(terms))[..., None]
 
     @quiet
+    @interval_option("x", "t_x", "T")
     def p_alive(
         self,
         x: Any,
         t_x: Any,
         T: Any,
-        *,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Probability that a customer with history (x, t_x, T) is still active at T.
 
@@ -518,15 +514,6 @@ class BGCNBD(RFMModel):
         ...     r=0.5, alpha=3.0, a=0.8, b=2.5).p_alive(3, 10.0, 40.0))
         True
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.p_alive(x, t_x, T),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         alive = self._alive_parts(x, t_x, T)
@@ -587,17 +574,13 @@ class BGCNBD(RFMModel):
         return as_output(survived * exactly + dropped * reach(n * k), is_scalar)
 
     @quiet
+    @interval_option("t", "x", "t_x", "T")
     def conditional_expected_purchases(
         self,
         t: Any,
         x: Any,
         t_x: Any,
         T: Any,
-        *,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Expected purchases in ``(T, T + t]`` of a customer with history (x, t_x, T).
 
@@ -609,15 +592,6 @@ class BGCNBD(RFMModel):
         >>> round(m.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)  # the BG/NBD's
         1.226
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.conditional_expected_purchases(t, x, t_x, T),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
         check_values(t, "t", low=0)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())

@@ -72,7 +72,7 @@ from crmlab.models._base import (
     check_rfm,
     quiet,
 )
-from crmlab.models._intervals import index_of
+from crmlab.models._intervals import interval_option
 
 __all__ = ["GGomNBD"]
 
@@ -461,6 +461,7 @@ class GGomNBD(RFMModel):
 
     # ----- predictions --------------------------------------------------------------
     @quiet
+    @interval_option("x", "t_x", "T")
     def p_alive(
         self,
         x: Any,
@@ -468,10 +469,6 @@ class GGomNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Probability that a customer with history (x, t_x, T) is alive at T.
 
@@ -484,15 +481,6 @@ class GGomNBD(RFMModel):
         >>> m.p_alive([0, 5], [0, 38], [38.86, 38.86]).round(3)
         array([0.086, 0.927])
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.p_alive(x, t_x, T, covariates=covariates),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         r, alpha, b, s, beta = self._individual(covariates)
@@ -533,6 +521,7 @@ class GGomNBD(RFMModel):
         return as_output(r / alpha * _survival_integral(t, b, s, beta), is_scalar)
 
     @quiet
+    @interval_option("t", "x", "t_x", "T")
     def conditional_expected_purchases(
         self,
         t: Any,
@@ -541,10 +530,6 @@ class GGomNBD(RFMModel):
         T: Any,
         *,
         covariates: Any = None,
-        interval: float | None = None,
-        method: str = "normal",
-        draws: int | None = None,
-        seed: int | None = 0,
     ) -> Any:
         """Expected purchases in ``(T, T + t]`` of a customer with history (x, t_x, T).
 
@@ -559,17 +544,6 @@ class GGomNBD(RFMModel):
         >>> round(m.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)
         0.314
         """
-        if interval is not None:
-            return self._interval(
-                lambda model: model.conditional_expected_purchases(
-                    t, x, t_x, T, covariates=covariates
-                ),
-                interval,
-                method=method,
-                draws=draws,
-                seed=seed,
-                index=index_of(x, t_x, T),
-            )
         (t, x, t_x, T), is_scalar = broadcast_inputs(self._in_unit(t), x, t_x, T)
         check_values(t, "t", low=0)
         alive = self.p_alive(x, t_x, T, covariates=covariates)
