@@ -29,9 +29,10 @@ from crmlab._cleaning import Currency, Duplicates, OnInvalid, Returns
 __all__ = [
     "DEFAULTS",
     "CleaningOptions",
-    "EngineOptions",
+    "DuckDBSettings",
     "LogColumns",
     "LogOptions",
+    "SourceOptions",
     "SummaryOptions",
     "log_options",
     "split_options",
@@ -61,18 +62,24 @@ class LogOptions(LogColumns, CleaningOptions, total=False):
     """The columns and the cleaning options: how any function reads a log."""
 
 
-class EngineOptions(TypedDict, total=False):
-    """Which engine summarises the log, and the DuckDB and Spark settings."""
+class DuckDBSettings(TypedDict, total=False):
+    """How much memory the DuckDB engine may hold, where it spills, how many passes."""
 
-    engine: Engine | None
     memory_limit: str | None
     temp_directory: str | os.PathLike[str] | None
     partitions: int | None
-    to_pandas: bool
 
 
-class SummaryOptions(LogOptions, EngineOptions, total=False):
+class SourceOptions(LogOptions, DuckDBSettings, total=False):
+    """How to read a log from any source: its columns, cleaning, engine and settings."""
+
+    engine: Engine | None
+
+
+class SummaryOptions(SourceOptions, total=False):
     """Everything a summary takes besides its dates, unit and ``merge``."""
+
+    to_pandas: bool
 
 
 #: The default of every keyword above.
@@ -102,7 +109,9 @@ def log_options(given: dict[str, Any], kind: type, **overrides: Any) -> dict[str
     >>> sorted(log_options({}, LogColumns, amount_col=None).items())
     [('amount_col', None), ('customer_col', 'customer_id'), ('date_col', 'date')]
     """
-    known = tuple(kind.__required_keys__ | kind.__optional_keys__)
+    # In the order of DEFAULTS, not of the frozenset, so that messages are stable.
+    keys = kind.__required_keys__ | kind.__optional_keys__
+    known = tuple(name for name in DEFAULTS if name in keys)
     unknown = [name for name in given if name not in known]
     if unknown:
         name = unknown[0]
@@ -120,8 +129,8 @@ def log_options(given: dict[str, Any], kind: type, **overrides: Any) -> dict[str
 def split_options(options: dict[str, Any], kind: type) -> dict[str, Any]:
     """The entries of ``options`` that belong to ``kind``.
 
-    >>> split_options({"customer_col": "id", "engine": "duckdb"}, EngineOptions)
-    {'engine': 'duckdb'}
+    >>> split_options({"customer_col": "id", "partitions": 4}, DuckDBSettings)
+    {'partitions': 4}
     """
     known = kind.__required_keys__ | kind.__optional_keys__
     return {name: value for name, value in options.items() if name in known}

@@ -41,7 +41,7 @@ per problem class (column, count, first rows, the option that handles it), and
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,8 +58,21 @@ from crmlab._cleaning import (
     clean_days,
     clean_log,
 )
+from crmlab._log_options import (
+    CleaningOptions,
+    DuckDBSettings,
+    LogColumns,
+    LogOptions,
+    SourceOptions,
+    SummaryOptions,
+    log_options,
+    split_options,
+)
 from crmlab._units import UNITS, unit_length_days
 from crmlab._validate import Problem, first_rows
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "MERGES",
@@ -85,14 +98,8 @@ _NS_PER_DAY = 86_400 * 10**9
 def validate_transactions(
     tx: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    amount_col: str | None = "amount",
-    on_invalid: OnInvalid = "raise",
-    returns: Returns = "raise",
-    duplicates: Duplicates = "keep",
-    currency: Currency = None,
     keep_time: bool = False,
+    **log: Unpack[LogOptions],
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Check a transaction log and return a clean copy with a report.
 
@@ -165,9 +172,9 @@ def validate_transactions(
     1 rows dropped: unparseable date in 'date'
     1 customers may have lost their first purchase among the dropped rows (their T may be sh
     """
-    clean = _clean(
-        tx, customer_col, date_col, amount_col, on_invalid, returns, duplicates, currency
-    )
+
+    o = log_options(log, LogOptions)
+    clean = _clean(tx, **o)
     frame = pd.DataFrame(
         {
             "customer_id": clean.ids,
@@ -177,7 +184,7 @@ def validate_transactions(
         },
         index=tx.index[clean.positions],
     )
-    if amount_col is not None:
+    if o["amount_col"] is not None:
         frame["amount"] = clean.amounts
     return frame, clean.report
 
@@ -185,14 +192,8 @@ def validate_transactions(
 def diagnose(
     tx: pd.DataFrame,
     *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    amount_col: str | None = "amount",
-    on_invalid: OnInvalid = "raise",
-    returns: Returns = "raise",
-    duplicates: Duplicates = "keep",
-    currency: Currency = None,
     observation_end: str | pd.Timestamp | None = None,
+    **log: Unpack[LogOptions],
 ) -> Diagnosis:
     """Every problem of a transaction log, without raising and without cleaning it.
 
@@ -215,30 +216,22 @@ def diagnose(
     1         column 'date'      1  on_invalid
     2  column 'customer_id'      1  on_invalid
     """
-    result = clean_log(
-        tx,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        on_invalid=on_invalid,
-        returns=returns,
-        duplicates=duplicates,
-        currency=currency,
-        diagnose_only=True,
-    )
+
+    o = log_options(log, LogOptions)
+    result = clean_log(tx, **o, diagnose_only=True)
     assert isinstance(result, Diagnosis)
     if observation_end is not None:
         end_day = _day_number(observation_end, "observation_end")
-        days = clean_days(tx[date_col])
+        days = clean_days(tx[o["date_col"]])
         later = days > end_day
         if later.any():
             result.problems.append(
                 Problem(
-                    f"column {date_col!r}",
+                    f"column {o['date_col']!r}",
                     int(later.sum()),
                     f"row(s) dated after observation_end ({observation_end}), left out of "
                     "the summary",
-                    first_rows(later, tx[date_col], labels=tx.index),
+                    first_rows(later, tx[o["date_col"]], labels=tx.index),
                     "They are the holdout: calibration_holdout(tx, calibration_end, "
                     "observation_end) counts them",
                     None,
@@ -405,15 +398,12 @@ def _day_number(moment: str | pd.Timestamp, name: str) -> int:
     return int(np.datetime64(stamp.normalize().tz_localize(None), "D").astype(np.int64))
 
 
-def _options(
-    on_invalid: str, returns: str, duplicates: str, currency: str | None
-) -> dict[str, Any]:
-    return {
-        "on_invalid": on_invalid,
-        "returns": returns,
-        "duplicates": duplicates,
-        "currency": currency,
-    }
+def _duckdb_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The DuckDB engine's settings, with the spill folder as a plain path."""
+    settings = split_options(options, DuckDBSettings)
+    if settings["temp_directory"] is not None:
+        settings["temp_directory"] = os.fspath(settings["temp_directory"])
+    return settings
 
 
 def _summary_frame(
@@ -476,7 +466,6 @@ def _record(
     frame.attrs["cleaning"] = report
 
 
-Engine = Literal["memory", "duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("memory", "duckdb", "spark")
 
 
@@ -544,19 +533,8 @@ def summarize(
     observation_end: str | pd.Timestamp,
     unit: str = "W",
     *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    amount_col: str | None = "amount",
-    returns: Returns = "raise",
-    on_invalid: OnInvalid = "raise",
-    duplicates: Duplicates = "keep",
-    currency: Currency = None,
     merge: Merge = "day",
-    engine: Engine | None = None,
-    memory_limit: str | None = None,
-    temp_directory: str | os.PathLike | None = None,
-    partitions: int | None = None,
-    to_pandas: bool = False,
+    **log: Unpack[SummaryOptions],
 ) -> pd.DataFrame:
     """Summarise a transaction log into one (x, t_x, T, monetary) row per customer.
 
@@ -636,14 +614,15 @@ def summarize(
     >>> summarize(log, observation_end="2024-01-29", unit="D", merge="none").loc["a", "x"]
     np.float64(2.0)
     """
+
+    o = log_options(log, SummaryOptions)
+    columns = split_options(o, LogColumns)
     unit_length_days(unit)
     merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")
-    options = _options(on_invalid, returns, duplicates, currency)
-    chosen = _engine(tx, engine)
-    _duckdb_only(
-        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
-    )
+    options = split_options(o, CleaningOptions)
+    chosen = _engine(tx, o["engine"])
+    _duckdb_only(chosen, **split_options(o, DuckDBSettings))
     if chosen == "spark":
         from crmlab import _spark_engine
 
@@ -652,15 +631,13 @@ def summarize(
             end_day=end_day,
             unit_days=unit_length_days(unit),
             merge=merge,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
+            **columns,
             options=options,
         )
         return _spark_result(
             spark_summary,
-            customer_col,
-            to_pandas,
+            o["customer_col"],
+            o["to_pandas"],
             unit,
             merge,
             options,
@@ -678,21 +655,17 @@ def summarize(
             end_day=end_day,
             unit_days=unit_length_days(unit),
             merge=merge,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
+            **columns,
             options=options,
-            memory_limit=memory_limit,
-            temp_directory=None if temp_directory is None else os.fspath(temp_directory),
-            partitions=partitions,
+            **_duckdb_settings(o),
         )
         _record(frame, unit, merge, options, report, engine="duckdb")
     else:
         ids, times, amounts, report, coded, per_day = _log_arrays(
-            tx, customer_col, date_col, amount_col, options, merge
+            tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge
         )
         frame = _summary_frame(
-            ids, times, amounts, end_day, unit, merge, customer_col, coded, per_day
+            ids, times, amounts, end_day, unit, merge, o["customer_col"], coded, per_day
         )
         _record(frame, unit, merge, options, report)
     frame.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
@@ -705,19 +678,8 @@ def calibration_holdout(
     observation_end: str | pd.Timestamp,
     unit: str = "W",
     *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    amount_col: str | None = "amount",
-    returns: Returns = "raise",
-    on_invalid: OnInvalid = "raise",
-    duplicates: Duplicates = "keep",
-    currency: Currency = None,
     merge: Merge = "day",
-    engine: Engine | None = None,
-    memory_limit: str | None = None,
-    temp_directory: str | os.PathLike | None = None,
-    partitions: int | None = None,
-    to_pandas: bool = False,
+    **log: Unpack[SummaryOptions],
 ) -> pd.DataFrame:
     """Summarise a calibration period and count each customer's holdout purchases.
 
@@ -738,6 +700,9 @@ def calibration_holdout(
     >>> int(ch["x_holdout"].sum()), round(float(ch["duration_holdout"].iloc[0]), 2)
     (1882, 39.0)
     """
+
+    o = log_options(log, SummaryOptions)
+    columns = split_options(o, LogColumns)
     cal_day = _day_number(calibration_end, "calibration_end")
     end_day = _day_number(observation_end, "observation_end")
     if end_day <= cal_day:
@@ -747,16 +712,14 @@ def calibration_holdout(
         )
     unit_days = unit_length_days(unit)
     merge = _check_merge(merge)
-    options = _options(on_invalid, returns, duplicates, currency)
+    options = split_options(o, CleaningOptions)
     if merge in ("day", "none"):
         duration = (end_day - cal_day) / unit_days
     else:
         starts = _period_start(np.array([cal_day, end_day]), merge)
         duration = (starts[1] - starts[0]) / unit_days
-    chosen = _engine(tx, engine)
-    _duckdb_only(
-        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
-    )
+    chosen = _engine(tx, o["engine"])
+    _duckdb_only(chosen, **split_options(o, DuckDBSettings))
     if chosen == "spark":
         from crmlab import _spark_engine
 
@@ -766,16 +729,14 @@ def calibration_holdout(
             end_day=end_day,
             unit_days=unit_days,
             merge=merge,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
+            **columns,
             options=options,
             duration=duration,
         )
         return _spark_result(
             spark_summary,
-            customer_col,
-            to_pandas,
+            o["customer_col"],
+            o["to_pandas"],
             unit,
             merge,
             options,
@@ -795,13 +756,9 @@ def calibration_holdout(
             end_day=end_day,
             unit_days=unit_days,
             merge=merge,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
+            **columns,
             options=options,
-            memory_limit=memory_limit,
-            temp_directory=None if temp_directory is None else os.fspath(temp_directory),
-            partitions=partitions,
+            **_duckdb_settings(o),
         )
         calibration.insert(
             calibration.columns.get_loc("x_holdout") + 1, "duration_holdout", duration
@@ -811,10 +768,10 @@ def calibration_holdout(
         calibration.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
         return calibration
     ids, times, amounts, report, coded, per_day = _log_arrays(
-        tx, customer_col, date_col, amount_col, options, merge
+        tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge
     )
     calibration = _summary_frame(
-        ids, times, amounts, cal_day, unit, merge, customer_col, coded, per_day
+        ids, times, amounts, cal_day, unit, merge, o["customer_col"], coded, per_day
     )
     days = times if per_day == 1 else np.floor_divide(times, per_day)
     holdout = (days > cal_day) & (days <= end_day)
@@ -846,18 +803,8 @@ def cohort_table(
     tx: pd.DataFrame,
     period: str = "M",
     *,
-    customer_col: str = "customer_id",
-    date_col: str = "date",
-    amount_col: str | None = "amount",
     observation_end: str | pd.Timestamp | None = None,
-    returns: Returns = "raise",
-    on_invalid: OnInvalid = "raise",
-    duplicates: Duplicates = "keep",
-    currency: Currency = None,
-    engine: Engine | None = None,
-    memory_limit: str | None = None,
-    temp_directory: str | os.PathLike | None = None,
-    partitions: int | None = None,
+    **log: Unpack[SourceOptions],
 ) -> pd.DataFrame:
     """Acquisition cohorts: for each cohort and period since acquisition, who was active.
 
@@ -888,16 +835,16 @@ def cohort_table(
     >>> round(float(table.query("cohort == '1997-01' and period == 1")["retention"].iloc[0]), 3)
     0.147
     """
+
+    o = log_options(log, SourceOptions)
+    columns = split_options(o, LogColumns)
     freq = {"M": "M", "Q": "Q", "W": "W", "Y": "Y"}.get(period)
     if freq is None:
         raise ValueError(f"period must be one of 'M', 'Q', 'W', 'Y', got {period!r}")
-    options = _options(on_invalid, returns, duplicates, currency)
-    chosen = _engine(tx, engine)
-    _duckdb_only(
-        chosen, memory_limit=memory_limit, temp_directory=temp_directory, partitions=partitions
-    )
+    options = split_options(o, CleaningOptions)
+    chosen = _engine(tx, o["engine"])
+    _duckdb_only(chosen, **split_options(o, DuckDBSettings))
     end_day = None if observation_end is None else _day_number(observation_end, "observation_end")
-    names = {"customer_col": customer_col, "date_col": date_col, "amount_col": amount_col}
     if chosen in ("duckdb", "spark"):
         if chosen == "duckdb":
             from crmlab import _duckdb_engine
@@ -907,16 +854,14 @@ def cohort_table(
                 period=period,
                 end_day=end_day,
                 options=options,
-                memory_limit=memory_limit,
-                temp_directory=None if temp_directory is None else os.fspath(temp_directory),
-                partitions=partitions,
-                **names,
+                **_duckdb_settings(o),
+                **columns,
             )
         else:
             from crmlab import _spark_engine
 
             counted, last_day, cleaning = _spark_engine.cohort_counts(
-                tx, period=period, end_day=end_day, options=options, **names
+                tx, period=period, end_day=end_day, options=options, **columns
             )
         cohorts = pd.to_datetime(counted["cohort_start"]).dt.to_period(freq)
         periods = pd.to_datetime(counted["period_start"]).dt.to_period(freq)
@@ -927,13 +872,13 @@ def cohort_table(
                 "active": counted["active"].astype("int64"),
             }
         )
-        if amount_col is not None:
+        if o["amount_col"] is not None:
             table["revenue"] = counted["revenue"].astype("float64")
         table = table.sort_values(["cohort", "period"], ignore_index=True)
         sizes = table[table["period"] == 0].set_index("cohort")["active"]
         end = pd.Timestamp(0) if last_day is None else _day_timestamp(int(last_day))
     else:
-        clean, report = validate_transactions(tx, **names, **options)
+        clean, report = validate_transactions(tx, **columns, **options)
         cleaning = report.as_dict()
         end = clean["date"].max() if observation_end is None else pd.Timestamp(observation_end)
         clean = clean[clean["date"] <= end]
@@ -943,15 +888,15 @@ def cohort_table(
         work = pd.DataFrame(
             {"customer_id": clean["customer_id"], "cohort": first.astype(str), "period": offset}
         )
-        if amount_col is not None:
+        if o["amount_col"] is not None:
             work["revenue"] = clean["amount"]
         sizes = work[work["period"] == 0].groupby("cohort")["customer_id"].nunique()
         grouped = work.groupby(["cohort", "period"])
         table = grouped["customer_id"].nunique().rename("active").to_frame()
-        if amount_col is not None:
+        if o["amount_col"] is not None:
             table["revenue"] = grouped["revenue"].sum()
         table = table.reset_index()
-    table = _cohort_grid(table, sizes, end, freq, amount_col is not None)
+    table = _cohort_grid(table, sizes, end, freq, o["amount_col"] is not None)
     table.attrs["period"] = period
     table.attrs.update(options)
     table.attrs["cleaning"] = cleaning

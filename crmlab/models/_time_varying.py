@@ -309,7 +309,8 @@ def time_varying_data(
     MissingCovariateError
         A customer has no row for a period she was observed in.
     """
-    from crmlab.transactions import _day_number, _log_arrays, _options
+    from crmlab._log_options import DEFAULTS, CleaningOptions, split_options
+    from crmlab.transactions import _day_number, _log_arrays
 
     unit_length_days(unit)
     kind = _period_kind(period)
@@ -328,7 +329,7 @@ def time_varying_data(
             f"or 'none' (every row, at its timestamp), got {merge!r}"
         )
     ids, times, _, _, _, per_day = _log_arrays(
-        transactions, customer_col, date_col, None, _options("raise", "raise", "keep", None), merge
+        transactions, customer_col, date_col, None, split_options(DEFAULTS, CleaningOptions), merge
     )
     # Times in days (fractions of a day with merge="none"); as in summarize, the
     # window ends at the start of observation_end's day ("day") or at midnight after
