@@ -236,6 +236,9 @@ class BGNBD(RFMModel):
         "dropout": (("a", 1.0), ("b", 1.0)),
     }
 
+    #: The likelihood's "active" and "dropped" terms of a history, which P(alive) compares.
+    _history_terms = staticmethod(_log_terms)
+
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
         alpha = 1.0 / self._mean_purchase_rate(columns, weights)
         return [np.array([1.0, alpha, 1.0, 1.0]), np.array([0.3, alpha / 2, 0.8, 2.5])]
@@ -410,7 +413,7 @@ class BGNBD(RFMModel):
         else:
             # One parameter set for all: the special functions of x once per distinct x.
             levels = {"x_levels": value_levels(x)}
-        active, dropped = _log_terms(*params, x, t_x, T, levels)
+        active, dropped = self._history_terms(*params, x, t_x, T, levels)
         return as_output(np.exp(active - np.logaddexp(active, dropped)), is_scalar)
 
     @quiet

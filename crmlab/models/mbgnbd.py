@@ -38,9 +38,7 @@ from crmlab.models import bgnbd
 from crmlab.models._base import (
     as_output,
     broadcast_inputs,
-    check_rfm,
     quiet,
-    value_levels,
 )
 from crmlab.models._intervals import interval_option
 from crmlab.models.bgnbd import BGNBD, _away_from_one
@@ -79,6 +77,9 @@ class MBGNBD(BGNBD):
     >>> round(m.expected_purchases(39), 3)
     1.183
     """
+
+    # P(alive) is the BG/NBD's, compared on these terms (one more chance to drop out).
+    _history_terms = staticmethod(_log_terms)
 
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
         alpha = 1.0 / self._mean_purchase_rate(columns, weights)
@@ -143,36 +144,6 @@ class MBGNBD(BGNBD):
         # Active at T means having survived x + 1 chances (the one at time 0 too); from
         # then on dropout chances come after purchases, as in the BG/NBD.
         return b + x + 1
-
-    @quiet
-    @interval_option("x", "t_x", "T")
-    def p_alive(
-        self,
-        x: Any,
-        t_x: Any,
-        T: Any,
-        *,
-        covariates: Any = None,
-    ) -> Any:
-        """P(active at T | x, t_x, T) ``= 1 / (1 + a/(b+x) ((α+T)/(α+t_x))^(r+x))``.
-
-        ``covariates`` as in :meth:`BGNBD.p_alive`.
-
-        >>> m = MBGNBD().set_params(r=0.525, alpha=6.183, a=0.891, b=1.614)
-        >>> round(m.p_alive(2, 30.43, 38.86), 3)
-        0.706
-        """
-        (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
-        check_rfm(x.ravel(), t_x.ravel(), T.ravel())
-        params = self._individual(covariates)
-        if self.covariates:
-            (x, t_x, T, *params), is_scalar = broadcast_inputs(x, t_x, T, *params, scalar=is_scalar)
-            levels = None
-        else:
-            # One parameter set for all: the special functions of x once per distinct x.
-            levels = {"x_levels": value_levels(x)}
-        active, dropped = _log_terms(*params, x, t_x, T, levels)
-        return as_output(np.exp(active - np.logaddexp(active, dropped)), is_scalar)
 
     @quiet
     @interval_option("t", "x", "t_x", "T")
