@@ -13,7 +13,7 @@ and records each cell's duration; the peak memory is the kernel's maximum reside
 set (the largest child process this script waited for).
 
     python benchmarks/bench_notebook.py                         # 100 k customers, 1 M rows
-    CRMLAB_BENCH_CUSTOMERS=3000000 flock /work/wt/bigmem.lock nice -n 10 \\
+    CRMLAB_BENCH_CUSTOMERS=3000000 nice -n 10 \\
         python benchmarks/bench_notebook.py                      # 31 M rows: the target
 
 ``CRMLAB_BENCH_LOG`` names a Parquet file to reuse (made if missing);

@@ -20,7 +20,7 @@ so that it is the scoring's own. Sizes come from the environment::
     CRMLAB_BENCH_SCORING_CUSTOMERS=1000000 CRMLAB_BENCH_TRACKING_ROWS=1000000 \\
         python benchmarks/bench_scoring.py                    # a quick run
 
-Run it alone (``flock /work/wt/bigmem.lock nice -n 10 ...`` on the shared machine).
+Run it alone, ``nice``d: it needs a few GB.
 """
 
 from __future__ import annotations
