@@ -223,6 +223,7 @@ def _direct_loglik(k, delta, r, alpha, a, b, gaps, T):
     return math.log(stays * with_survival[0] + leaves * without[0])
 
 
+@pytest.mark.numeric
 @pytest.mark.parametrize("model_class", [BGCNBD, MBGCNBD])
 @pytest.mark.parametrize("k", [1, 2, 4])
 @pytest.mark.parametrize(("gaps", "T"), [((), 30.0), ((3.0,), 20.0), ((2.0, 5.0, 1.5), 12.0)])
@@ -308,6 +309,7 @@ def simulated(request):
     return model_class, truth, frame, base
 
 
+@pytest.mark.numeric
 def test_simulated_k_and_parameters_come_back_within_two_standard_errors(simulated):
     model_class, _, frame, _ = simulated
     frame = frame.iloc[:10_000]  # enough to tell k apart by thousands of log-likelihood units
@@ -334,6 +336,7 @@ def test_p_alive_matches_the_simulated_share_still_active(simulated):
         assert abs(group["p"].mean() - group["truth"].mean()) < 4 * se + 1e-3, group.name
 
 
+@pytest.mark.numeric
 def test_conditional_expectation_matches_simulated_holdout_purchases(simulated):
     _, truth, frame, base = simulated
     predicted = truth.conditional_expected_purchases(39.0, frame["x"], frame["t_x"], frame["T"])
@@ -346,6 +349,7 @@ def test_conditional_expectation_matches_simulated_holdout_purchases(simulated):
         assert abs(part.mean()) < 4 * part.std() / np.sqrt(len(part)) + 1e-3
 
 
+@pytest.mark.numeric
 def test_future_activity_and_no_purchase_match_the_simulation(simulated):
     _, truth, frame, base = simulated
     x, t_x, T = frame["x"], frame["t_x"], frame["T"]

@@ -12,6 +12,7 @@ from crmlab.models import BGNBD, GammaGamma, ParetoNBD
 BG = {"r": 0.8, "alpha": 8.0, "a": 0.8, "b": 2.5}
 
 
+@pytest.mark.numeric
 def test_nominal_90_percent_intervals_cover_85_to_95_percent_of_simulated_truths():
     truth = BGNBD().set_params(**BG)
     x, t_x, T = np.array([2.0, 6.0, 1.0]), np.array([20.0, 38.0, 5.0]), np.full(3, 39.0)

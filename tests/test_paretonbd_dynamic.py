@@ -111,6 +111,7 @@ def test_without_covariates_it_is_the_plain_pareto_nbd_on_cdnow(cdnow_static):
     assert dynamic.unit == "W"
 
 
+@pytest.mark.numeric
 def test_covariates_that_do_not_vary_over_time_give_the_time_invariant_model(cdnow_static):
     data, summary, _ = cdnow_static
     names = {"purchase_covariates": ["g"], "dropout_covariates": ["g"]}
@@ -206,6 +207,7 @@ def _direct_loglik(params, purchase_times, T, edges, zp, zd):
     return log_c + np.log(alive + dead)
 
 
+@pytest.mark.numeric
 def test_the_likelihood_is_the_integral_over_the_dropout_moment(simulated):
     table, log = simulated
     some = np.arange(25)
@@ -235,6 +237,7 @@ def test_the_likelihood_is_the_integral_over_the_dropout_moment(simulated):
 
 
 # ----- simulation --------------------------------------------------------------------------
+@pytest.mark.numeric
 def test_simulated_parameters_come_back_within_two_standard_errors(fitted):
     model, _ = fitted
     assert model.converged
@@ -245,6 +248,7 @@ def test_simulated_parameters_come_back_within_two_standard_errors(fitted):
     assert se["purchase.season"] < 0.1
 
 
+@pytest.mark.numeric
 def test_the_time_invariant_model_misses_the_season(fitted):
     model, data = fitted
     plain = ParetoNBD().fit(data.summary())
@@ -252,6 +256,7 @@ def test_the_time_invariant_model_misses_the_season(fitted):
     assert 2 * (model.loglik - plain.loglik) > 13.8
 
 
+@pytest.mark.numeric
 def test_p_alive_matches_who_the_simulation_kept_alive():
     # a simulation that stops at END, so that "alive at the end" is alive at T
     table = covariate_table(6000, 1)
@@ -272,6 +277,7 @@ def test_p_alive_matches_who_the_simulation_kept_alive():
     assert n == 6000
 
 
+@pytest.mark.numeric
 def test_conditional_expectation_matches_the_simulated_holdout(simulated):
     table, log = simulated
     model = dynamic_model(**TRUTH)
@@ -411,6 +417,7 @@ def small_base():
     return cl.models.time_varying_data(log, table, END)
 
 
+@pytest.mark.numeric
 def test_the_gradient_is_the_likelihoods_slope(small_base):
     from crmlab.models.paretonbd_dynamic import _gradient
 
@@ -427,6 +434,7 @@ def test_the_gradient_is_the_likelihoods_slope(small_base):
         assert ours[j] == pytest.approx(numeric, rel=1e-5, abs=1e-5), model.names[j]
 
 
+@pytest.mark.numeric
 def test_standard_errors_equal_those_of_the_likelihoods_hessian(small_base):
     from crmlab.models._base import numerical_hessian
 
