@@ -256,7 +256,6 @@ def _net_returns(rows: Any, counts: dict[str, Any]) -> Any:
             .otherwise(F.col("amt"))
             .alias("amt"),
         )
-        .cache()
     )
     found = matched.agg(F.count("matched"), F.count(F.lit(1))).collect()[0]
     days_found = netted.agg(
@@ -276,6 +275,10 @@ def _net_returns(rows: Any, counts: dict[str, Any]) -> Any:
         unmatched_return_value=float(days_found[2] or 0.0),
         customers_returned_whole=int(before) - int(after),
     )
+    # The steps were kept only for these counts; a cache left behind would hold a copy of
+    # the log for the rest of the session.
+    for step in (base, matched, netted):
+        step.unpersist()
     return out
 
 

@@ -136,7 +136,8 @@ def test_spark_drops_customers_and_reads_currency_as_memory_does(spark, on_inval
 
 @pytest.mark.parametrize(("duplicates", "merges"), [("keep", ("day", "none")), ("drop", ("W",))])
 def test_spark_nets_returns_as_memory_does(spark, duplicates, merges):
-    # Spark jobs are slow to start: the merges are shared out between the two runs.
+    # Spark jobs are slow to start: the merges and the three entry points are shared out
+    # between the two runs.
     log = returns_log()
     frame = spark.createDataFrame(log)
     base = {"returns": "net", "duplicates": duplicates}
@@ -151,12 +152,14 @@ def test_spark_nets_returns_as_memory_does(spark, duplicates, merges):
         ours = cl.transactions.summarize(frame, "2024-12-31", to_pandas=True, **options)
         assert_same_summary(ours, memory)
         assert_same_report(ours.attrs["cleaning"], report)
-    ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
-    ours_ch = cl.transactions.calibration_holdout(
-        frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
-    )
-    assert_same_summary(ours_ch, ch)
-    assert_same_report(ours_ch.attrs["cleaning"], ch.attrs["cleaning"])
-    cohorts = cl.transactions.cohort_table(log, period="M", **base)
-    ours_cohorts = cl.transactions.cohort_table(frame, period="M", **base)
-    pd.testing.assert_frame_equal(ours_cohorts, cohorts, check_exact=False, rtol=1e-9)
+    if duplicates == "keep":
+        ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
+        ours_ch = cl.transactions.calibration_holdout(
+            frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
+        )
+        assert_same_summary(ours_ch, ch)
+        assert_same_report(ours_ch.attrs["cleaning"], ch.attrs["cleaning"])
+    else:
+        cohorts = cl.transactions.cohort_table(log, period="M", **base)
+        ours_cohorts = cl.transactions.cohort_table(frame, period="M", **base)
+        pd.testing.assert_frame_equal(ours_cohorts, cohorts, check_exact=False, rtol=1e-9)
