@@ -8,10 +8,10 @@ only the first offending rows of a problem found (at most five) are fetched, to 
 them in the same messages as the other engines. Spark rows have no position, so a
 message names them by their values.
 
-Supported options: ``on_invalid`` "raise", "drop" or "drop_customer", ``returns``
-"raise" or "drop", ``duplicates`` "keep" or "drop", ``currency`` None, "." or ",", and
-every ``merge``. ``returns="net"`` is refused with the way round it (the DuckDB
-engine nets returns).
+Supported options: the DuckDB engine's (``on_invalid`` "raise", "drop" or
+"drop_customer", ``returns`` "raise", "net" or "drop", ``duplicates`` "keep" or "drop",
+``currency`` None, "." or ",") and every ``merge``, with the in-memory engine's
+cleaning report.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from crmlab._duckdb_engine import SUPPORTED, cleaning_report, log_problems, rais
 __all__ = ["calibration_holdout", "cohort_counts", "is_source", "summarize"]
 
 _SHOWN_ROWS = 5
-# The DuckDB engine's options but netting returns, not built in Spark yet.
-_SUPPORTED = {**SUPPORTED, "returns": ("raise", "drop")}
 _TRUNC = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}  # Spark weeks start Monday
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -39,10 +37,10 @@ def is_source(source: Any) -> bool:
 
 def _refuse_unsupported(options: dict[str, Any]) -> None:
     for name, value in options.items():
-        if value not in _SUPPORTED[name]:
+        if value not in SUPPORTED[name]:
             raise ValueError(
                 f"{name}={value!r} is not available in the Spark engine, which supports "
-                f"{', '.join(repr(v) for v in _SUPPORTED[name])}: it matches rows one by one. "
+                f"{', '.join(repr(v) for v in SUPPORTED[name])}: it matches rows one by one. "
                 "Clean the log first (in Spark), or summarise a pandas frame with "
                 "engine='memory'"
             )
@@ -53,7 +51,13 @@ def _prepare(
 ) -> tuple[Any, dict[str, Any] | None]:
     """Validate in Spark; return the clean (cust, ts, amt) DataFrame and the report."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import DateType, StringType, TimestampNTZType, TimestampType
+    from pyspark.sql.types import (
+        DateType,
+        NumericType,
+        StringType,
+        TimestampNTZType,
+        TimestampType,
+    )
 
     _refuse_unsupported(options)
     wanted = [customer_col, date_col] + ([amount_col] if amount_col is not None else [])
@@ -124,18 +128,7 @@ def _prepare(
     def counts_by_condition(condition: Any) -> int:
         return int(typed.filter(condition).count())
 
-    clean = typed.filter(valid)
-    if counts["negative"]:
-        clean = clean.filter(F.col("amt") >= 0)
-    clean = clean.select("cust", "ts", "amt")
-    counts["duplicates"] = int(
-        clean.groupBy("cust", "ts", "amt")
-        .count()
-        .filter(F.col("count") > 1)
-        .agg(F.sum(F.col("count") - 1))
-        .collect()[0][0]
-        or 0
-    )
+    clean = typed.filter(valid).select("cust", "ts", "amt")
     where = {
         "no_id": (F.col("cust").isNull(), "raw_date"),
         "bad_date": (F.col("ts").isNull(), "raw_date"),
@@ -144,31 +137,149 @@ def _prepare(
         "negative": (valid & (F.col("amt") < 0), "amt"),
         "zero": (valid & (F.col("amt") == 0), None),
     }
+    # Duplicates never block, so the error can be raised before they are counted.
     problems = log_problems(
-        counts,
+        {**counts, "duplicates": 0},
         lambda kind: first(*where[kind]),
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
         options=options,
-        net=False,
     )
     raise_log_problems(problems)
+    # The in-memory engine takes a fast path, without counting duplicates or writing a
+    # report, for a log of typed timestamps, numeric amounts and nothing to clean.
+    invalid = counts["no_id"] + counts["bad_date"] + counts["bad_amount"] + counts["currency"]
+    fast = (
+        isinstance(date_type, TimestampType | TimestampNTZType)
+        and (amount_col is None or isinstance(log.schema[amount_col].dataType, NumericType))
+        and options["duplicates"] == "keep"
+        and not invalid
+        and not counts["negative"]
+    )
+    if not fast:
+        # Counted as memory counts them: on every valid row, returns and lost customers'
+        # rows included, before anything is dropped.
+        counts["duplicates"] = int(
+            clean.groupBy("cust", "ts", "amt")
+            .count()
+            .agg(F.sum(F.col("count") - 1))
+            .collect()[0][0]
+            or 0
+        )
     lost = _lost_customers(typed, valid, options, counts)
     if lost is not None and options["on_invalid"] == "drop_customer":
         clean = clean.join(lost, on="cust", how="left_anti")
-    if options["duplicates"] == "drop":
+    dropping = options["duplicates"] == "drop"
+    if dropping:
         clean = clean.dropDuplicates(["cust", "ts", "amt"])
+    if fast:
+        return clean, None
+    kept = clean
+    if amount_col is not None and counts["negative"]:
+        if options["returns"] == "net":
+            clean = _net_returns(kept, counts)
+        else:
+            clean = kept.filter(F.col("amt") >= 0)
+    left = clean.agg(F.count(F.lit(1)), F.sum(F.when(F.col("amt") == 0, 1).otherwise(0))).collect()[
+        0
+    ]
+    returned = kept.agg(F.sum(F.when(F.col("amt") < 0, 1).otherwise(0))).collect()[0][0]
     report = cleaning_report(
-        counts,
-        rows_out=None,
-        always=False,
+        {**counts, "zero": int(left[1] or 0), "negative": int(returned or 0)},
+        rows_out=int(left[0]),
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
         options=options,
+        duplicates_dropped=counts["duplicates"] - counts["lost_duplicates"] if dropping else 0,
     )
     return clean, report
+
+
+def _net_returns(rows: Any, counts: dict[str, Any]) -> Any:
+    """Net the returns (negative amounts) of ``rows`` against the purchases, in Spark.
+
+    The in-memory engine's rule (:func:`crmlab._cleaning.net_returns`): a return goes
+    to the customer's latest day with purchases on or before its own (the last such day
+    in a window over the customer's days, purchase days ordered before the returns of
+    the same day), each purchase row of that day gives up its share of the day's
+    returns, a day whose returns reach its value is cancelled, and returns with no such
+    day are removed. Returns the netted rows; the counts of the cleaning report go
+    into ``counts``.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    day = F.datediff(F.to_date("ts"), F.lit("1970-01-01").cast("date"))
+    base = rows.withColumn("day", day).cache()
+    days = (
+        base.filter(F.col("amt") > 0)
+        .groupBy("cust", "day")
+        .agg(F.sum("amt").alias("value"), F.count(F.lit(1)).alias("purchases"))
+    )
+    returns = base.filter(F.col("amt") < 0).select("cust", "day", "amt")
+    events = days.select(
+        "cust", "day", F.lit(0).alias("kind"), F.lit(None).cast("double").alias("amt")
+    ).union(returns.select("cust", "day", F.lit(1).alias("kind"), "amt"))
+    so_far = (
+        Window.partitionBy("cust")
+        .orderBy("day", "kind")
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    latest = F.last(F.when(F.col("kind") == 0, F.col("day")), ignorenulls=True).over(so_far)
+    matched = events.withColumn("matched", latest).filter(F.col("kind") == 1).cache()
+    returned = (
+        matched.filter(F.col("matched").isNotNull())
+        .groupBy("cust", F.col("matched").alias("day"))
+        .agg(F.sum(-F.col("amt")).alias("returned"))
+    )
+    netted = (
+        days.join(returned, on=["cust", "day"], how="left")
+        .withColumn("returned", F.coalesce("returned", F.lit(0.0)))
+        .withColumn("cancelled", F.col("returned") >= F.col("value") * (1 - 1e-12))
+        .cache()
+    )
+    out = (
+        base.join(
+            netted.select("cust", "day", "value", "returned", "cancelled"), ["cust", "day"], "left"
+        )
+        .filter(
+            (F.col("amt") >= 0) & ~F.coalesce((F.col("amt") > 0) & F.col("cancelled"), F.lit(False))
+        )
+        .select(
+            "cust",
+            "ts",
+            F.when(
+                F.col("amt") > 0, F.col("amt") - F.col("returned") * F.col("amt") / F.col("value")
+            )
+            .otherwise(F.col("amt"))
+            .alias("amt"),
+        )
+    )
+    found = matched.agg(F.count("matched"), F.count(F.lit(1))).collect()[0]
+    days_found = netted.agg(
+        F.sum(F.when(F.col("cancelled"), F.col("purchases")).otherwise(0)),
+        F.sum(
+            F.when((F.col("returned") > 0) & ~F.col("cancelled"), F.col("purchases")).otherwise(0)
+        ),
+        F.sum(F.greatest(F.col("returned") - F.col("value"), F.lit(0.0))),
+    ).collect()[0]
+    before = base.filter(F.col("amt") >= 0).select("cust").distinct().count()
+    after = out.select("cust").distinct().count()
+    counts.update(
+        returns_netted=int(found[0]),
+        returns_unmatched=int(found[1]) - int(found[0]),
+        purchases_cancelled=int(days_found[0] or 0),
+        purchases_reduced=int(days_found[1] or 0),
+        unmatched_return_value=float(days_found[2] or 0.0),
+        customers_returned_whole=int(before) - int(after),
+    )
+    # The steps were kept only for these counts; a cache left behind would hold a copy of
+    # the log for the rest of the session.
+    for step in (base, matched, netted):
+        step.unpersist()
+    return out
 
 
 def _currency(raw: Any, currency: str | None) -> tuple[Any, Any]:

@@ -73,3 +73,16 @@ def returns_log(seed: int = 3, customers: int = 300) -> pd.DataFrame:
     whole = log[log["customer_id"] == log["customer_id"].iloc[0]]
     everything = whole.assign(amount=-whole["amount"] - 1, date=whole["date"] + pd.Timedelta("1h"))
     return pd.concat([log, returns, early, everything], ignore_index=True)
+
+
+def assert_same_report(ours: dict, theirs: dict) -> None:
+    """Equal cleaning reports: the same keys and counts; the unmatched return value, a
+    sum of amounts added in another order by each engine, to 1e-9 relative."""
+    import pytest
+
+    rest = {key: value for key, value in ours.items() if key != "unmatched_return_value"}
+    assert rest == {key: value for key, value in theirs.items() if key in rest}
+    assert set(ours) == set(theirs)
+    assert ours["unmatched_return_value"] == pytest.approx(
+        theirs["unmatched_return_value"], rel=1e-9
+    )

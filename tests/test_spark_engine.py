@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from engine_checks import assert_same_summary, odd_log
+from engine_checks import assert_same_report, assert_same_summary, odd_log, returns_log
 
 import crmlab as cl
 
@@ -47,6 +47,8 @@ def test_spark_equals_memory_on_an_odd_log(spark, merge):
     memory = cl.transactions.summarize(log, "2024-12-31", **options)
     ours = cl.transactions.summarize(frame, "2024-12-31", to_pandas=True, **options)
     assert_same_summary(ours, memory)
+    # A clean log of typed columns takes memory's fast path: no report from either.
+    assert ours.attrs["cleaning"] is None and memory.attrs["cleaning"] is None
     memory_ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
     ours_ch = cl.transactions.calibration_holdout(
         frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
@@ -72,8 +74,7 @@ def test_spark_reports_the_named_errors(spark):
         "column 'amount': 1 negative amount(s) (returns?)",
     ):
         assert expected in message, message
-    with pytest.raises(ValueError, match="not available in the Spark engine"):
-        cl.transactions.summarize(frame, "2024-12-31", returns="net")
+    assert "Pass returns='net'" in message, message
 
 
 def test_scoring_a_spark_summary_stays_in_spark(spark_cdnow, cdnow_calibration):
@@ -114,16 +115,51 @@ def test_spark_drops_customers_and_reads_currency_as_memory_does(spark, on_inval
 
     made = make_dirty_log(1_500, seed=11)
     names = {"customer_col": "client", "date_col": "order_ts", "amount_col": "revenue"}
+    # Duplicates are dropped in half the runs, so that duplicates_dropped is compared too.
+    duplicates = "drop" if on_invalid == "drop_customer" else "keep"
     options = {**names, "on_invalid": on_invalid, "currency": currency, "returns": "drop"}
+    options["duplicates"] = duplicates
     frame = spark.createDataFrame(made.log)
     memory = cl.transactions.summarize(made.log, made.observation_end, **options)
     ours = cl.transactions.summarize(frame, made.observation_end, to_pandas=True, **options)
     assert_same_summary(ours, memory)
     theirs = memory.attrs["cleaning"]
     assert theirs["currency_parsed" if currency else "dropped"]
-    for key in ("dropped", "currency_parsed", "first_purchase_dropped", "customers_dropped"):
-        assert ours.attrs["cleaning"][key] == theirs[key], key
+    assert theirs["exact_duplicates"] > 0 and theirs["returns_dropped"] > 0
+    assert theirs["zero_amounts"] > 0 and theirs["rows_out"] < theirs["rows_in"]
+    assert_same_report(ours.attrs["cleaning"], theirs)
     if currency is None:
         with pytest.raises(ValueError, match="currency strings") as raised:
             cl.transactions.summarize(frame, made.observation_end, **names)
         assert "Pass currency='.'" in str(raised.value)
+
+
+@pytest.mark.parametrize(("duplicates", "merges"), [("keep", ("day", "none")), ("drop", ("W",))])
+def test_spark_nets_returns_as_memory_does(spark, duplicates, merges):
+    # Spark jobs are slow to start: the merges and the three entry points are shared out
+    # between the two runs.
+    log = returns_log()
+    frame = spark.createDataFrame(log)
+    base = {"returns": "net", "duplicates": duplicates}
+    for merge in merges:
+        options = {**base, "merge": merge, "unit": "D"}
+        memory = cl.transactions.summarize(log, "2024-12-31", **options)
+        report = memory.attrs["cleaning"]
+        for kind in ("returns_netted", "returns_unmatched", "purchases_cancelled"):
+            assert report[kind] > 0, kind
+        assert report["purchases_reduced"] > 0 and report["unmatched_return_value"] > 0
+        assert report["customers_returned_whole"] > 0
+        ours = cl.transactions.summarize(frame, "2024-12-31", to_pandas=True, **options)
+        assert_same_summary(ours, memory)
+        assert_same_report(ours.attrs["cleaning"], report)
+    if duplicates == "keep":
+        ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
+        ours_ch = cl.transactions.calibration_holdout(
+            frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
+        )
+        assert_same_summary(ours_ch, ch)
+        assert_same_report(ours_ch.attrs["cleaning"], ch.attrs["cleaning"])
+    else:
+        cohorts = cl.transactions.cohort_table(log, period="M", **base)
+        ours_cohorts = cl.transactions.cohort_table(frame, period="M", **base)
+        pd.testing.assert_frame_equal(ours_cohorts, cohorts, check_exact=False, rtol=1e-9)
