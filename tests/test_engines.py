@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from engine_checks import assert_same_summary, odd_log
+from engine_checks import assert_same_report, assert_same_summary, odd_log
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -324,16 +324,6 @@ def test_duckdb_cohort_table_equals_memory_on_an_odd_log(tmp_path, duplicates):
         memory = cl.transactions.cohort_table(log, period="W", **options)
         assert_same_cohorts(cl.transactions.cohort_table(path, period="W", **options), memory)
     assert (memory["active"] == 0).any()  # the grid keeps empty periods
-
-
-def assert_same_report(ours: dict, theirs: dict) -> None:
-    # The unmatched value is a sum of amounts, added in another order by each engine.
-    rest = {key: value for key, value in ours.items() if key != "unmatched_return_value"}
-    assert rest == {key: value for key, value in theirs.items() if key in rest}
-    assert set(ours) == set(theirs)
-    assert ours["unmatched_return_value"] == pytest.approx(
-        theirs["unmatched_return_value"], rel=1e-9
-    )
 
 
 @pytest.mark.parametrize("duplicates", ["keep", "drop"])
