@@ -54,12 +54,18 @@ test-env:
 	@$(SETUP) install --extras $(TEST_EXTRAS)
 
 NBVAL_SANITIZE := --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Tests that start servers, browsers, Spark or installs: run one at a time. The rest (unit,
+# property and doctests) run on both cores.
+INTEGRATION_TESTS := tests/test_browser.py tests/test_browser_history.py \
+  tests/test_spark_engine.py tests/test_course_kit.py tests/test_site.py tests/test_setup.py \
+  tests/test_papermill.py
 
 test: test-env
 	$(BIN)/ruff check crmlab tests benchmarks tools course
 	$(BIN)/ruff format --check crmlab tests benchmarks tools course
 	$(BIN)/python tools/make_student.py --check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 tests crmlab $(addprefix --ignore=,$(INTEGRATION_TESTS))
+	$(BIN)/python -m pytest $(INTEGRATION_TESTS)
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval $(NBVAL_SANITIZE) notebooks/solutions
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax notebooks/*.ipynb
 	@if [ "$(PANDAS2)" = "1" ]; then $(MAKE) --no-print-directory test-pandas2; fi
@@ -74,10 +80,8 @@ $(PANDAS2_STAMP): pyproject.toml
 # `numeric`) ran in the main run already and are left out here.
 test-pandas2: $(PANDAS2_STAMP)
 	$(PANDAS2_VENV)/bin/python -c "import pandas; print('pandas', pandas.__version__)"
-	$(PANDAS2_VENV)/bin/python -m pytest -q -m "not numeric" tests crmlab --ignore=tests/test_browser.py \
-	  --ignore=tests/test_browser_history.py --ignore=tests/test_spark_engine.py \
-	  --ignore=tests/test_course_kit.py --ignore=tests/test_site.py \
-	  --ignore=tests/test_setup.py --ignore=tests/test_papermill.py
+	$(PANDAS2_VENV)/bin/python -m pytest -q -n 2 -m "not numeric" tests crmlab \
+	  $(addprefix --ignore=,$(INTEGRATION_TESTS))
 
 student:
 	@$(SETUP) install
