@@ -467,6 +467,17 @@ def _passes(con: Any, valid: str, kept: str, distinct: bool, partitions: int) ->
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _run_connected(
+    source: Any, *, memory_limit: str | None, temp_directory: str | None, **run_options: Any
+) -> tuple[dict[str, Any] | None, int, dict[str, pd.DataFrame]]:
+    """:func:`_run` on a connection of its own, closed whatever happens."""
+    con = connect(memory_limit, temp_directory)
+    try:
+        return _run(con, source, **run_options)
+    finally:
+        con.close()
+
+
 def _run(
     con: Any,
     source: Any,
@@ -895,21 +906,18 @@ def summarize(
     :func:`partition_count`).
     """
     with_amounts = amount_col is not None
-    con = connect(memory_limit, temp_directory)
-    try:
-        report, after, tables = _run(
-            con,
-            source,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            options=options,
-            after_day=end_day,
-            partitions=partitions,
-            queries={"summary": _summary_sql(merge, end_day, with_amounts)},
-        )
-    finally:
-        con.close()
+    report, after, tables = _run_connected(
+        source,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
+        after_day=end_day,
+        partitions=partitions,
+        queries={"summary": _summary_sql(merge, end_day, with_amounts)},
+    )
     end = _window_end(merge, end_day)
     frame = _frame(tables["summary"], merge, end, unit_days, with_amounts, customer_col)
     frame.attrs["rows_after_observation_end"] = int(after)
@@ -933,24 +941,21 @@ def calibration_holdout(
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Calibration summary plus ``x_holdout`` (and ``monetary_holdout``) counted in SQL."""
     with_amounts = amount_col is not None
-    con = connect(memory_limit, temp_directory)
-    try:
-        report, after, tables = _run(
-            con,
-            source,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            options=options,
-            after_day=end_day,
-            partitions=partitions,
-            queries={
-                "summary": _summary_sql(merge, cal_day, with_amounts),
-                "holdout": _holdout_sql(merge, cal_day, end_day, with_amounts),
-            },
-        )
-    finally:
-        con.close()
+    report, after, tables = _run_connected(
+        source,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
+        after_day=end_day,
+        partitions=partitions,
+        queries={
+            "summary": _summary_sql(merge, cal_day, with_amounts),
+            "holdout": _holdout_sql(merge, cal_day, end_day, with_amounts),
+        },
+    )
     end = _window_end(merge, cal_day)
     frame = _frame(tables["summary"], merge, end, unit_days, with_amounts, customer_col)
     holdout = tables["holdout"].set_index("cust").reindex(frame.index)
@@ -1011,21 +1016,18 @@ def cohort_counts(
             FROM active JOIN firsts USING (cust) GROUP BY cohort_start, p"""
         }
 
-    con = connect(memory_limit, temp_directory)
-    try:
-        report, _, tables = _run(
-            con,
-            source,
-            customer_col=customer_col,
-            date_col=date_col,
-            amount_col=amount_col,
-            options=options,
-            after_day=end_day if end_day is not None else 0,
-            partitions=partitions,
-            queries=queries,
-        )
-    finally:
-        con.close()
+    report, _, tables = _run_connected(
+        source,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        options=options,
+        after_day=end_day if end_day is not None else 0,
+        partitions=partitions,
+        queries=queries,
+    )
     table = tables["cohorts"]
     # Each customer lies in one partition, so the partitions' counts add up.
     table = table.groupby(["cohort_start", "period_start"], as_index=False).sum()
