@@ -39,18 +39,8 @@ def test_survival_and_retention_are_consistent_and_bounded():
     assert np.allclose(model.retention_rate(np.arange(1, 30)), s[1:] / s[:-1], rtol=1e-12)
 
 
-def test_cross_check_with_foretell_and_retenmod():
-    # The BdW of the R package foretell, and of its Python port retenmod, fitted to the
-    # High End survival % of years 0-4 (100, 86.9, 74.3, 65.3, 59.3): their README
-    # prints a, b, c = 0.25936956, 1.72276277, 1.58428486 and -LL 122.27493183.
-    # Counts of a 1,000-customer cohort give the same estimates and ten times the LL.
-    model = BetaDiscreteWeibull().fit([1000, 869, 743, 653, 593])
-    np.testing.assert_allclose(
-        [model.params[k] for k in ("alpha", "beta", "c")],
-        [0.25936956, 1.72276277, 1.58428486],
-        rtol=5e-4,
-    )
-    assert model.loglik / 10 == pytest.approx(-122.27493183, abs=1e-6)
+# The High End fit that foretell and retenmod print, and the paper's polarization
+# figures: see test_models_published.py.
 
 
 @pytest.mark.parametrize("n", [1, 3, 8])

@@ -1,10 +1,11 @@
 """BG/CNBD-k and MBG/CNBD-k (Platzer & Reutterer 2016) and the litt summary they need.
 
 Checked four ways: at k = 1 against crmlab's BG/NBD and MBG/NBD on CDNOW (1e-9);
-on CDNOW against what BTYDplus's CDNOW demo reports (k = 1 is chosen); the
-likelihood of one customer against a direct numerical integration over her
-purchase rate; and by simulation (k and the parameters recovered, P(alive) and the
-conditional expectation against simulated truths).
+on CDNOW against what BTYDplus's CDNOW demo reports (k = 1 is chosen; in
+test_models_published.py); the likelihood of one customer against a direct
+numerical integration over her purchase rate; and by simulation (k and the
+parameters recovered, P(alive) and the conditional expectation against simulated
+truths).
 """
 
 from __future__ import annotations
@@ -179,22 +180,6 @@ def test_conditional_pmf_sums_to_one_with_the_conditional_mean(model_class):
         (n * p).sum(axis=0), model.conditional_expected_purchases(39.0, x, t_x, T), rtol=1e-8
     )
     np.testing.assert_allclose(model.p_alive_at(0.0, x, t_x, T), model.p_alive(x, t_x, T))
-
-
-@pytest.mark.parametrize(("ours", "published"), [(MBGCNBD, (0.525, 6.183, 0.891, 1.614))])
-def test_cdnow_picks_k_one_as_btydplus_demo_reports(cdnow, ours, published):
-    # BTYDplus, demo/cdnow.R: mbgcnbd.EstimateParameters on CDNOW gives k = 1 ("no
-    # regularity detected for CDNow"), hence the MBG/NBD estimates r 0.525, alpha 6.183,
-    # a 0.891, b 1.614 that BTYDplus and lifetimes print.
-    model = ours().fit(cdnow)
-    assert model.k == 1
-    profile = model.k_profile
-    assert profile["loglik"].idxmax() == 1
-    assert profile.index.tolist()[:3] == [1, 2, 3]
-    assert (np.diff(profile["loglik"]) < 0).all()  # each k worse than the one before
-    assert [round(model.params[n], 3) for n in ("r", "alpha", "a", "b")] == list(published)
-    assert model.loglik == pytest.approx(-9582.14, abs=0.01)
-    assert BGCNBD().fit(cdnow).k == 1
 
 
 # ----- the likelihood against a direct integration ----------------------------------

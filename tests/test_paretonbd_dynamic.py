@@ -100,15 +100,7 @@ def test_the_data_give_summarizes_x_t_x_and_T(cdnow_static):
         np.testing.assert_allclose(data.summary()[column], summary[column], rtol=0, atol=1e-12)
 
 
-def test_without_covariates_it_is_the_plain_pareto_nbd_on_cdnow(cdnow_static):
-    data, summary, _ = cdnow_static
-    dynamic = ParetoNBDTimeVarying().fit(data)
-    plain = ParetoNBD().fit(summary[["x", "t_x", "T"]])
-    assert dynamic.loglik == pytest.approx(-9594.976, abs=1e-3)
-    assert dynamic.loglik == pytest.approx(plain.loglik, abs=1e-6)
-    for name, value in plain.params.items():
-        assert dynamic.params[name] == pytest.approx(value, rel=1e-6), name
-    assert dynamic.unit == "W"
+# Without covariates it is CDNOW's Pareto/NBD: see test_models_published.py.
 
 
 @pytest.mark.numeric

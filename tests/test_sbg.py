@@ -30,35 +30,8 @@ def fits(survival):
     }
 
 
-# ----- published figures --------------------------------------------------------------
-@pytest.mark.parametrize(
-    "group, alpha, beta, loglik",
-    [("regular", 0.704, 1.182, -1680.27), ("high_end", 0.668, 3.806, -1611.16)],
-)
-def test_fader_hardie_2007_estimates(fits, group, alpha, beta, loglik):
-    model = fits[group]
-    assert round(model.params["alpha"], 3) == alpha
-    assert round(model.params["beta"], 3) == beta
-    assert round(model.loglik, 2) == loglik
-    assert model.converged
-
-
-def test_loglik_of_the_published_parameters(survival):
-    model = ShiftedBetaGeometric().set_params(alpha=0.704, beta=1.182)
-    assert model.log_likelihood(survival["regular"].loc[:7]) == pytest.approx(-1680.27, abs=0.01)
-
-
-@pytest.mark.parametrize("group", ["regular", "high_end"])
-def test_projection_of_years_8_to_12_tracks_the_actual(fits, survival, group):
-    # Fader & Hardie (2007), Figure 3: fitted on years 0-7, the sBG follows the actual
-    # survival through year 12 (Regular 17.3 %, High End 39.4 % at year 12).
-    projected = 100 * fits[group].survival(np.arange(8, 13))
-    actual = survival[group].loc[8:12].to_numpy() / 10
-    assert np.all(np.abs(projected - actual) < 1.7)
-    assert np.all(projected <= actual)  # slightly pessimistic, as in the paper's figure
-    # The naive projection (one constant retention rate fitted to years 0-7) is far off.
-    constant = (survival[group].loc[7] / 1000) ** (1 / 7)
-    assert abs(100 * constant**12 - actual[-1]) > 3 * abs(projected[-1] - actual[-1])
+# The published figures (Fader & Hardie 2007: Table 1's fits, Figure 3's projection) are
+# in test_models_published.py.
 
 
 def test_year_12_figures(fits):
