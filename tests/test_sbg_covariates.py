@@ -149,7 +149,15 @@ def _derl_with_retention_raised(alpha, beta, discount, n, k):
 
 @pytest.mark.parametrize(
     "alpha, beta, discount, n",
-    [(0.704, 1.182, 0.1, 1), (0.704, 1.182, 0.1, 5), (0.668, 3.806, 0.1, 8), (3.8, 15.2, 0.1, 3)],
+    [
+        (0.704, 1.182, 0.1, 1),
+        (0.704, 1.182, 0.1, 5),
+        (0.668, 3.806, 0.1, 8),
+        (3.8, 15.2, 0.1, 3),
+        # Fader & Hardie (2010) Table 3's polarized case: most customers near theta = 0
+        (1 / 15, 4 / 15, 0.1, 1),
+        (1 / 15, 4 / 15, 0.1, 3),
+    ],
 )
 def test_elasticity_is_the_finite_difference_of_derl(alpha, beta, discount, n):
     h = 1e-5

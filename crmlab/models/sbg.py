@@ -26,17 +26,20 @@ customer or group (``period``, ``churned``, optional ``weight`` and the covariat
 e.g. cohorts' :func:`survivors_to_durations` stacked with a column that tells them
 apart.
 
-Retention elasticity (Fader & Hardie 2010): the percentage change in a customer's
-discounted expected residual lifetime (DERL, so in the residual value of the base)
-for a 1 % rise in every customer's retention probability ``1 - theta``. Multiplying
-each ``1 - theta`` by ``1 + k`` multiplies ``S(t)`` by ``(1 + k)^t``; the derivative
-at ``k = 0`` is, with ``z = 1 / (1 + d)`` and ``d`` the discount rate per period::
+Retention elasticity, in the setting of Fader & Hardie (2010): the percentage change
+in the discounted expected residual lifetime (DERL) of the customers in their ``n``-th
+period, so in the residual value of the base, for a 1 % rise in every customer's
+retention probability ``1 - theta``. Multiplying each ``1 - theta`` by ``1 + k``
+multiplies ``S(t)`` by ``(1 + k)^t``; the derivative at ``k = 0`` is, with
+``z = 1 / (1 + d)`` and ``d`` the discount rate per period::
 
     eta(n) = 2F1(2, beta + n; alpha + beta + n; z) / 2F1(1, beta + n; alpha + beta + n; z)
 
 It exceeds the ``(1 + d) / (1 + d - r)`` of a model with one constant retention
 rate ``r`` fitted to the same cohort: ignoring heterogeneity understates what
-better retention is worth, as the paper finds.
+better retention is worth, as the paper finds. This formula is crmlab's own
+derivation: the paper's equation (8) and the elasticities it prints could not be
+read for this library (see :meth:`ShiftedBetaGeometric.retention_elasticity`).
 
 References: Fader, P. S., & Hardie, B. G. S. (2007). How to project customer
 retention. *Journal of Interactive Marketing*, 21(1), 76–90. Fader, P. S., &
@@ -395,24 +398,36 @@ class ShiftedBetaGeometric(MLEModel):
         return derl(alpha, beta, discount, n)
 
     def retention_elasticity(self, discount: Any, n: Any = 1, *, covariates: Any = None) -> Any:
-        """% change in DERL for a 1 % rise in every retention probability (F&H 2010).
+        """% change in DERL for a 1 % rise in every retention probability.
 
         The point elasticity ``d log DERL / d log(1 + k)`` at ``k = 0`` when each
         customer's retention probability ``1 - theta`` becomes ``(1 + k)(1 - theta)``,
-        for a customer in her ``n``-th period (see the module docstring)::
+        for the customers in their ``n``-th period (see the module docstring)::
 
             2F1(2, beta + n; alpha + beta + n; z) / 2F1(1, beta + n; alpha + beta + n; z)
 
         with ``z = 1 / (1 + discount)``.
 
-        Each customer's own elasticity is ``(1 + d) / (1 + d - (1 - theta))``; the
-        elasticity of their total value weights each by her DERL (the loyal ones,
-        worth most, gain most), so it exceeds the plain average of the customers'
-        own, ``2F1(1, beta + n - 1; alpha + beta + n - 1; z)``, which
-        pymc-marketing's ``expected_retention_elasticity`` returns. It is also the
-        discounted mean time to the further payments, counted in periods (the
-        duration of the customer asset of Pfeifer & Farris 2004). Infinite at
-        ``discount = 0`` when ``alpha <= 2``.
+        Where it comes from. Fader & Hardie (2010) ask by how much the residual
+        value of a contractual base grows for a 1 % rise in retention, and find
+        that the textbook ``(1 + d) / (1 + d - r)`` of one constant retention rate
+        understates it when customers differ. Their equation (8) and the
+        elasticities they print could not be read for this library, so this is
+        crmlab's own derivation in that setting, the elasticity of the customers'
+        total DERL (their residual value, for a constant margin). It is checked
+        against quadrature over ``theta`` with finite differences of DERL, and
+        against the paper's finding on its Table 3 cases
+        (``tests/test_models_published.py``); it is not checked against the
+        paper's own numbers.
+
+        It is a different quantity from pymc-marketing's
+        ``expected_retention_elasticity``: that is the plain average of the
+        customers' own elasticities ``(1 + d) / (1 + d - (1 - theta))``, which is
+        ``2F1(1, beta + n - 1; alpha + beta + n - 1; z)``. The total's elasticity
+        weights each customer by her DERL (the loyal ones, worth most, gain most),
+        so it is the larger. It is also the discounted mean time to the further
+        payments, counted in periods (the duration of the customer asset of
+        Pfeifer & Farris 2004). Infinite at ``discount = 0`` when ``alpha <= 2``.
 
         >>> sbg = ShiftedBetaGeometric().set_params(alpha=0.704, beta=1.182)
         >>> sbg.retention_elasticity(0.1, [1, 5]).round(2)
