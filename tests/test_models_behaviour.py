@@ -16,6 +16,7 @@ from crmlab.models import (
     BGNBD,
     MBGCNBD,
     MBGNBD,
+    BetaDiscreteWeibull,
     GammaGamma,
     GGomNBD,
     ParetoNBD,
@@ -190,13 +191,23 @@ def test_labels_of_offending_rows_are_the_frames_index():
         BGNBD().fit(frame)
 
 
-def test_rising_survivor_counts_are_refused():
+# The models of one cohort's survivor counts (the BdW reads them as the sBG does).
+COHORT_MODELS = [
+    pytest.param(ShiftedBetaGeometric, id="sbg"),
+    pytest.param(BetaDiscreteWeibull, id="bdw"),
+]
+
+
+@pytest.mark.parametrize("model_class", COHORT_MODELS)
+def test_rising_survivor_counts_are_refused(model_class):
     with pytest.raises(ValueError, match=r"cannot rise: period 3 has 500 after 400"):
-        ShiftedBetaGeometric().fit([1000, 600, 400, 500])
+        model_class().fit([1000, 600, 400, 500])
     with pytest.raises(ValueError, match="whole numbers"):
-        ShiftedBetaGeometric().fit([1000, 600.5])
+        model_class().fit([1000, 600.5])
     with pytest.raises(ValueError, match="at least two"):
-        ShiftedBetaGeometric().fit([1000])
+        model_class().fit([1000])
+    with pytest.raises(RuntimeError, match=r"call \.fit\(data\)"):
+        model_class().survival(3)
 
 
 def test_gamma_gamma_refuses_negative_spend_of_repeat_buyers():
