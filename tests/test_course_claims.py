@@ -97,8 +97,9 @@ def test_notebook_12_regular_buyers_statements():
     base, bgnbd, cnbd = nb12._regular()
     # "the regularity of the simulation is found"; "in truth 30% have left".
     assert cnbd.k == nb12.REGULAR_K and round(1 - base["alive"].mean(), 1) == 0.3
-    # The BG/NBD "sends a and b to the edge of their range".
-    assert bgnbd.params["a"] < 1e-3 and bgnbd.params["b"] < 1e-3
+    # The BG/NBD "sends a and b to the edge of their range"; "a few (a / (a + b), about 9%)".
+    a, b = bgnbd.params["a"], bgnbd.params["b"]
+    assert a < 1e-3 and b < 1e-3 and round(a / (a + b), 2) == 0.09
     table = cl.models.compare([bgnbd, cnbd], base.assign(duration_holdout=nb12.YEAR))
     # "by more than two thousand points"; "within a few per cent where the BG/NBD's is a
     # quarter too high".
@@ -152,6 +153,8 @@ def test_notebook_12_ageing_statements():
     summary = ggom.summary()
     for name, value in nb12.AGEING.items():
         assert abs(summary.loc[name, "estimate"] - value) < 2.2 * summary.loc[name, "se"], name
+    # "Its s is several times the truth's".
+    assert pareto.params["s"] > 3 * nb12.AGEING["s"]
     # "expects twice as many of the two-year-old customers to last a third year".
     shares = nb12._survivor_shares()
     assert round(shares["pareto"] / shares["expected"]) == 2
