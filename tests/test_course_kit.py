@@ -386,6 +386,11 @@ def test_syllabus_names_the_course_notebooks_and_real_readings() -> None:
         "10_customer_centric_crm",
     ):
         assert f"../notebooks/{name}.ipynb" in syllabus, name
+    # the researchers' appendices, after the ten-week plan, each a notebook that exists
+    appendices = syllabus.split("Problem sets (each")[0].split("## Ten-week plan")[1]
+    for name in ("11_large_logs", "12_beyond_pareto_nbd"):
+        assert f"../notebooks/{name}.ipynb" in appendices, name
+        assert (KIT.parent / "notebooks" / f"{name}.ipynb").exists(), name
     plan_table = syllabus.split("## Ten-week plan")[1].split("Problem sets (each")[0]
     weeks = re.findall(r"^\| (\d+) \| ", plan_table, re.M)
     assert [int(w) for w in weeks] == list(range(1, 11))
