@@ -559,3 +559,16 @@ def test_dert_and_pmf_refuse_bad_input_and_stay_finite():
     small_s = GGomNBD().set_params(r=0.85, alpha=4.45, b=0.12, s=0.01, beta=9.55)
     p = small_s.probability_of_purchases(np.arange(3000), 52.0)
     assert np.isfinite(p).all() and p.sum() == pytest.approx(1.0, abs=1e-8)
+
+
+def test_a_base_too_large_to_fit_at_once_starts_from_a_subsample(monkeypatch):
+    """Above SUBSAMPLE_ROWS distinct rows the base fits a subsample first, through
+    GGomNBD's own _optimise (which once refused the base's ``subsample`` keyword)."""
+    from crmlab.models import _base
+
+    base = pd.DataFrame(GGomNBD().set_params(**TRUTH).simulate(3000, 32.0, seed=41))
+    whole = GGomNBD().fit(base)
+    monkeypatch.setattr(_base, "SUBSAMPLE_ROWS", 600)
+    started = GGomNBD().fit(base)
+    assert started.result.n_rows > 600 and started.converged
+    assert started.loglik == pytest.approx(whole.loglik, abs=1e-6)

@@ -416,6 +416,12 @@ class GGomNBD(RFMModel):
         The quadrature nodes move with the parameters, but the rule's value does not
         (to 1e-13), so differentiating the integrand at fixed nodes is exact enough.
         """
+        return self._loglik_and_gradient_rows(params, x, t_x, T)[1]
+
+    def _loglik_and_gradient_rows(
+        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each row's log-likelihood and its gradient from one quadrature (see _gradient_rows)."""
         r, alpha, b, s, beta = params
         x, t_x, T, alpha, beta = np.broadcast_arrays(x, t_x, T, alpha, beta)
         died, (log_a, inv_a, clock, log_q, inv_q) = _log_died(
@@ -436,7 +442,8 @@ class GGomNBD(RFMModel):
         d_b = w_alive * (-s * T * np.exp(b * T) / q_T) + w_died * clock
         d_s = w_alive * (np.log(beta) - np.log(q_T)) + w_died * (1 / s + np.log(beta) - log_q)
         d_beta = w_alive * s * (1 / beta - 1 / q_T) + w_died * (s / beta - (s + 1) * inv_q)
-        return [d_r, d_alpha, d_b, d_s, d_beta]
+        constant = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+        return constant + total, [d_r, d_alpha, d_b, d_s, d_beta]
 
     def _optimise(
         self,
@@ -444,8 +451,11 @@ class GGomNBD(RFMModel):
         weights: np.ndarray,
         start_points: list[np.ndarray],
         n_obs: float,
+        **options: Any,
     ) -> Fit:
-        result = super()._optimise(columns, weights, start_points, n_obs)
+        # ``options`` (the base's ``subsample``) pass through: a large base's fit
+        # starts from a subsample's, which calls this again with subsample=False.
+        result = super()._optimise(columns, weights, start_points, n_obs, **options)
         if "b" not in self._boundary_of(result.estimate):
             return result
         b, beta = result.estimate[2], result.estimate[4]
