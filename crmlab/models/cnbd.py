@@ -80,12 +80,12 @@ from crmlab.models._base import (
     as_float_array,
     as_output,
     broadcast_inputs,
-    by_level,
     check_rfm,
     quiet,
     read_columns,
 )
 from crmlab.models._intervals import interval_option
+from crmlab.models.bgnbd import BGNBD, _on_levels
 
 __all__ = ["BGCNBD", "MBGCNBD"]
 
@@ -131,22 +131,26 @@ def _log_parts(
 
     Returns ``common``; ``log_active``, the log of ``Σ_j c_j`` (active at T) and
     ``dropped`` (dropped out at ``t_x``), both relative to ``common``; and the
-    terms ``c_j`` themselves. ``levels`` (``x_levels``, ``t_x_levels``, ``T_levels``) let the
-    special functions and logs be computed once per distinct value.
+    terms ``c_j`` themselves. ``levels`` (``x_levels``, ``t_x_levels``, ``T_levels``;
+    with covariates ``x_groups``, ``t_x_groups``, ``T_groups`` as the BG/NBD's, see
+    :func:`crmlab.models.bgnbd._on_levels`) let the special functions and logs be
+    computed once per distinct value (and covariate group).
     """
     levels = levels or {}
-    x_levels = levels.get("x_levels")
     shape = r + k * x
-    log_T = by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
+    log_T = _on_levels(lambda v, al: np.log(al + v), T, levels, "T", alpha)
     common = (
-        by_level(
-            lambda v: (
+        _on_levels(
+            lambda v, a, b: (
                 special.betaln(a, b + v + delta)
                 - v * special.gammaln(k)
                 + special.gammaln(r + k * v)
             ),
             x,
-            x_levels,
+            levels,
+            "x",
+            a,
+            b,
         )
         - special.betaln(a, b)
         - special.gammaln(r)
@@ -160,8 +164,7 @@ def _log_parts(
             (x > 0) | (delta == 1),
             np.log(a)
             - np.log(np.maximum(b + x - 1 + delta, 1e-300))
-            + shape
-            * (log_T - by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))),
+            + shape * (log_T - _on_levels(lambda v, al: np.log(al + v), t_x, levels, "t_x", alpha)),
             -np.inf,
         )
     return common, log_active, dropped, terms
@@ -371,6 +374,9 @@ class BGCNBD(RFMModel):
             )
         return self.k
 
+    #: With covariates, rows alike in a column and in the covariates it meets (the BG/NBD's groups).
+    _groups = BGNBD._groups
+
     def _loglik_rows(
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> np.ndarray:
@@ -383,10 +389,15 @@ class BGCNBD(RFMModel):
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> list[np.ndarray]:
         """Exact derivatives of each row's log-likelihood in r, alpha, a and b."""
+        return self._loglik_and_gradient_rows(params, x, t_x, T, **levels)[1]
+
+    def _loglik_and_gradient_rows(
+        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each row's log-likelihood and its derivatives, from one set of likelihood pieces."""
         k, delta = self._current_k(), self.dropout_at_zero
         r, alpha, a, b = params
-        x_levels = levels.get("x_levels")
-        _, log_active, dropped, terms = _log_parts(k, delta, r, alpha, a, b, x, t_x, T, levels)
+        common, log_active, dropped, terms = _log_parts(k, delta, r, alpha, a, b, x, t_x, T, levels)
         inner = np.logaddexp(log_active, dropped)
         w_active, w_drop = np.exp(log_active - inner), np.exp(dropped - inner)
         psi = special.digamma
@@ -399,9 +410,9 @@ class BGCNBD(RFMModel):
             by_r = by_r + terms[j] * harmonic
             by_j = by_j + terms[j] * j
         total = sum(terms)
-        psi_shape = by_level(lambda v: psi(r + k * v), x, x_levels)
-        log_T = by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
-        log_tx = by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))
+        psi_shape = _on_levels(lambda v: psi(r + k * v), x, levels, "x")
+        log_T = _on_levels(lambda v, al: np.log(al + v), T, levels, "T", alpha)
+        log_tx = _on_levels(lambda v, al: np.log(al + v), t_x, levels, "t_x", alpha)
         d_r = psi_shape - psi(r) + np.log(alpha) - log_T + w_active * by_r / total
         d_r = d_r + w_drop * (log_T - log_tx)
         d_alpha = (
@@ -410,16 +421,16 @@ class BGCNBD(RFMModel):
             - w_active * by_j / total / (alpha + T)
             + w_drop * shape * (1 / (alpha + T) - 1 / (alpha + t_x))
         )
-        psi_after = by_level(lambda v: psi(a + b + v + delta), x, x_levels)
+        psi_after = _on_levels(lambda v, a, b: psi(a + b + v + delta), x, levels, "x", a, b)
         d_a = psi(a + b) - psi_after + w_drop / a
         d_b = (
-            by_level(lambda v: psi(b + v + delta), x, x_levels)
+            _on_levels(lambda v, b: psi(b + v + delta), x, levels, "x", b)
             - psi_after
             - psi(b)
             + psi(a + b)
             - np.where(w_drop > 0, w_drop / np.maximum(b + x - 1 + delta, 1e-300), 0.0)
         )
-        return [d_r, d_alpha, d_a, d_b]
+        return common + inner, [d_r, d_alpha, d_a, d_b]
 
     # ----- fitting -------------------------------------------------------------
     def fit(
