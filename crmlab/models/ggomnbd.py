@@ -72,6 +72,7 @@ from crmlab.models._base import (
     check_rfm,
     quiet,
 )
+from crmlab.models._counts import log_nbd
 from crmlab.models._intervals import distinct_rows, interval_option
 
 __all__ = ["GGomNBD"]
@@ -291,17 +292,8 @@ def _pmf(n: Any, t: Any, r: Any, alpha: Any, b: float, s: float, beta: Any) -> n
         *(np.asarray(v, dtype=float) for v in (n, t, r, alpha, beta))
     )
 
-    def log_nbd(u: np.ndarray, count: np.ndarray, r: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        return (
-            special.gammaln(r + count)
-            - special.gammaln(r)
-            - special.gammaln(count + 1)
-            + r * (np.log(alpha) - np.log(alpha + u))
-            + special.xlogy(count, u / (alpha + u))
-        )
-
     log_survival = _log_survival(t, b, s, beta)
-    alive = np.exp(log_survival + log_nbd(t, n, r, alpha))
+    alive = np.exp(log_survival + log_nbd(n, t, r, alpha))
     dead_share = -np.expm1(log_survival)[..., None]  # F(t)
     w = dead_share * (_PMF_NODES + 1) / 2  # F(u) at the nodes
     # e^(bu) - 1 = β ((1 - w)^(-1/s) - 1), its log from y = -log(1 - w) / s:
@@ -309,7 +301,7 @@ def _pmf(n: Any, t: Any, r: Any, alpha: Any, b: float, s: float, beta: Any) -> n
     with np.errstate(divide="ignore"):
         log_grown = np.log(beta[..., None]) + y + np.log(-np.expm1(-y))
     u = np.logaddexp(0.0, log_grown) / b
-    died = np.exp(log_nbd(u, n[..., None], r[..., None], alpha[..., None]))
+    died = np.exp(log_nbd(n[..., None], u, r[..., None], alpha[..., None]))
     return alive + (died * _PMF_WEIGHTS).sum(axis=-1) * dead_share[..., 0] / 2
 
 
