@@ -115,6 +115,20 @@ def _phase_terms(k: int, shape: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
     return terms
 
 
+def _on_groups(func: Any, levels: Mapping[str, Any], key: str, *params: Any) -> Any:
+    """``func(*params)`` once per row group ``<key>_groups`` when the params vary by row.
+
+    With covariates, terms in ``a`` and ``b`` alone (or ``alpha`` alone) take one value
+    per covariate group; the groups of ``x`` (which include the dropout covariates) or of
+    ``T`` (the purchase ones) are finer than that, so those terms are computed per group.
+    """
+    groups = levels.get(f"{key}_groups")
+    if groups is None or all(np.ndim(p) == 0 for p in params):
+        return func(*params)
+    first, inverse = groups
+    return func(*(np.asarray(p)[first] if np.ndim(p) else p for p in params))[inverse]
+
+
 def _log_parts(
     k: int,
     delta: int,
@@ -152,9 +166,9 @@ def _log_parts(
             a,
             b,
         )
-        - special.betaln(a, b)
+        - _on_groups(special.betaln, levels, "x", a, b)
         - special.gammaln(r)
-        + r * np.log(alpha)
+        + r * _on_groups(np.log, levels, "T", alpha)
         - shape * log_T
     )
     terms = _phase_terms(k, shape, (T - t_x) / (alpha + T))
@@ -162,7 +176,7 @@ def _log_parts(
     with np.errstate(divide="ignore", invalid="ignore"):
         dropped = np.where(
             (x > 0) | (delta == 1),
-            np.log(a)
+            _on_groups(np.log, levels, "x", a)
             - np.log(np.maximum(b + x - 1 + delta, 1e-300))
             + shape * (log_T - _on_levels(lambda v, al: np.log(al + v), t_x, levels, "t_x", alpha)),
             -np.inf,
@@ -413,7 +427,8 @@ class BGCNBD(RFMModel):
         psi_shape = _on_levels(lambda v: psi(r + k * v), x, levels, "x")
         log_T = _on_levels(lambda v, al: np.log(al + v), T, levels, "T", alpha)
         log_tx = _on_levels(lambda v, al: np.log(al + v), t_x, levels, "t_x", alpha)
-        d_r = psi_shape - psi(r) + np.log(alpha) - log_T + w_active * by_r / total
+        d_r = psi_shape - psi(r) + _on_groups(np.log, levels, "T", alpha) - log_T
+        d_r = d_r + w_active * by_r / total
         d_r = d_r + w_drop * (log_T - log_tx)
         d_alpha = (
             r / alpha
@@ -422,12 +437,13 @@ class BGCNBD(RFMModel):
             + w_drop * shape * (1 / (alpha + T) - 1 / (alpha + t_x))
         )
         psi_after = _on_levels(lambda v, a, b: psi(a + b + v + delta), x, levels, "x", a, b)
-        d_a = psi(a + b) - psi_after + w_drop / a
+        psi_ab = _on_groups(lambda a, b: psi(a + b), levels, "x", a, b)
+        d_a = psi_ab - psi_after + w_drop / a
         d_b = (
             _on_levels(lambda v, b: psi(b + v + delta), x, levels, "x", b)
             - psi_after
-            - psi(b)
-            + psi(a + b)
+            - _on_groups(psi, levels, "x", b)
+            + psi_ab
             - np.where(w_drop > 0, w_drop / np.maximum(b + x - 1 + delta, 1e-300), 0.0)
         )
         return common + inner, [d_r, d_alpha, d_a, d_b]
