@@ -46,6 +46,14 @@ its remaining terms are below 1e-13 of the sum. The same pieces give P(alive at
 BG/NBD formula with ``alpha`` scaled by ``k`` and rescales the cohort's total; the
 tests check these series against simulation.
 
+Covariates. ``purchase_covariates=[...]`` and ``dropout_covariates=[...]`` add
+time-invariant covariates in the BG/NBD's form (Fader & Hardie's note "Incorporating
+time-invariant covariates into the Pareto/NBD and BG/NBD models", 2007):
+``alpha_i = alpha e^(-gamma_purchase z_i)``, and ``a_i = a e^(gamma_dropout z_i)``,
+``b_i = b e^(gamma_dropout z_i)``; ``k`` stays common to all customers. The
+coefficients are ``"purchase.<column>"`` and ``"dropout.<column>"``, and every
+prediction takes ``covariates=``.
+
 Reference: Platzer, M., & Reutterer, T. (2016). Ticking away the moments: Timing
 regularity helps to better predict customer activity. *Marketing Science*, 35(5),
 779–799. The ``k = 1`` cases: Fader, Hardie & Lee (2005), *Marketing Science*

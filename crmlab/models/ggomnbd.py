@@ -30,6 +30,13 @@ Panels are shortened where the purchase factor is steep (large ``x``) or the
 Gompertz clock fast (large ``b``), and the integral is cut where the purchase
 factor has fallen by ``e^-60``.
 
+Predictions. Alive at T, a customer's purchase rate is Gamma(r + x, α + T) and her
+remaining lifetime Gamma/Gompertz with the same ``b`` and ``s`` and an aged
+``β' = 1 - e^(-bT) + β e^(-bT)``, independent of each other; P(alive), the conditional
+expectation, P(X(T, T+t] = n | history) and the DERT (Fader, Hardie & Lee 2005) follow
+from these by one-dimensional quadratures, each computed once per distinct row of
+what it depends on. As ``b → 0`` each tends to the Pareto/NBD's.
+
 Reference: Bemmaor, A. C., & Glady, N. (2012). Modeling purchasing behavior with
 sudden "death": A flexible customer lifetime model. *Management Science*, 58(5),
 1012–1021. On the CDNOW sample (2,357 customers, 39 weeks) their Table 2 (p. 1018,
