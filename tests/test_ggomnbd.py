@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -359,3 +360,190 @@ def test_weights_equal_repeated_rows():
     assert model.log_likelihood(frame, weights=[3, 1, 2]) == pytest.approx(
         model.log_likelihood(repeated), rel=1e-12
     )
+
+
+# ----- P(X(T, T + t] = n | history) and DERT ------------------------------------------
+def _simulate_with_future(n, T, horizon, delta, seed):
+    """A base drawn by hand (not with GGomNBD.simulate): the history, the holdout count
+    and the discounted sum of the purchases after T, up to ``horizon``."""
+    r, alpha, b, s, beta = TRUTH.values()
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(r, 1 / alpha, n)
+    lifetime = np.log1p(rng.exponential(1.0, n) / rng.gamma(s, 1 / beta, n)) / b
+    window = np.minimum(lifetime, T)
+    x = rng.poisson(rate * window)
+    t_x = np.where(x > 0, window * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    after = np.clip(lifetime - T, 0.0, horizon)
+    later = rng.poisson(rate * after)
+    owner = np.repeat(np.arange(n), later)
+    times = rng.random(owner.size) * after[owner]
+    discounted = np.bincount(owner, weights=np.exp(-delta * times), minlength=n)
+    return x.astype(float), t_x, later, discounted
+
+
+@pytest.fixture(scope="module")
+def future_base():
+    return _simulate_with_future(120_000, 38.0, 400.0, 0.05, seed=31)
+
+
+def test_conditional_pmf_matches_simulated_holdout_counts():
+    """The share of customers with n purchases in a 39-week holdout against the mean
+    predicted probability, overall and by history."""
+    model = GGomNBD().set_params(**TRUTH)
+    base = model.simulate(120_000, 38.0, seed=33, holdout=39.0)
+    x, t_x, later = base["x"], base["t_x"], base["x_holdout"]
+    counts = np.arange(4)[:, None]
+    p = model.conditional_probability_of_purchases(counts, 39.0, x, t_x, 38.0)
+    groups = {"all": np.ones(x.size, bool), "x = 0": x == 0, "x >= 2": x >= 2}
+    for name, rows in groups.items():
+        # categories 0, 1, 2, 3 and "4 or more"; a sum of Bernoullis with unequal
+        # chances varies less than a multinomial, so the chi-squared test is conservative.
+        predicted = p[:, rows].sum(axis=1)
+        expected = np.append(predicted, rows.sum() - predicted.sum())
+        observed = np.append((later[rows] == counts).sum(axis=1), (later[rows] >= 4).sum())
+        statistic = ((observed - expected) ** 2 / expected).sum()
+        assert chi2.sf(statistic, df=4) > 1e-3, (name, expected.round(1), observed)
+
+
+def test_dert_matches_simulated_discounted_purchases(future_base):
+    x, t_x, _, discounted = future_base
+    model = GGomNBD().set_params(**TRUTH)
+    forecast = model.dert(0.05, x, t_x, 38.0)
+    groups = {
+        "all": np.ones(x.size, bool),
+        "x = 0": x == 0,
+        "x 1-3": (x >= 1) & (x <= 3),
+        "x > 3, recent": (x > 3) & (t_x > 30),
+    }
+    for name, rows in groups.items():
+        se = discounted[rows].std() / np.sqrt(rows.sum())
+        assert abs(forecast[rows].mean() - discounted[rows].mean()) < 3 * se, name
+
+
+@pytest.mark.parametrize("beta", [1.0806, 9.55, 0.01, 50.0])
+@pytest.mark.parametrize("delta", [0.05, np.log(1.15) / 52])
+def test_discounted_survival_equals_its_hypergeometric_form(beta, delta):
+    """∫ S e^(-δu) du = β^s / (δ + b s) 2F1(s, s + δ/b; s + δ/b + 1; 1 - β), away from b → 0."""
+    from scipy import special
+
+    b, s = 0.12, 0.75
+    c = s + delta / b
+    closed = beta**s / (delta + b * s) * special.hyp2f1(s, c, c + 1, 1 - beta)
+    assert module._discounted_survival(delta, b, s, beta) == pytest.approx(closed, rel=1e-10)
+
+
+def test_conditional_pmf_sums_to_one_with_the_conditional_expectation_as_mean():
+    model = GGomNBD().set_params(**TRUTH)
+    n = np.arange(400)[:, None]
+    x, t_x, T = np.array([0.0, 2.0, 12.0]), np.array([0.0, 30.43, 37.0]), 38.86
+    p = model.conditional_probability_of_purchases(n, 39, x, t_x, T)
+    np.testing.assert_allclose(p.sum(axis=0), 1.0, atol=1e-9)
+    np.testing.assert_allclose(
+        (n * p).sum(axis=0), model.conditional_expected_purchases(39, x, t_x, T), rtol=1e-8
+    )
+    fresh = model.probability_of_purchases(n[:, 0], 32.0)
+    assert (n[:, 0] * fresh).sum() == pytest.approx(model.expected_purchases(32.0), rel=1e-8)
+    # n = 0 is the probability of no purchase: the dead, and the alive who do not buy.
+    alive = model.p_alive(x, t_x, T)
+    assert np.all(p[0] > 1 - alive)
+
+
+def test_conditional_pmf_agrees_with_quad_over_the_time_of_death():
+    from scipy import stats
+
+    r, alpha, b, s, beta = TRUTH.values()
+    model = GGomNBD().set_params(**TRUTH)
+    x, t_x, T, t = 3.0, 20.0, 38.86, 39.0
+    shape, rate = r + x, alpha + T
+    aged = module._beta_given_alive(b, beta, T)
+
+    def nb(k, u):
+        return stats.nbinom.pmf(k, shape, rate / (rate + u))
+
+    def density(u):
+        q = aged + np.expm1(b * u)
+        return b * s * aged**s * np.exp(b * u) * q ** -(s + 1)
+
+    alive = model.p_alive(x, t_x, T)
+    for k in (0, 1, 4, 12):
+        died, _ = integrate.quad(lambda u, k=k: nb(k, u) * density(u), 0, t, epsrel=1e-12)
+        future = np.exp(module._log_survival(t, b, s, aged)) * nb(k, t) + died
+        expected = alive * future + (1 - alive) * (k == 0)
+        assert model.conditional_probability_of_purchases(k, t, x, t_x, T) == pytest.approx(
+            expected, rel=1e-8
+        )
+
+
+def test_pmf_and_dert_approach_the_pareto_nbd_as_b_goes_to_zero():
+    pareto = ParetoNBD().set_params(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    x, t_x, T = np.array([0.0, 2.0, 7.0]), np.array([0.0, 30.43, 36.0]), 38.86
+    n = np.arange(30)[:, None]
+    delta = np.log(1.15) / 52
+    target_p = pareto.conditional_probability_of_purchases(n, 39, x, t_x, T)
+    target_d = pareto.dert(delta, x, t_x, T)
+    target_fresh = pareto.probability_of_purchases(n[:, 0], 39)
+    gaps = []
+    for b in (1e-4, 1e-6, 1e-8):
+        near = GGomNBD().set_params(r=0.55, alpha=10.58, b=b, s=0.61, beta=11.67 * b)
+        gap_p = np.max(
+            np.abs(near.conditional_probability_of_purchases(n, 39, x, t_x, T) - target_p)
+        )
+        gap_d = np.max(np.abs(near.dert(delta, x, t_x, T) / target_d - 1))
+        gap_f = np.max(np.abs(near.probability_of_purchases(n[:, 0], 39) - target_fresh))
+        gaps.append((gap_p, gap_d, gap_f))
+    for coarse, fine in itertools.pairwise(gaps):
+        assert all(f < c / 10 for c, f in zip(coarse, fine, strict=True)), gaps
+    assert gaps[-1][0] < 1e-7 and gaps[-1][1] < 1e-6 and gaps[-1][2] < 1e-7
+
+
+def test_dert_and_pmf_intervals_and_covariates(simulated_fit):
+    table = simulated_fit.dert(0.01, [0, 3], [0, 20], [32, 32], interval=0.9, draws=50)
+    assert list(table.columns) == ["estimate", "lower", "upper"]
+    assert ((table["lower"] <= table["estimate"]) & (table["estimate"] <= table["upper"])).all()
+    assert (table["upper"] > table["lower"]).all()
+    none = simulated_fit.conditional_probability_of_purchases(
+        0, 10, [0, 3], [0, 20], [32, 32], interval=0.9, draws=50
+    )
+    assert ((none["lower"] <= none["estimate"]) & (none["estimate"] <= none["upper"])).all()
+    model = GGomNBD(purchase_covariates=["g"]).set_params(**TRUTH, **{"purchase.g": np.log(2)})
+    groups = {"g": [0.0, 1.0]}
+    plain = GGomNBD().set_params(**TRUTH)
+    doubled = GGomNBD().set_params(**{**TRUTH, "alpha": TRUTH["alpha"] / 2})
+    low, high = model.dert(0.01, [2, 2], [20, 20], [32, 32], covariates=groups)
+    assert low == pytest.approx(plain.dert(0.01, 2, 20, 32), rel=1e-12)
+    assert high == pytest.approx(doubled.dert(0.01, 2, 20, 32), rel=1e-12)
+    p = model.conditional_probability_of_purchases(
+        1, 10, [2, 2], [20, 20], [32, 32], covariates=groups
+    )
+    assert p[1] == pytest.approx(doubled.conditional_probability_of_purchases(1, 10, 2, 20, 32))
+
+
+def test_dert_and_pmf_refuse_bad_input_and_stay_finite():
+    model = GGomNBD().set_params(**TRUTH)
+    with pytest.raises(ValueError, match="discount"):
+        model.dert(0.0, 2, 20, 32)
+    with pytest.raises(ValueError, match="n must be whole"):
+        model.conditional_probability_of_purchases(1.5, 10, 2, 20, 32)
+    with pytest.raises(ValueError, match="x = 0 but t_x > 0"):
+        model.dert(0.01, 0, 5, 32)
+    with np.errstate(all="raise"):
+        assert model.dert(0.01, 1000, 38.0, 39.0) >= 0
+        assert 0 <= model.conditional_probability_of_purchases(0, 39, 1000, 10, 100) <= 1
+        assert model.conditional_probability_of_purchases(3, 0, 2, 20, 32) == 0.0
+        assert model.dert(1e-4, 0, 0, 1e-9) > 0
+    small_s = GGomNBD().set_params(r=0.85, alpha=4.45, b=0.12, s=0.01, beta=9.55)
+    p = small_s.probability_of_purchases(np.arange(3000), 52.0)
+    assert np.isfinite(p).all() and p.sum() == pytest.approx(1.0, abs=1e-8)
+
+
+def test_a_base_too_large_to_fit_at_once_starts_from_a_subsample(monkeypatch):
+    """Above SUBSAMPLE_ROWS distinct rows the base fits a subsample first, through
+    GGomNBD's own _optimise (which once refused the base's ``subsample`` keyword)."""
+    from crmlab.models import _base
+
+    base = pd.DataFrame(GGomNBD().set_params(**TRUTH).simulate(3000, 32.0, seed=41))
+    whole = GGomNBD().fit(base)
+    monkeypatch.setattr(_base, "SUBSAMPLE_ROWS", 600)
+    started = GGomNBD().fit(base)
+    assert started.result.n_rows > 600 and started.converged
+    assert started.loglik == pytest.approx(whole.loglik, abs=1e-6)

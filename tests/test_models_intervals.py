@@ -213,6 +213,8 @@ def test_customer_value_takes_the_covariates_of_a_covariate_model_from_the_summa
         ParetoNBD.p_alive,
         ParetoNBD.conditional_expected_purchases,
         ParetoNBD.dert,
+        cl.models.GGomNBD.dert,
+        cl.models.GGomNBD.conditional_probability_of_purchases,
         GammaGamma.conditional_expected_spend,
         cl.targeting.expected_customer_value,
     ],

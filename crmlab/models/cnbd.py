@@ -46,6 +46,14 @@ its remaining terms are below 1e-13 of the sum. The same pieces give P(alive at
 BG/NBD formula with ``alpha`` scaled by ``k`` and rescales the cohort's total; the
 tests check these series against simulation.
 
+Covariates. ``purchase_covariates=[...]`` and ``dropout_covariates=[...]`` add
+time-invariant covariates in the BG/NBD's form (Fader & Hardie's note "Incorporating
+time-invariant covariates into the Pareto/NBD and BG/NBD models", 2007):
+``alpha_i = alpha e^(-gamma_purchase z_i)``, and ``a_i = a e^(gamma_dropout z_i)``,
+``b_i = b e^(gamma_dropout z_i)``; ``k`` stays common to all customers. The
+coefficients are ``"purchase.<column>"`` and ``"dropout.<column>"``, and every
+prediction takes ``covariates=``.
+
 Reference: Platzer, M., & Reutterer, T. (2016). Ticking away the moments: Timing
 regularity helps to better predict customer activity. *Marketing Science*, 35(5),
 779–799. The ``k = 1`` cases: Fader, Hardie & Lee (2005), *Marketing Science*
@@ -66,7 +74,7 @@ MBG/NBD:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Self
 
@@ -76,17 +84,16 @@ from scipy import special
 
 from crmlab._validate import Problem, check_values, first_rows, raise_problems
 from crmlab.models._base import (
-    MLEModel,
     RFMModel,
     as_float_array,
     as_output,
     broadcast_inputs,
-    by_level,
     check_rfm,
     quiet,
     read_columns,
 )
 from crmlab.models._intervals import interval_option
+from crmlab.models.bgnbd import BGNBD, _on_levels
 
 __all__ = ["BGCNBD", "MBGCNBD"]
 
@@ -116,6 +123,20 @@ def _phase_terms(k: int, shape: np.ndarray, u: np.ndarray) -> list[np.ndarray]:
     return terms
 
 
+def _on_groups(func: Any, levels: Mapping[str, Any], key: str, *params: Any) -> Any:
+    """``func(*params)`` once per row group ``<key>_groups`` when the params vary by row.
+
+    With covariates, terms in ``a`` and ``b`` alone (or ``alpha`` alone) take one value
+    per covariate group; the groups of ``x`` (which include the dropout covariates) or of
+    ``T`` (the purchase ones) are finer than that, so those terms are computed per group.
+    """
+    groups = levels.get(f"{key}_groups")
+    if groups is None or all(np.ndim(p) == 0 for p in params):
+        return func(*params)
+    first, inverse = groups
+    return func(*(np.asarray(p)[first] if np.ndim(p) else p for p in params))[inverse]
+
+
 def _log_parts(
     k: int,
     delta: int,
@@ -132,26 +153,30 @@ def _log_parts(
 
     Returns ``common``; ``log_active``, the log of ``Σ_j c_j`` (active at T) and
     ``dropped`` (dropped out at ``t_x``), both relative to ``common``; and the
-    terms ``c_j`` themselves. ``levels`` (``x_levels``, ``t_x_levels``, ``T_levels``) let the
-    special functions and logs be computed once per distinct value.
+    terms ``c_j`` themselves. ``levels`` (``x_levels``, ``t_x_levels``, ``T_levels``;
+    with covariates ``x_groups``, ``t_x_groups``, ``T_groups`` as the BG/NBD's, see
+    :func:`crmlab.models.bgnbd._on_levels`) let the special functions and logs be
+    computed once per distinct value (and covariate group).
     """
     levels = levels or {}
-    x_levels = levels.get("x_levels")
     shape = r + k * x
-    log_T = by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
+    log_T = _on_levels(lambda v, al: np.log(al + v), T, levels, "T", alpha)
     common = (
-        by_level(
-            lambda v: (
+        _on_levels(
+            lambda v, a, b: (
                 special.betaln(a, b + v + delta)
                 - v * special.gammaln(k)
                 + special.gammaln(r + k * v)
             ),
             x,
-            x_levels,
+            levels,
+            "x",
+            a,
+            b,
         )
-        - special.betaln(a, b)
+        - _on_groups(special.betaln, levels, "x", a, b)
         - special.gammaln(r)
-        + r * np.log(alpha)
+        + r * _on_groups(np.log, levels, "T", alpha)
         - shape * log_T
     )
     terms = _phase_terms(k, shape, (T - t_x) / (alpha + T))
@@ -159,10 +184,9 @@ def _log_parts(
     with np.errstate(divide="ignore", invalid="ignore"):
         dropped = np.where(
             (x > 0) | (delta == 1),
-            np.log(a)
+            _on_groups(np.log, levels, "x", a)
             - np.log(np.maximum(b + x - 1 + delta, 1e-300))
-            + shape
-            * (log_T - by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))),
+            + shape * (log_T - _on_levels(lambda v, al: np.log(al + v), t_x, levels, "t_x", alpha)),
             -np.inf,
         )
     return common, log_active, dropped, terms
@@ -238,6 +262,16 @@ class BGCNBD(RFMModel):
     stop_early : bool
         Stop the search once the log-likelihood has fallen twice in a row (default);
         ``False`` fits every ``k`` up to ``k_max``.
+    purchase_covariates : list of str, optional
+        Time-invariant covariates of the purchase process, as in :class:`BGNBD`:
+        ``alpha_i = alpha * exp(-gamma_purchase . z_i)``, so a positive coefficient
+        means more purchasing (parameters ``"purchase.<column>"``).
+    dropout_covariates : list of str, optional
+        Covariates of the dropout process, as in :class:`BGNBD` (Fader & Hardie's
+        note on time-invariant covariates, 2007): ``a_i = a * exp(gamma_dropout . z_i)``
+        and ``b_i = b * exp(gamma_dropout . z_i)`` (parameters ``"dropout.<column>"``).
+        Every prediction of a covariate model takes ``covariates=``, the values of
+        the customers predicted for.
 
     Attributes
     ----------
@@ -262,6 +296,16 @@ class BGCNBD(RFMModel):
     (3, [1, 2, 3, 4, 5])
     >>> round(m.p_alive(4, 30.0, 52.0), 3)  # four purchases, none in the last 22 weeks
     0.144
+
+    With a covariate: simulated VIPs (``vip = 1``) buy twice as often.
+
+    >>> vip = np.repeat([0.0, 1.0], 3000)
+    >>> truth = BGCNBD(k=2, purchase_covariates=["vip"]).set_params(
+    ...     r=0.85, alpha=1.45, a=0.79, b=2.42, **{"purchase.vip": np.log(2)})
+    >>> base = pd.DataFrame(truth.simulate(6000, 52.0, seed=2, covariates={"vip": vip}))
+    >>> fitted = BGCNBD(purchase_covariates=["vip"]).fit(base.assign(vip=vip))
+    >>> fitted.k, round(fitted.params["purchase.vip"], 1)  # the truth is log 2 = 0.69
+    (2, 0.7)
     """
 
     #: 1 when customers may drop out right after the first purchase (MBG), else 0.
@@ -269,9 +313,22 @@ class BGCNBD(RFMModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     level_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T")
     data_columns: ClassVar[tuple[str, ...]] = ("x", "t_x", "T", "litt")
+    #: As the BG/NBD's (Fader & Hardie 2007): alpha for purchasing, a and b together for dropout.
+    covariate_effects: ClassVar[Mapping[str, tuple[tuple[str, float], ...]]] = {
+        "purchase": (("alpha", -1.0),),
+        "dropout": (("a", 1.0), ("b", 1.0)),
+    }
 
-    def __init__(self, k: int | None = None, *, k_max: int = 12, stop_early: bool = True) -> None:
-        MLEModel.__init__(self)  # no covariates (RFMModel's init would offer them)
+    def __init__(
+        self,
+        k: int | None = None,
+        *,
+        k_max: int = 12,
+        stop_early: bool = True,
+        purchase_covariates: Sequence[str] | None = None,
+        dropout_covariates: Sequence[str] | None = None,
+    ) -> None:
+        RFMModel.__init__(self, purchase_covariates, dropout_covariates)
         self.k_fixed = None if k is None else _check_k(k)
         self.k_max = _check_k(k_max, "k_max")
         self.stop_early = bool(stop_early)
@@ -339,6 +396,9 @@ class BGCNBD(RFMModel):
             )
         return self.k
 
+    #: With covariates, rows alike in a column and in the covariates it meets (the BG/NBD's groups).
+    _groups = BGNBD._groups
+
     def _loglik_rows(
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> np.ndarray:
@@ -351,10 +411,15 @@ class BGCNBD(RFMModel):
         self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
     ) -> list[np.ndarray]:
         """Exact derivatives of each row's log-likelihood in r, alpha, a and b."""
+        return self._loglik_and_gradient_rows(params, x, t_x, T, **levels)[1]
+
+    def _loglik_and_gradient_rows(
+        self, params: Any, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, **levels: Any
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each row's log-likelihood and its derivatives, from one set of likelihood pieces."""
         k, delta = self._current_k(), self.dropout_at_zero
         r, alpha, a, b = params
-        x_levels = levels.get("x_levels")
-        _, log_active, dropped, terms = _log_parts(k, delta, r, alpha, a, b, x, t_x, T, levels)
+        common, log_active, dropped, terms = _log_parts(k, delta, r, alpha, a, b, x, t_x, T, levels)
         inner = np.logaddexp(log_active, dropped)
         w_active, w_drop = np.exp(log_active - inner), np.exp(dropped - inner)
         psi = special.digamma
@@ -367,10 +432,11 @@ class BGCNBD(RFMModel):
             by_r = by_r + terms[j] * harmonic
             by_j = by_j + terms[j] * j
         total = sum(terms)
-        psi_shape = by_level(lambda v: psi(r + k * v), x, x_levels)
-        log_T = by_level(lambda v: np.log(alpha + v), T, levels.get("T_levels"))
-        log_tx = by_level(lambda v: np.log(alpha + v), t_x, levels.get("t_x_levels"))
-        d_r = psi_shape - psi(r) + np.log(alpha) - log_T + w_active * by_r / total
+        psi_shape = _on_levels(lambda v: psi(r + k * v), x, levels, "x")
+        log_T = _on_levels(lambda v, al: np.log(al + v), T, levels, "T", alpha)
+        log_tx = _on_levels(lambda v, al: np.log(al + v), t_x, levels, "t_x", alpha)
+        d_r = psi_shape - psi(r) + _on_groups(np.log, levels, "T", alpha) - log_T
+        d_r = d_r + w_active * by_r / total
         d_r = d_r + w_drop * (log_T - log_tx)
         d_alpha = (
             r / alpha
@@ -378,16 +444,17 @@ class BGCNBD(RFMModel):
             - w_active * by_j / total / (alpha + T)
             + w_drop * shape * (1 / (alpha + T) - 1 / (alpha + t_x))
         )
-        psi_after = by_level(lambda v: psi(a + b + v + delta), x, x_levels)
-        d_a = psi(a + b) - psi_after + w_drop / a
+        psi_after = _on_levels(lambda v, a, b: psi(a + b + v + delta), x, levels, "x", a, b)
+        psi_ab = _on_groups(lambda a, b: psi(a + b), levels, "x", a, b)
+        d_a = psi_ab - psi_after + w_drop / a
         d_b = (
-            by_level(lambda v: psi(b + v + delta), x, x_levels)
+            _on_levels(lambda v, b: psi(b + v + delta), x, levels, "x", b)
             - psi_after
-            - psi(b)
-            + psi(a + b)
+            - _on_groups(psi, levels, "x", b)
+            + psi_ab
             - np.where(w_drop > 0, w_drop / np.maximum(b + x - 1 + delta, 1e-300), 0.0)
         )
-        return [d_r, d_alpha, d_a, d_b]
+        return common + inner, [d_r, d_alpha, d_a, d_b]
 
     # ----- fitting -------------------------------------------------------------
     def fit(
@@ -419,7 +486,8 @@ class BGCNBD(RFMModel):
             assert self.result is not None
             # Start the next k from this fit: ticks come k + 1 to a purchase instead of k,
             # so the tick rate, and with it 1 / alpha, grows by (k + 1) / k.
-            self._warm = self.result.estimate * np.array([1.0, k / (k + 1), 1.0, 1.0])
+            # Covariate coefficients start again at 0 (the base adds them to every start).
+            self._warm = self.result.estimate[:4] * np.array([1.0, k / (k + 1), 1.0, 1.0])
             result = replace(self.result, loglik=self.result.loglik + (k - 1) * litt_total)
             fits[k] = (result, caught)
             rows.append(
@@ -484,15 +552,31 @@ class BGCNBD(RFMModel):
         return super().log_likelihood(data, weights) + (k - 1) * litt_total
 
     # ----- predictions ---------------------------------------------------------
-    def _alive_parts(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _customers(
+        self, covariates: Any, *values: Any, scalar: bool = True
+    ) -> tuple[list[Any], bool]:
+        """``values`` broadcast with each customer's r, alpha, a, b (from ``covariates``).
+
+        Returns the broadcast ``values`` followed by ``r, alpha, a, b`` (scalars
+        without covariates), and whether all inputs were scalars (and ``scalar``).
+        """
+        r, alpha, a, b = self._individual(covariates)
+        if not self.covariates:
+            arrays, is_scalar = broadcast_inputs(*values, scalar=scalar)
+            return [*arrays, r, alpha, a, b], is_scalar
+        arrays, is_scalar = broadcast_inputs(*values, alpha, a, b, scalar=scalar)
+        return [*arrays[:-3], r, *arrays[-3:]], is_scalar
+
+    def _alive_parts(
+        self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, r: Any, alpha: Any, a: Any, b: Any
+    ) -> np.ndarray:
         """P(alive at T and ``j`` ticks since the last purchase), last axis ``j``."""
         k = self._current_k()
-        r, alpha, a, b = self._individual(None)
         _, log_active, dropped, terms = _log_parts(
             k, self.dropout_at_zero, r, alpha, a, b, x, t_x, T
         )
         alive = np.exp(log_active - np.logaddexp(log_active, dropped))
-        return np.stack(terms, axis=-1) * (alive / sum(terms))[..., None]
+        return np.stack(np.broadcast_arrays(*terms), axis=-1) * (alive / sum(terms))[..., None]
 
     @quiet
     @interval_option("x", "t_x", "T")
@@ -501,11 +585,14 @@ class BGCNBD(RFMModel):
         x: Any,
         t_x: Any,
         T: Any,
+        *,
+        covariates: Any = None,
     ) -> Any:
         """Probability that a customer with history (x, t_x, T) is still active at T.
 
         ``1 / (1 + a/(b+x-1+δ) ((α+T)/(α+t_x))^(r+kx) / Σ_j c_j)`` with the ``c_j``
-        of the likelihood; 1 for ``x = 0`` in the BG/CNBD-k. ``interval`` (a level
+        of the likelihood; 1 for ``x = 0`` in the BG/CNBD-k. ``covariates``: the
+        customers' covariate values (covariate models only). ``interval`` (a level
         such as 0.9) returns ``estimate``, ``lower`` and ``upper`` from parameter
         draws by ``method`` (see :mod:`crmlab.models._intervals`), conditional on ``k``.
 
@@ -516,31 +603,32 @@ class BGCNBD(RFMModel):
         """
         (x, t_x, T), is_scalar = broadcast_inputs(x, t_x, T)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
-        alive = self._alive_parts(x, t_x, T)
+        (x, t_x, T, *params), is_scalar = self._customers(covariates, x, t_x, T, scalar=is_scalar)
+        alive = self._alive_parts(x, t_x, T, *params)
         return as_output(alive.sum(axis=-1), is_scalar)
 
     @quiet
-    def expected_purchases(self, t: Any) -> Any:
+    def expected_purchases(self, t: Any, *, covariates: Any = None) -> Any:
         """E[X(t)]: expected repeat purchases in ``(0, t]`` of a new customer (a series).
 
         ``Σ_{m≥1} E[(1-p)^(m-1+δ)] · P(at least m k ticks by t)``, the ticks a
-        negative binomial with ``r`` and ``alpha``.
+        negative binomial with ``r`` and ``alpha``. With covariates, one value per
+        row of ``covariates``.
 
         >>> m = BGCNBD(k=1).set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> round(m.expected_purchases(39), 3)  # the BG/NBD's
         1.197
         """
         k = self._current_k()
-        (t,), is_scalar = broadcast_inputs(self._in_unit(t))
+        (t, r, alpha, a, b), is_scalar = self._customers(covariates, self._in_unit(t))
         check_values(t, "t", low=0)
-        r, alpha, a, b = self._individual(None)
         values = _purchase_series(
             k, a, b, b + self.dropout_at_zero, r, t / (alpha + t), np.zeros_like(t)
         )
         return as_output(values, is_scalar)
 
     @quiet
-    def probability_of_purchases(self, n: Any, t: Any) -> Any:
+    def probability_of_purchases(self, n: Any, t: Any, *, covariates: Any = None) -> Any:
         """P(X(t) = n): exactly ``n`` repeat purchases in ``(0, t]`` for a new customer.
 
         She makes ``n`` either by surviving ``n + δ`` dropout chances with exactly
@@ -552,10 +640,9 @@ class BGCNBD(RFMModel):
         1.0
         """
         k, delta = self._current_k(), self.dropout_at_zero
-        (n, t), is_scalar = broadcast_inputs(n, self._in_unit(t))
+        (n, t, r, alpha, a, b), is_scalar = self._customers(covariates, n, self._in_unit(t))
         check_values(t, "t", low=0)
         check_values(n, "n", low=0, whole=True)
-        r, alpha, a, b = self._individual(None)
         z = t / (alpha + t)
 
         def reach(ticks: np.ndarray) -> np.ndarray:
@@ -581,12 +668,14 @@ class BGCNBD(RFMModel):
         x: Any,
         t_x: Any,
         T: Any,
+        *,
+        covariates: Any = None,
     ) -> Any:
         """Expected purchases in ``(T, T + t]`` of a customer with history (x, t_x, T).
 
         The exact series of the module docstring, computed once per distinct
-        ``(t, x, T)`` (it does not depend on ``t_x`` but through P(alive, j)).
-        ``interval`` as in :meth:`p_alive`.
+        ``(t, x, T)`` and parameter set (it does not depend on ``t_x`` but through
+        P(alive, j)). ``covariates`` and ``interval`` as in :meth:`p_alive`.
 
         >>> m = BGCNBD(k=1).set_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> round(m.conditional_expected_purchases(39, 2, 30.43, 38.86), 3)  # the BG/NBD's
@@ -596,21 +685,24 @@ class BGCNBD(RFMModel):
         check_values(t, "t", low=0)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         k, delta = self._current_k(), self.dropout_at_zero
-        r, alpha, a, b = self._individual(None)
-        alive = self._alive_parts(x, t_x, T)
-        keys = np.stack([t.ravel(), x.ravel(), T.ravel()], axis=1)
+        (t, x, t_x, T, r, alpha, a, b), is_scalar = self._customers(
+            covariates, t, x, t_x, T, scalar=is_scalar
+        )
+        alive = self._alive_parts(x, t_x, T, r, alpha, a, b)
+        columns = np.broadcast_arrays(t, x, T, alpha, a, b)
+        keys = np.stack([column.ravel() for column in columns], axis=1)
         distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
-        t_u, x_u, T_u = distinct[:, :1], distinct[:, 1:2], distinct[:, 2:3]
+        t_u, x_u, T_u, alpha_u, a_u, b_u = (distinct[:, i : i + 1] for i in range(6))
         j = np.arange(k)
-        after = b + x_u + delta
+        after = b_u + x_u + delta
         per_phase = _purchase_series(
-            k, a, after, after, r + k * x_u + j, t_u / (alpha + T_u + t_u), j
+            k, a_u, after, after, r + k * x_u + j, t_u / (alpha_u + T_u + t_u), j
         )
         values = (per_phase[inverse.ravel()] * alive.reshape(-1, k)).sum(axis=-1)
         return as_output(values.reshape(t.shape), is_scalar)
 
     @quiet
-    def p_alive_at(self, t: Any, x: Any, t_x: Any, T: Any) -> Any:
+    def p_alive_at(self, t: Any, x: Any, t_x: Any, T: Any, *, covariates: Any = None) -> Any:
         """P(active at ``T + t`` | x, t_x, T).
 
         An active customer with ``j`` ticks since her last purchase leaves in
@@ -629,17 +721,22 @@ class BGCNBD(RFMModel):
         check_values(t, "t", low=0)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         k, delta = self._current_k(), self.dropout_at_zero
-        r, alpha, a, b = self._individual(None)
-        alive = self._alive_parts(x, t_x, T)
+        (t, x, t_x, T, r, alpha, a, b), is_scalar = self._customers(
+            covariates, t, x, t_x, T, scalar=is_scalar
+        )
+        alive = self._alive_parts(x, t_x, T, r, alpha, a, b)
         j = np.arange(k)
         after = (b + x + delta)[..., None]
+        z = (t / (alpha + T + t))[..., None]
         leaves = _purchase_series(
-            k, a, after, after, (r + k * x)[..., None] + j, (t / (alpha + T + t))[..., None], j, 1.0
+            k, np.asarray(a)[..., None], after, after, (r + k * x)[..., None] + j, z, j, 1.0
         )
         return as_output((alive * (1 - leaves)).sum(axis=-1), is_scalar)
 
     @quiet
-    def conditional_probability_of_purchases(self, n: Any, t: Any, x: Any, t_x: Any, T: Any) -> Any:
+    def conditional_probability_of_purchases(
+        self, n: Any, t: Any, x: Any, t_x: Any, T: Any, *, covariates: Any = None
+    ) -> Any:
         """P(X(T, T + t] = n | x, t_x, T): exactly ``n`` purchases in the next ``t``.
 
         An inactive customer buys nothing; an active one with ``j`` ticks since her
@@ -658,11 +755,14 @@ class BGCNBD(RFMModel):
         check_values(n, "n", low=0, whole=True)
         check_rfm(x.ravel(), t_x.ravel(), T.ravel())
         k, delta = self._current_k(), self.dropout_at_zero
-        r, alpha, a, b = self._individual(None)
-        alive = self._alive_parts(x, t_x, T)
+        (n, t, x, t_x, T, r, alpha, a, b), is_scalar = self._customers(
+            covariates, n, t, x, t_x, T, scalar=is_scalar
+        )
+        alive = self._alive_parts(x, t_x, T, r, alpha, a, b)
         j = np.arange(k)
         shape = (r + k * x)[..., None] + j
         z = (t / (alpha + T + t))[..., None]
+        a = np.asarray(a)[..., None]
         after, count = (b + x + delta)[..., None], n[..., None]
 
         def reach(ticks: np.ndarray) -> np.ndarray:
@@ -691,6 +791,7 @@ class BGCNBD(RFMModel):
         *,
         holdout: float | None = None,
         state: bool = False,
+        covariates: Any = None,
     ) -> dict[str, np.ndarray]:
         """Draw a customer base: per customer ``x``, ``t_x``, ``T`` and ``litt``.
 
@@ -701,13 +802,15 @@ class BGCNBD(RFMModel):
         her purchases in ``(T, T + holdout]``; ``state=True`` adds ``alive``, whether
         she is still active at ``T`` (the truth that P(alive) estimates), and with a
         holdout ``alive_after``, whether she still is at ``T + holdout``.
+        ``covariates``: the customers' covariate values, one row per customer
+        (covariate models only); they scale her ``alpha``, ``a`` and ``b``.
 
         >>> base = BGCNBD(k=2).set_params(r=0.5, alpha=3.0, a=0.8, b=2.5).simulate(5, 39.0)
         >>> sorted(base)
         ['T', 'litt', 't_x', 'x']
         """
         k = self._current_k()
-        r, alpha, a, b = self._individual(None)
+        r, alpha, a, b = self._individual(covariates)
         rng = np.random.default_rng(seed)
         T_values = np.broadcast_to(as_float_array(T, "T"), (n_customers,)).astype(float)
         end = T_values + (0.0 if holdout is None else float(holdout))
