@@ -139,3 +139,26 @@ def test_the_single_step_standard_errors_of_the_pareto_nbd_match_richardson(
     extrapolated = ParetoNBD().fit(cdnow_calibration).standard_errors
     for name, value in extrapolated.items():
         assert single[name] == pytest.approx(value, rel=2e-5), name
+
+
+def test_the_pareto_nbd_newton_finish_hessian_serves_the_standard_errors(
+    cdnow_calibration, monkeypatch
+):
+    model = ParetoNBD().fit(cdnow_calibration)
+    calls = []
+    evaluate = ParetoNBD._value_and_gradient
+
+    def counted(self, params, columns, weights):
+        calls.append(1)
+        return evaluate(self, params, columns, weights)
+
+    monkeypatch.setattr(ParetoNBD, "_value_and_gradient", counted)
+    reused = model.standard_errors
+    assert calls == []  # the finish's Hessian, no new differences
+    # The same fit with the Hessian differenced again at the final estimate.
+    monkeypatch.setattr(ParetoNBD, "polish_on_error_hessian", False)
+    again = ParetoNBD().fit(cdnow_calibration)
+    assert calls  # this one finishes and differences as before
+    for name, value in again.params.items():
+        assert model.params[name] == pytest.approx(value, rel=1e-6), name
+        assert reused[name] == pytest.approx(again.standard_errors[name], rel=2e-5), name

@@ -1009,12 +1009,18 @@ class MLEModel:
         # then costs more evaluations than the central differences do.
         fun: Any = objective
         jac: Any = "3-point"
+        # Value and gradient already computed at a point (by _outer_product_inverse).
+        seeded: dict[bytes, tuple[float, np.ndarray]] = {}
         gradient: Any = None
         if self._has_gradient():
             # Value and gradient in one pass: they share every special function.
             def fun(free: np.ndarray) -> tuple[float, np.ndarray]:
-                with np.errstate(all="ignore"):
-                    value, slope = self._free_value_and_gradient(free, columns, weights)
+                found = seeded.pop(free.tobytes(), None)
+                if found is not None:
+                    value, slope = found
+                else:
+                    with np.errstate(all="ignore"):
+                        value, slope = self._free_value_and_gradient(free, columns, weights)
                 value /= n_obs
                 if not np.isfinite(value):
                     return 1e300, np.zeros(len(free))
@@ -1066,7 +1072,7 @@ class MLEModel:
                 first, options["hess_inv0"] = warm
                 warm = None  # the other starts, if needed, begin from scratch
             elif self.bfgs_from_outer_product and not self.covariates and jac is True:
-                inverse = self._outer_product_inverse(first, columns, weights, n_obs)
+                inverse = self._outer_product_inverse(first, columns, weights, n_obs, seeded)
                 if inverse is not None:
                     options["hess_inv0"] = inverse
             result = minimize(fun, first, jac=jac, method="BFGS", options=options)
@@ -1115,10 +1121,13 @@ class MLEModel:
         own noise). All parameters positive.
         """
         theta = self._from_free(best.x)
+        last = getattr(best, "jac", None)  # BFGS's gradient at its end, per customer
         with np.errstate(all="ignore"):
-            _, gradient = self._value_and_gradient(theta, columns, weights)
+            if last is not None and np.shape(last) == theta.shape and np.all(last != 0):
+                slope = np.asarray(last) * n_obs
+            else:
+                slope = theta * self._value_and_gradient(theta, columns, weights)[1]
             hessian = self._gradient_hessian(theta, columns, weights)
-        slope = theta * gradient
         curvature = np.outer(theta, theta) * hessian + np.diag(slope)
         try:
             np.linalg.cholesky(curvature)
@@ -1154,7 +1163,12 @@ class MLEModel:
         )
 
     def _outer_product_inverse(
-        self, free: np.ndarray, columns: dict[str, Any], weights: np.ndarray, n_obs: float
+        self,
+        free: np.ndarray,
+        columns: dict[str, Any],
+        weights: np.ndarray,
+        n_obs: float,
+        seeded: dict[bytes, tuple[float, np.ndarray]] | None = None,
     ) -> np.ndarray | None:
         """Inverse of the weighted outer product of the rows' gradients (free scale), per customer.
 
@@ -1162,14 +1176,19 @@ class MLEModel:
         which is the Hessian's expectation, so its inverse gives BFGS a first
         picture of the curvature and of the parameters' very different scales (BHHH).
         Without covariates only (each row's gradient is then the model's own); None
-        when it is not positive definite.
+        when it is not positive definite. The value and gradient at ``free``, which
+        BFGS evaluates first, go into ``seeded`` (the same numbers as
+        :meth:`_free_value_and_gradient` gives).
         """
         params = self._from_free(free)
         with np.errstate(all="ignore"):
-            _, rows = self._loglik_and_gradient_rows(
+            total, rows = self._loglik_and_gradient_rows(
                 self._split(params, columns), **self._model_columns(columns)
             )
         slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
+        if seeded is not None:
+            gradient = np.array([weighted_sum(weights, row) for row in rows])
+            seeded[free.tobytes()] = (-weighted_sum(weights, total), -gradient / slopes)
         gradients = np.stack(rows) / slopes[:, None]
         if not np.all(np.isfinite(gradients)):
             return None
