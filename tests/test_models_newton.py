@@ -162,3 +162,11 @@ def test_the_pareto_nbd_newton_finish_hessian_serves_the_standard_errors(
     for name, value in again.params.items():
         assert model.params[name] == pytest.approx(value, rel=1e-6), name
         assert reused[name] == pytest.approx(again.standard_errors[name], rel=2e-5), name
+
+
+def test_damped_newton_stops_on_a_hessian_it_cannot_use():
+    def sums(u):
+        return float(u @ u), 2 * u, np.full((2, 2), np.nan)
+
+    result = damped_newton(sums, np.array([1.0, 2.0]))
+    assert not result.success and "not finite" in result.message

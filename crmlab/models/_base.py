@@ -491,16 +491,20 @@ def damped_newton(
     message, success = "maximum number of iterations reached", False
     for _ in range(max_iterations):
         scale = max(float(np.max(np.abs(np.diag(curvature)))), 1e-12)
-        while True:
+        step = None
+        while np.isfinite(scale) and damping <= 1e12 * scale:
             try:
                 factor = np.linalg.cholesky(curvature + damping * np.eye(size))
             except np.linalg.LinAlgError:
                 damping = max(4 * damping, 1e-6 * scale)
                 continue
             step = -np.linalg.solve(factor.T, np.linalg.solve(factor, slope))
-            if np.max(np.abs(step)) <= 5 or damping > 1e12 * scale:
+            if np.max(np.abs(step)) <= 5:
                 break
             damping = max(4 * damping, 1e-6 * scale)
+        if step is None or not np.all(np.isfinite(step)):
+            message = "no usable Newton step (the Hessian is not finite)"
+            break
         # A small gradient alone is not enough where the curvature is weak: the
         # step that remains must be negligible too (one more step, quadratically
         # convergent, would then move the point by its square).
