@@ -172,13 +172,18 @@ def test_a_large_base_fitted_from_a_subsample_start_ends_at_the_full_minimum(
     T = 52.0 - rng.integers(0, 200, 20_000) / 7
     base = pd.DataFrame(model_class().set_params(**truth).simulate(20_000, T, seed=6))
     calls = []
-    evaluate = model_class._free_value_and_gradient
 
-    def counted(self, free, columns, weights):
-        calls.append(len(weights))
-        return evaluate(self, free, columns, weights)
+    # BFGS evaluates value and gradient; Newton's method (BG/NBD without covariates)
+    # the closed-form sums with the Hessian: count whichever the fit uses.
+    def counting(evaluate):
+        def counted(self, free, columns, weights):
+            calls.append(len(weights))
+            return evaluate(self, free, columns, weights)
 
-    monkeypatch.setattr(model_class, "_free_value_and_gradient", counted)
+        return counted
+
+    for method in ("_free_value_and_gradient", "_exact_sums"):
+        monkeypatch.setattr(model_class, method, counting(getattr(model_class, method)))
     monkeypatch.setattr(_base, "SUBSAMPLE_ROWS", 10**9)
     usual = model_class().fit(base)
     full_rows, usual_calls = usual.n_rows, len(calls)
@@ -188,7 +193,13 @@ def test_a_large_base_fitted_from_a_subsample_start_ends_at_the_full_minimum(
     warm_calls = sum(1 for rows in calls if rows == full_rows)
     assert full_rows > 3_000 and warm.converged
     assert len(calls) > warm_calls  # the subsample was fitted first
-    assert warm_calls < usual_calls / 1.5  # and saved evaluations on all rows
+    if model_class is BGNBD:
+        # Newton's method from the usual start takes about seven evaluations; from
+        # the subsample's estimate it saves some of them.
+        assert "Newton" in usual.message and "Newton" in warm.message
+        assert warm_calls < usual_calls
+    else:
+        assert warm_calls < usual_calls / 1.5  # and saved evaluations on all rows
     assert warm.loglik == pytest.approx(usual.loglik, rel=1e-12, abs=1e-6)
     for name, value in usual.params.items():
         assert warm.params[name] == pytest.approx(value, rel=1e-6), name
