@@ -10,6 +10,13 @@ computed once per customer and the horizon terms (expected purchases, the CLV's
 period by period sum) once per distinct (x, T) of the base, which times recorded to
 the day make a few thousand (:mod:`crmlab._horizons`; the same numbers to 1e-12).
 
+A model fitted with covariates (``purchase_covariates=``, ``dropout_covariates=``,
+a Gamma–Gamma's ``spend_covariates=``) reads them from the summary's columns of the
+same names, customer by customer. Its horizon terms depend on the covariates too, so
+they are not shared per (x, T) across the base; the CLV's are shared per distinct
+(x, T, covariates) within each chunk, as :func:`crmlab.targeting.expected_customer_value`
+shares them.
+
 >>> import crmlab as cl
 >>> bg = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
 >>> s = pd.DataFrame({"x": [2.0, 0.0], "t_x": [30.43, 0.0], "T": [38.86, 38.86]})
@@ -59,14 +66,16 @@ def _scores(
 
     ``tables`` (from :func:`_pair_tables`) hold, per distinct (x, T) of the base, what
     an active customer is expected to buy: then P(alive) is computed once per customer
-    and the rest is gathered. Without them the models are asked directly.
+    and the rest is gathered. Without them the models are asked directly, each with
+    the chunk's covariates when it was fitted with some.
     """
-    from crmlab.targeting import _customer_value
+    from crmlab.targeting import _covariates, _customer_value, _given
 
     x, t_x, T = (chunk[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
+    z, z_spend = _given(_covariates(model, chunk)), _given(_covariates(spend_model, chunk))
     alive = codes = None
     if "p_alive" in wanted or tables:
-        alive = np.asarray(model.p_alive(x, t_x, T), dtype="float64")
+        alive = np.asarray(model.p_alive(x, t_x, T, **z), dtype="float64")
     if tables:
         codes = tables["groups"].codes(x, T)
     out: dict[str, np.ndarray] = {}
@@ -77,12 +86,12 @@ def _scores(
             out["expected_purchases"] = alive * tables["expected_purchases"][codes]
         else:
             out["expected_purchases"] = np.asarray(
-                model.conditional_expected_purchases(t, x, t_x, T), dtype="float64"
+                model.conditional_expected_purchases(t, x, t_x, T, **z), dtype="float64"
             )
     spend = None
     if {"expected_spend", "clv"} & set(wanted):
         spend = np.asarray(
-            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float)),
+            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float), **z_spend),
             dtype="float64",
         )
     if "expected_spend" in wanted:
@@ -117,8 +126,9 @@ def _pair_tables(
 ) -> dict[str, Any] | None:
     """Per distinct (x, T) of the whole base: the horizon terms of the wanted scores.
 
-    None when the model does not factorise (see :mod:`crmlab._horizons`), when no
-    wanted score needs them, or when (x, T) hardly repeat.
+    None when the model does not factorise on (x, T) alone (see :mod:`crmlab._horizons`;
+    a model with covariates does not: its terms also depend on each customer's
+    covariates), when no wanted score needs them, or when (x, T) hardly repeat.
     """
     from crmlab._horizons import expected_if_alive, factorises, group_histories, pair_discounted
     from crmlab.models._base import check_rfm
@@ -161,7 +171,9 @@ def score(
         ``conditional_expected_purchases``).
     summary : pandas.DataFrame or pyspark.sql.DataFrame
         One row per customer with ``x``, ``t_x``, ``T`` (and ``monetary`` for spend
-        and CLV), in the model's time unit.
+        and CLV), in the model's time unit, and the covariate columns the model and
+        the spend model were fitted with (``purchase_covariates=``, ...): each
+        customer is scored at her own covariates.
     t : float
         Horizon of ``expected_purchases``, in the model's time unit.
     columns : sequence of str, optional
@@ -181,13 +193,40 @@ def score(
     -------
     pandas.DataFrame, pathlib.Path or pyspark.sql.DataFrame
         The summary's columns plus the scores; a Spark input gives a Spark DataFrame.
+
+    Raises
+    ------
+    crmlab.models.MissingCovariateError
+        A covariate of the model (or of the spend model) is not a column of
+        ``summary`` (checked before any customer is scored), or has missing values.
+
+    Examples
+    --------
+    A model with covariates scores each customer at her own covariates:
+
+    >>> from crmlab.models import BGNBD
+    >>> vip = BGNBD(purchase_covariates=["vip"]).set_params(
+    ...     r=0.243, alpha=4.414, a=0.793, b=2.426, **{"purchase.vip": 0.5})
+    >>> s = pd.DataFrame({"x": [2.0, 2.0], "t_x": [30.43, 30.43], "T": [38.86, 38.86],
+    ...                   "vip": [0, 1]})
+    >>> score(vip, s, t=39, columns=["expected_purchases"]).round(3)
+         x    t_x      T  vip  expected_purchases
+    0  2.0  30.43  38.86    0               1.226
+    1  2.0  30.43  38.86    1               1.261
+    >>> score(vip, s.drop(columns="vip"), t=39)
+    Traceback (most recent call last):
+    ...
+    crmlab.models._covariates.MissingCovariateError: BGNBD has covariates ['vip'] ...
     """
     wanted = _wanted(columns, spend_model)
     if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
-    from crmlab.targeting import _common_unit, _value_schedule
+    from crmlab.targeting import _common_unit, _covariate_names, _value_schedule
 
     spark = type(summary).__module__.startswith("pyspark")
+    # Refused here rather than in a chunk (or a Spark executor) halfway through the base.
+    for fitted in (model, spend_model):
+        _covariate_names(fitted, list(summary.columns))
     # A weekly model never scores a monthly summary; a Spark frame carries no unit.
     unit = getattr(model, "unit", None) if spark else _common_unit(model, summary)
     plan: dict[str, Any] = {}
