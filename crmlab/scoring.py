@@ -12,10 +12,10 @@ the day make a few thousand (:mod:`crmlab._horizons`; the same numbers to 1e-12)
 
 A model fitted with covariates (``purchase_covariates=``, ``dropout_covariates=``,
 a Gamma–Gamma's ``spend_covariates=``) reads them from the summary's columns of the
-same names, customer by customer. Its horizon terms depend on the covariates too, so
-they are not shared per (x, T) across the base; the CLV's are shared per distinct
-(x, T, covariates) within each chunk, as :func:`crmlab.targeting.expected_customer_value`
-shares them.
+same names, customer by customer. Its horizon terms depend on the covariates too:
+for the BG/NBD, MBG/NBD and Pareto/NBD they are computed once per distinct
+(x, T, covariates) of the base, the groups :func:`crmlab.targeting.expected_customer_value`
+uses.
 
 >>> import crmlab as cl
 >>> bg = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
@@ -40,6 +40,8 @@ __all__ = ["COLUMNS", "score"]
 
 #: What :func:`score` can add, in this order.
 COLUMNS = ("p_alive", "expected_purchases", "expected_spend", "clv")
+#: Group customers only when a group holds this many on average (as _horizons does).
+_MIN_SHARE = 4.0
 
 
 def _wanted(columns: Sequence[str] | None, spend_model: Any) -> list[str]:
@@ -61,13 +63,15 @@ def _scores(
     spend_model: Any,
     plan: dict[str, Any],
     tables: dict[str, Any] | None = None,
+    start: int = 0,
 ) -> dict[str, np.ndarray]:
-    """The wanted scores of one chunk of customers, as arrays.
+    """The wanted scores of one chunk of customers (rows ``start...`` of the base), as arrays.
 
-    ``tables`` (from :func:`_pair_tables`) hold, per distinct (x, T) of the base, what
-    an active customer is expected to buy: then P(alive) is computed once per customer
-    and the rest is gathered. Without them the models are asked directly, each with
-    the chunk's covariates when it was fitted with some.
+    ``tables`` (from :func:`_pair_tables`) hold, per distinct (x, T) of the base (with
+    covariates: per distinct (x, T, z)), what an active customer is expected to buy:
+    then P(alive) is computed once per customer and the rest is gathered. Without
+    them the models are asked directly. Every model is given the chunk's covariates
+    when it was fitted with some.
     """
     from crmlab.targeting import _covariates, _customer_value, _given
 
@@ -76,7 +80,9 @@ def _scores(
     alive = codes = None
     if "p_alive" in wanted or tables:
         alive = np.asarray(model.p_alive(x, t_x, T, **z), dtype="float64")
-    if tables:
+    if tables and "rows" in tables:
+        codes = tables["rows"][start : start + len(chunk)]
+    elif tables:
         codes = tables["groups"].codes(x, T)
     out: dict[str, np.ndarray] = {}
     if "p_alive" in wanted:
@@ -116,9 +122,9 @@ def _score_chunk(
     return chunk.assign(**_scores(chunk, model, t, wanted, spend_model, plan))
 
 
-def _chunks(summary: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+def _chunks(summary: pd.DataFrame, size: int) -> Iterator[tuple[int, pd.DataFrame]]:
     for start in range(0, len(summary), size):
-        yield summary.iloc[start : start + size]
+        yield start, summary.iloc[start : start + size]
 
 
 def _pair_tables(
@@ -126,17 +132,24 @@ def _pair_tables(
 ) -> dict[str, Any] | None:
     """Per distinct (x, T) of the whole base: the horizon terms of the wanted scores.
 
-    None when the model does not factorise on (x, T) alone (see :mod:`crmlab._horizons`;
-    a model with covariates does not: its terms also depend on each customer's
-    covariates), when no wanted score needs them, or when (x, T) hardly repeat.
+    None when the model does not factorise (see :mod:`crmlab._horizons`), when no
+    wanted score needs them, or when (x, T) (with covariates: (x, T, z)) hardly repeat.
     """
-    from crmlab._horizons import expected_if_alive, factorises, group_histories, pair_discounted
+    from crmlab._horizons import (
+        expected_if_alive,
+        factorises,
+        factorises_when_alive,
+        group_histories,
+        pair_discounted,
+    )
     from crmlab.models._base import check_rfm
 
-    if not factorises(model) or not {"expected_purchases", "clv"} & set(wanted):
+    if not factorises_when_alive(model) or not {"expected_purchases", "clv"} & set(wanted):
         return None
     x, t_x, T = (summary[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
     check_rfm(x, t_x, T, summary.index)  # grouping reads x and T before any chunk is checked
+    if not factorises(model):
+        return _covariate_tables(summary, model, t, wanted, plan, x, T)
     groups = group_histories(x, T)
     if groups is None:
         return None
@@ -145,6 +158,44 @@ def _pair_tables(
         tables["expected_purchases"] = expected_if_alive(model, t, groups.x, groups.T)
     if "clv" in wanted:
         tables["clv"] = pair_discounted(model, groups, plan["edges"], plan["weights"])
+    return tables
+
+
+def _covariate_tables(
+    summary: pd.DataFrame,
+    model: Any,
+    t: float,
+    wanted: list[str],
+    plan: dict[str, Any],
+    x: np.ndarray,
+    T: np.ndarray,
+) -> dict[str, Any] | None:
+    """:func:`_pair_tables` for a model with covariates: per distinct (x, T, z) of the base.
+
+    The groups are those of :func:`crmlab.targeting.expected_customer_value`, and so
+    are the CLV's terms; ``rows`` gives each customer's group, by position.
+    """
+    from crmlab._horizons import expected_if_alive
+    from crmlab.models._covariates import read_covariates
+    from crmlab.targeting import _alive_purchases, _covariates, _given, _pairs, _rows_of
+
+    z = _covariates(model, summary)
+    assert z is not None  # a model that does not factorise on (x, T) alone has covariates
+    # Checked on the whole base, so that a missing value is reported at its own row
+    # rather than at the row that stands for its group.
+    read_covariates(summary, list(z), require_variation=False)
+    first, rows = _pairs(x, T, z)
+    if len(first) * _MIN_SHARE > len(x):
+        return None
+    tables: dict[str, Any] = {"rows": rows}
+    if "expected_purchases" in wanted:
+        tables["expected_purchases"] = expected_if_alive(
+            model, t, x[first], T[first], **_given(_rows_of(z, first))
+        )
+    if "clv" in wanted:
+        tables["clv"], _ = _alive_purchases(
+            model, x, T, z, plan["edges"], plan["weights"], (first, rows)
+        )
     return tables
 
 
@@ -243,8 +294,8 @@ def score(
         raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
     tables = _pair_tables(summary, model, t, wanted, plan)
     pieces = (
-        (chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables))
-        for chunk in _chunks(summary, int(chunk_size))
+        (chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables, start))
+        for start, chunk in _chunks(summary, int(chunk_size))
     )
     if output is None:
         # Scores go into whole-base arrays and join the summary once: no per-chunk

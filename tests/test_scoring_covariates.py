@@ -57,8 +57,11 @@ def spend():
     )
 
 
-def covariate_base(n=120, seed=5):
-    """Histories to the day, few T: many customers share (x, T) but not their covariates."""
+def covariate_base(n=120, seed=5, h_levels=None):
+    """Histories to the day, few T: many customers share (x, T) but not their covariates.
+
+    ``h_levels``: draw ``h`` from these values, so that (x, T, z) repeat as well.
+    """
     rng = np.random.default_rng(seed)
     T = rng.choice([30.0, 39.0, 52.0], n)
     x = rng.integers(0, 6, n).astype(float)
@@ -70,7 +73,9 @@ def covariate_base(n=120, seed=5):
             "T": T,
             "monetary": np.where(x > 0, rng.gamma(6.0, 5.0, n), 0.0),
             "g": rng.integers(0, 2, n),
-            "h": np.round(rng.normal(0.0, 1.0, n), 1),
+            "h": np.round(rng.normal(0.0, 1.0, n), 1)
+            if h_levels is None
+            else rng.choice(h_levels, n),
         },
         index=pd.Index(rng.permutation(10 * n)[:n], name="customer_id"),
     )
@@ -138,6 +143,40 @@ def test_covariate_scores_written_to_parquet_are_the_same(case, spend, tmp_path)
     _assert_scores(back, expected)
     assert back.index.tolist() == base.index.tolist()
     assert back["g"].tolist() == base["g"].tolist()
+
+
+@pytest.mark.parametrize("name", ["BGNBD", "MBGNBD", "ParetoNBD"])
+def test_a_covariate_model_grouped_by_x_T_and_covariates_scores_as_one_by_one(
+    name, spend, tmp_path
+):
+    """(x, T, z) repeat here: the horizon terms are computed once per group of the base."""
+    from crmlab.scoring import _pair_tables
+    from crmlab.targeting import _value_schedule
+
+    model = MODELS[name]()
+    base = covariate_base(n=800, seed=8, h_levels=[-0.5, 0.0, 0.5])
+    edges, weights = _value_schedule("W", HORIZON, DISCOUNT, 1.0, 1.0)
+    plan = {"edges": edges, "weights": weights, "margin": 1.0}
+    tables = _pair_tables(base, model, HORIZON, ["expected_purchases", "clv"], plan)
+    assert tables is not None and len(tables["clv"]) < len(base) / 4, "the grouped path"
+    expected = one_by_one(model, spend, base)
+    scored = model.score(base, t=HORIZON, spend_model=spend, discount=DISCOUNT, chunk_size=37)
+    _assert_scores(scored, expected)
+    path = model.score(
+        base,
+        t=HORIZON,
+        spend_model=spend,
+        discount=DISCOUNT,
+        chunk_size=37,
+        output=tmp_path / "grouped.parquet",
+    )
+    _assert_scores(pd.read_parquet(path), expected)
+    # A missing value is reported at its own row, not at its group's first row.
+    holed = base.copy()
+    holed.loc[holed.index[250], "g"] = np.nan
+    where = f"covariate 'g': 1 missing .*: row {holed.index[250]}: nan"
+    with pytest.raises(MissingCovariateError, match=where):
+        model.score(holed, t=HORIZON, chunk_size=37)
 
 
 def test_a_plain_model_on_its_grouped_path_with_a_covariate_spend_model(spend):
