@@ -131,16 +131,20 @@ def group_histories(
     return HistoryGroups(T_levels, lookup, (pairs // width).astype(float), T_pairs)
 
 
-def expected_if_alive(model: Any, t: Any, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def expected_if_alive(
+    model: Any, t: Any, x: np.ndarray, T: np.ndarray, **covariates: Any
+) -> np.ndarray:
     """Expected purchases in ``(T, T + t]`` of a customer active at T, for a factorising model.
 
     The model's own conditional expectation divided by its P(alive), at the history
     (x, t_x = T) for repeat buyers and (0, 0) for the others: any valid t_x gives the
-    same quotient, and these keep P(alive) well away from 0.
+    same quotient, and these keep P(alive) well away from 0. ``covariates``: the
+    ``covariates=`` keyword of a model fitted with some (one row per (x, T)).
     """
     t_x = np.where(x > 0, T, 0.0)
-    expected = np.asarray(model.conditional_expected_purchases(t, x, t_x, T), dtype=float)
-    return expected / np.asarray(model.p_alive(x, t_x, T), dtype=float)
+    expected = model.conditional_expected_purchases(t, x, t_x, T, **covariates)
+    alive = model.p_alive(x, t_x, T, **covariates)
+    return np.asarray(expected, dtype=float) / np.asarray(alive, dtype=float)
 
 
 def _discounted(cumulative: np.ndarray, weights: np.ndarray) -> np.ndarray:

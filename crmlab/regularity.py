@@ -103,7 +103,16 @@ def regularity_summary(
     a            2.0  3.0  4.0000  0.6931
     b            0.0  0.0  3.7143  0.0000
     """
-    from crmlab.transactions import summarize, validate_transactions
+    from crmlab._cleaning import check_options
+    from crmlab._log_options import CleaningOptions, log_options
+    from crmlab.transactions import (
+        _check_merge,
+        _customer_codes,
+        _day_number,
+        _log_arrays,
+        _record,
+        _summary_frame,
+    )
 
     if merge not in ("day", "D", "none"):
         raise ValueError(
@@ -111,42 +120,37 @@ def regularity_summary(
             "gaps between calendar periods ('W', 'M', ...) are whole periods, which "
             "hides the regularity the models look for; summarise by day instead"
         )
-    keep_time = merge == "none"
-    summary = summarize(
-        tx,
-        observation_end,
-        unit,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        merge=merge,
-        engine="memory",
-        **cleaning,
+    # summarize's in-memory path, step by step, so that the log is cleaned once and
+    # the gaps are read from the very arrays the summary counted.
+    options = log_options(cleaning, CleaningOptions)
+    # A log that needs no cleaning skips the cleaner, and with it this check.
+    check_options(**options)
+    unit_length_days(unit)
+    merge = _check_merge(merge)
+    end_day = _day_number(observation_end, "observation_end")
+    ids, times, amounts, report, coded, per_day = _log_arrays(
+        tx, customer_col, date_col, amount_col, options, merge
     )
-    clean, _ = validate_transactions(
-        tx,
-        customer_col=customer_col,
-        date_col=date_col,
-        amount_col=amount_col,
-        keep_time=keep_time,
-        **cleaning,
+    summary = _summary_frame(
+        ids, times, amounts, end_day, unit, merge, customer_col, coded, per_day
     )
-    dates = clean["date"].to_numpy().astype("datetime64[ns]").view(np.int64)
-    end = (pd.Timestamp(observation_end).normalize() + pd.Timedelta(days=1)).value
-    inside = dates < end
-    ids = clean["customer_id"].to_numpy()[inside]
-    dates = dates[inside]
-    codes = summary.index.get_indexer(pd.Index(ids))
-    if (codes < 0).any():  # pragma: no cover - summarize and validate clean alike
+    _record(summary, unit, merge, options, report)
+    summary.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
+    inside = times < (end_day + 1) * per_day
+    codes, uniques = _customer_codes(ids, coded, None if inside.all() else inside)
+    if len(uniques) != len(summary):  # pragma: no cover - the summary's own codes
         raise AssertionError("the cleaned log holds customers the summary lacks")
-    if not keep_time:
+    if merge == "none":
+        dates = times[inside]
+    else:
         # One transaction a customer a day: distinct (customer, day) pairs, in one
         # integer key (sorted by customer, then day).
-        days = np.floor_divide(dates, _NS_PER_DAY)
+        days = times[inside]
         low = int(days.min()) if len(days) else 0
         span = int(days.max()) - low + 1 if len(days) else 1
         key = np.sort(codes.astype(np.int64) * span + (days - low))
-        key = key[np.r_[True, key[1:] != key[:-1]]]  # np.unique hashes, slower than sorting
+        if len(key):  # an empty window has no first key
+            key = key[np.r_[True, key[1:] != key[:-1]]]  # np.unique hashes, slower than sorting
         codes, dates = key // span, (key % span + low) * _NS_PER_DAY
     unit_ns = unit_length_days(unit) * _NS_PER_DAY
     litt = sum_log_gaps(codes, dates / unit_ns, len(summary))
@@ -167,7 +171,5 @@ def regularity_summary(
                 )
             ]
         )
-    result = summary.copy()
-    result["litt"] = litt
-    result.attrs = dict(summary.attrs)
-    return result
+    summary["litt"] = litt
+    return summary

@@ -10,6 +10,13 @@ computed once per customer and the horizon terms (expected purchases, the CLV's
 period by period sum) once per distinct (x, T) of the base, which times recorded to
 the day make a few thousand (:mod:`crmlab._horizons`; the same numbers to 1e-12).
 
+A model fitted with covariates (``purchase_covariates=``, ``dropout_covariates=``,
+a Gamma–Gamma's ``spend_covariates=``) reads them from the summary's columns of the
+same names, customer by customer. Its horizon terms depend on the covariates too:
+for the BG/NBD, MBG/NBD and Pareto/NBD they are computed once per distinct
+(x, T, covariates) of the base, the groups :func:`crmlab.targeting.expected_customer_value`
+uses.
+
 >>> import crmlab as cl
 >>> bg = cl.models.BGNBD().set_params(r=0.243, alpha=4.414, a=0.793, b=2.426, unit="W")
 >>> s = pd.DataFrame({"x": [2.0, 0.0], "t_x": [30.43, 0.0], "T": [38.86, 38.86]})
@@ -33,6 +40,8 @@ __all__ = ["COLUMNS", "score"]
 
 #: What :func:`score` can add, in this order.
 COLUMNS = ("p_alive", "expected_purchases", "expected_spend", "clv")
+#: Group customers only when a group holds this many on average (as _horizons does).
+_MIN_SHARE = 4.0
 
 
 def _wanted(columns: Sequence[str] | None, spend_model: Any) -> list[str]:
@@ -54,20 +63,26 @@ def _scores(
     spend_model: Any,
     plan: dict[str, Any],
     tables: dict[str, Any] | None = None,
+    start: int = 0,
 ) -> dict[str, np.ndarray]:
-    """The wanted scores of one chunk of customers, as arrays.
+    """The wanted scores of one chunk of customers (rows ``start...`` of the base), as arrays.
 
-    ``tables`` (from :func:`_pair_tables`) hold, per distinct (x, T) of the base, what
-    an active customer is expected to buy: then P(alive) is computed once per customer
-    and the rest is gathered. Without them the models are asked directly.
+    ``tables`` (from :func:`_pair_tables`) hold, per distinct (x, T) of the base (with
+    covariates: per distinct (x, T, z)), what an active customer is expected to buy:
+    then P(alive) is computed once per customer and the rest is gathered. Without
+    them the models are asked directly. Every model is given the chunk's covariates
+    when it was fitted with some.
     """
-    from crmlab.targeting import _customer_value
+    from crmlab.targeting import _covariates, _customer_value, _given
 
     x, t_x, T = (chunk[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
+    z, z_spend = _given(_covariates(model, chunk)), _given(_covariates(spend_model, chunk))
     alive = codes = None
     if "p_alive" in wanted or tables:
-        alive = np.asarray(model.p_alive(x, t_x, T), dtype="float64")
-    if tables:
+        alive = np.asarray(model.p_alive(x, t_x, T, **z), dtype="float64")
+    if tables and "rows" in tables:
+        codes = tables["rows"][start : start + len(chunk)]
+    elif tables:
         codes = tables["groups"].codes(x, T)
     out: dict[str, np.ndarray] = {}
     if "p_alive" in wanted:
@@ -77,12 +92,12 @@ def _scores(
             out["expected_purchases"] = alive * tables["expected_purchases"][codes]
         else:
             out["expected_purchases"] = np.asarray(
-                model.conditional_expected_purchases(t, x, t_x, T), dtype="float64"
+                model.conditional_expected_purchases(t, x, t_x, T, **z), dtype="float64"
             )
     spend = None
     if {"expected_spend", "clv"} & set(wanted):
         spend = np.asarray(
-            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float)),
+            spend_model.conditional_expected_spend(x, chunk["monetary"].to_numpy(float), **z_spend),
             dtype="float64",
         )
     if "expected_spend" in wanted:
@@ -107,9 +122,9 @@ def _score_chunk(
     return chunk.assign(**_scores(chunk, model, t, wanted, spend_model, plan))
 
 
-def _chunks(summary: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
+def _chunks(summary: pd.DataFrame, size: int) -> Iterator[tuple[int, pd.DataFrame]]:
     for start in range(0, len(summary), size):
-        yield summary.iloc[start : start + size]
+        yield start, summary.iloc[start : start + size]
 
 
 def _pair_tables(
@@ -118,15 +133,23 @@ def _pair_tables(
     """Per distinct (x, T) of the whole base: the horizon terms of the wanted scores.
 
     None when the model does not factorise (see :mod:`crmlab._horizons`), when no
-    wanted score needs them, or when (x, T) hardly repeat.
+    wanted score needs them, or when (x, T) (with covariates: (x, T, z)) hardly repeat.
     """
-    from crmlab._horizons import expected_if_alive, factorises, group_histories, pair_discounted
+    from crmlab._horizons import (
+        expected_if_alive,
+        factorises,
+        factorises_when_alive,
+        group_histories,
+        pair_discounted,
+    )
     from crmlab.models._base import check_rfm
 
-    if not factorises(model) or not {"expected_purchases", "clv"} & set(wanted):
+    if not factorises_when_alive(model) or not {"expected_purchases", "clv"} & set(wanted):
         return None
     x, t_x, T = (summary[name].to_numpy(dtype="float64") for name in ("x", "t_x", "T"))
     check_rfm(x, t_x, T, summary.index)  # grouping reads x and T before any chunk is checked
+    if not factorises(model):
+        return _covariate_tables(summary, model, t, wanted, plan, x, T)
     groups = group_histories(x, T)
     if groups is None:
         return None
@@ -135,6 +158,44 @@ def _pair_tables(
         tables["expected_purchases"] = expected_if_alive(model, t, groups.x, groups.T)
     if "clv" in wanted:
         tables["clv"] = pair_discounted(model, groups, plan["edges"], plan["weights"])
+    return tables
+
+
+def _covariate_tables(
+    summary: pd.DataFrame,
+    model: Any,
+    t: float,
+    wanted: list[str],
+    plan: dict[str, Any],
+    x: np.ndarray,
+    T: np.ndarray,
+) -> dict[str, Any] | None:
+    """:func:`_pair_tables` for a model with covariates: per distinct (x, T, z) of the base.
+
+    The groups are those of :func:`crmlab.targeting.expected_customer_value`, and so
+    are the CLV's terms; ``rows`` gives each customer's group, by position.
+    """
+    from crmlab._horizons import expected_if_alive
+    from crmlab.models._covariates import read_covariates
+    from crmlab.targeting import _alive_purchases, _covariates, _given, _pairs, _rows_of
+
+    z = _covariates(model, summary)
+    assert z is not None  # a model that does not factorise on (x, T) alone has covariates
+    # Checked on the whole base, so that a missing value is reported at its own row
+    # rather than at the row that stands for its group.
+    read_covariates(summary, list(z), require_variation=False)
+    first, rows = _pairs(x, T, z)
+    if len(first) * _MIN_SHARE > len(x):
+        return None
+    tables: dict[str, Any] = {"rows": rows}
+    if "expected_purchases" in wanted:
+        tables["expected_purchases"] = expected_if_alive(
+            model, t, x[first], T[first], **_given(_rows_of(z, first))
+        )
+    if "clv" in wanted:
+        tables["clv"], _ = _alive_purchases(
+            model, x, T, z, plan["edges"], plan["weights"], (first, rows)
+        )
     return tables
 
 
@@ -161,7 +222,9 @@ def score(
         ``conditional_expected_purchases``).
     summary : pandas.DataFrame or pyspark.sql.DataFrame
         One row per customer with ``x``, ``t_x``, ``T`` (and ``monetary`` for spend
-        and CLV), in the model's time unit.
+        and CLV), in the model's time unit, and the covariate columns the model and
+        the spend model were fitted with (``purchase_covariates=``, ...): each
+        customer is scored at her own covariates.
     t : float
         Horizon of ``expected_purchases``, in the model's time unit.
     columns : sequence of str, optional
@@ -181,13 +244,40 @@ def score(
     -------
     pandas.DataFrame, pathlib.Path or pyspark.sql.DataFrame
         The summary's columns plus the scores; a Spark input gives a Spark DataFrame.
+
+    Raises
+    ------
+    crmlab.models.MissingCovariateError
+        A covariate of the model (or of the spend model) is not a column of
+        ``summary`` (checked before any customer is scored), or has missing values.
+
+    Examples
+    --------
+    A model with covariates scores each customer at her own covariates:
+
+    >>> from crmlab.models import BGNBD
+    >>> vip = BGNBD(purchase_covariates=["vip"]).set_params(
+    ...     r=0.243, alpha=4.414, a=0.793, b=2.426, **{"purchase.vip": 0.5})
+    >>> s = pd.DataFrame({"x": [2.0, 2.0], "t_x": [30.43, 30.43], "T": [38.86, 38.86],
+    ...                   "vip": [0, 1]})
+    >>> score(vip, s, t=39, columns=["expected_purchases"]).round(3)
+         x    t_x      T  vip  expected_purchases
+    0  2.0  30.43  38.86    0               1.226
+    1  2.0  30.43  38.86    1               1.261
+    >>> score(vip, s.drop(columns="vip"), t=39)
+    Traceback (most recent call last):
+    ...
+    crmlab.models._covariates.MissingCovariateError: BGNBD has covariates ['vip'] ...
     """
     wanted = _wanted(columns, spend_model)
     if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
-    from crmlab.targeting import _common_unit, _value_schedule
+    from crmlab.targeting import _common_unit, _covariate_names, _value_schedule
 
     spark = type(summary).__module__.startswith("pyspark")
+    # Refused here rather than in a chunk (or a Spark executor) halfway through the base.
+    for fitted in (model, spend_model):
+        _covariate_names(fitted, list(summary.columns))
     # A weekly model never scores a monthly summary; a Spark frame carries no unit.
     unit = getattr(model, "unit", None) if spark else _common_unit(model, summary)
     plan: dict[str, Any] = {}
@@ -204,8 +294,8 @@ def score(
         raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
     tables = _pair_tables(summary, model, t, wanted, plan)
     pieces = (
-        (chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables))
-        for chunk in _chunks(summary, int(chunk_size))
+        (chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables, start))
+        for start, chunk in _chunks(summary, int(chunk_size))
     )
     if output is None:
         # Scores go into whole-base arrays and join the summary once: no per-chunk

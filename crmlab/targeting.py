@@ -238,16 +238,30 @@ def _customer_value(
     return margin * purchases * np.asarray(spend, dtype=float)
 
 
+def _covariate_names(model: Any, columns: Any) -> list[str]:
+    """The covariates ``model`` was fitted with (any group), checked against ``columns``.
+
+    ``columns``: the summary's column names (a pandas or a Spark frame's ``columns``),
+    so that a missing covariate is reported before any customer is scored.
+    """
+    from crmlab.models._covariates import MissingCovariateError
+
+    groups = getattr(model, "covariates", {}).items()
+    names = list(dict.fromkeys(name for _, group in groups for name in group))
+    missing = [name for name in names if name not in columns]
+    if missing:
+        taken = "; ".join(f"{group}: {', '.join(group_names)}" for group, group_names in groups)
+        raise MissingCovariateError(
+            f"{type(model).__name__} has covariates {missing} that the summary lacks "
+            f"(it was fitted with {taken}): add those columns (one value per customer) "
+            "to the summary"
+        )
+    return names
+
+
 def _covariates(model: Any, summary: pd.DataFrame) -> dict[str, np.ndarray] | None:
     """The columns of ``summary`` that ``model`` takes as covariates, or None if it takes none."""
-    groups = getattr(model, "covariates", {}).values()
-    names = list(dict.fromkeys(name for group in groups for name in group))
-    missing = [name for name in names if name not in summary.columns]
-    if missing:
-        raise ValueError(
-            f"{type(model).__name__} has covariates {missing} that the summary lacks: add "
-            "those columns (one value per customer) to the summary"
-        )
+    names = _covariate_names(model, summary.columns)
     return {name: summary[name].to_numpy() for name in names} or None
 
 

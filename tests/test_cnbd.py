@@ -93,6 +93,50 @@ def test_regularity_summary_refuses_what_has_no_logarithm():
     assert regularity_summary(log, "2024-01-31")["x"].tolist() == [0.0, 0.0]
 
 
+def test_regularity_summary_cleans_a_dirty_log_once_and_reports_as_summarize(monkeypatch):
+    from engine_checks import odd_log, returns_log
+
+    import crmlab.transactions
+
+    log = odd_log(seed=4, customers=120)
+    options = {"duplicates": "drop", "returns": "net", "on_invalid": "drop"}
+    plain = cl.transactions.summarize(log, "2024-10-15", **options)
+    calls = []
+    original = crmlab.transactions.clean_log
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(crmlab.transactions, "clean_log", counted)
+    ours = regularity_summary(log, "2024-10-15", **options)
+    assert len(calls) == 1, "the log is cleaned once"
+    pd.testing.assert_frame_equal(ours.drop(columns="litt"), plain, check_exact=True)
+    assert ours.attrs == plain.attrs and ours.attrs["cleaning"] is not None
+    returns = returns_log(seed=4, customers=60)
+    with pytest.raises(ValueError) as ours_error:
+        regularity_summary(returns, "2024-10-15")
+    with pytest.raises(ValueError) as theirs:
+        cl.transactions.summarize(returns, "2024-10-15")
+    assert str(ours_error.value) == str(theirs.value)
+
+
+def test_regularity_summary_of_a_clean_log_checks_its_options_and_an_empty_window():
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-09", "2024-01-02"]),
+        }
+    )
+    with pytest.raises(ValueError, match="currency must be one of"):
+        regularity_summary(log, "2024-01-31", amount_col=None, currency="$")
+    with pytest.raises(TypeError, match="did you mean 'returns'"):
+        regularity_summary(log, "2024-01-31", amount_col=None, retuns="net")
+    empty = regularity_summary(log, "2023-12-31", amount_col=None)
+    assert empty.empty and empty.columns.tolist() == ["x", "t_x", "T", "litt"]
+    assert empty.attrs["rows_after_observation_end"] == 3
+
+
 def test_from_a_simulated_log_to_the_regularity_of_its_customers():
     # A log drawn independently of the models' simulator: Erlang-3 gaps, BG dropout.
     rng = np.random.default_rng(21)

@@ -90,6 +90,27 @@ def test_scoring_a_spark_summary_stays_in_spark(spark_cdnow, cdnow_calibration):
     np.testing.assert_allclose(back["expected_purchases"], expected["expected_purchases"])
 
 
+def test_spark_scores_a_covariate_model_at_each_customers_covariates(spark):
+    from test_scoring_covariates import HORIZON, MODELS, covariate_base, one_by_one
+
+    from crmlab.models import GammaGamma, MissingCovariateError
+
+    model = MODELS["ParetoNBD"]()
+    spend = GammaGamma(spend_covariates=["h"]).set_params(
+        p=6.25, q=3.74, gamma=15.44, **{"spend.h": 0.4}
+    )
+    base = covariate_base(n=60)
+    frame = spark.createDataFrame(base.reset_index()).repartition(3)
+    scored = model.score(frame, t=HORIZON, spend_model=spend, discount=0.01)
+    back = scored.toPandas().set_index("customer_id").loc[base.index]
+    expected = one_by_one(model, spend, base)
+    for name in expected.columns:
+        np.testing.assert_allclose(back[name], expected[name], rtol=1e-12, atol=1e-14)
+    # Refused on the driver, before Spark runs anything.
+    with pytest.raises(MissingCovariateError, match=r"ParetoNBD has covariates \['g'\]"):
+        model.score(frame.drop("g"), t=HORIZON)
+
+
 @pytest.mark.parametrize("period", ["M", "W"])
 def test_spark_cohort_table_equals_memory(spark, period):
     log = odd_log(seed=9, customers=150)
