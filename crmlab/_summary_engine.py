@@ -10,10 +10,11 @@ serve as codes without being renumbered.
 With merging (the default), one sort of a combined integer key (customer, time)
 gives everything but the money: the distinct times, each customer's first and last
 time and her number of transactions, all read off the sorted key in sequential
-passes. Sums come from ``bincount`` over the rows in their own order, so a
+passes. Sums come from ``add.at`` over the rows in their own order, so a
 customer's amounts are added in the order of the log. There is no Python loop over
-customers; the loops over blocks of rows keep the temporaries small, so that large
-logs are not slowed by the allocation of full-length scratch arrays.
+customers. The loops over blocks of rows keep the temporaries small: at tens of
+millions of rows, faulting in a fresh array as long as the log costs more than the
+arithmetic done on it, so the sorted key is the only one made.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ def summarize_arrays(
     else:
         if ticks != 1:
             raise ValueError("without merging, times are used as they are (ticks=1)")
-        rows = np.bincount(codes, minlength=n_customers)
+        rows = np.zeros(n_customers, dtype=np.int64)
+        np.add.at(rows, codes, 1)
         first_all = np.full(n_customers, np.iinfo(np.int64).max)
         np.minimum.at(first_all, codes, times)
         last_all = np.full(n_customers, np.iinfo(np.int64).min)
@@ -202,24 +204,29 @@ def _monetary(
 ) -> np.ndarray:
     """Mean value of the repeat transactions: (total - first purchase) / x, NaN for x = 0.
 
-    A customer's amounts are summed in the order of her rows (as a group-by in the
-    log's order sums them): ``bincount`` for the total, ``add.at`` block by block for
-    the rows on her first day, which are found a block at a time.
+    A customer's amounts are summed in the order of her rows, as a group-by in the
+    log's order sums them, by ``add.at`` (the same additions as ``bincount``, which
+    would copy a read-only column, as pandas 3 hands them out, before counting); the
+    rows on her first day are found and added a block at a time.
     """
-    total = np.bincount(codes, weights=amounts, minlength=n_customers)[customers]
-    compact = len(first) == 0 or (
-        np.iinfo(np.int32).min < first.min() and first.max() < np.iinfo(np.int32).max
-    )
-    # A 32-bit table of first times stays in cache where a 64-bit one may not.
-    first_of = np.zeros(n_customers, dtype=np.int32 if compact else np.int64)
-    first_of[customers] = first
+    total = np.zeros(n_customers)
+    np.add.at(total, codes, amounts)
+    total = total[customers]
+    # Each row looks up her customer's first time at random: the narrowest table of
+    # first times (as offsets from the earliest) stays in cache best.
+    low = int(first.min()) if len(first) else 0
+    width = int(first.max()) - low if len(first) else 0
+    narrow = next(t for t in (np.int16, np.int32, np.int64) if width < np.iinfo(t).max)
+    first_of = np.zeros(n_customers, dtype=narrow)
+    first_of[customers] = first - low
     first_total = np.zeros(n_customers)
-    first_rows = np.zeros(n_customers, dtype=np.int64)
+    first_rows = np.zeros(n_customers if not distinct else 0, dtype=np.int64)
     scratch = np.empty(min(_BLOCK, len(codes)), dtype=np.int64)
     for start in _blocks(len(codes)):
         stop = min(start + _BLOCK, len(codes))
         block_codes = codes[start:stop]
         time = _engine_times(times[start:stop], ticks, scratch[: stop - start])
+        time -= low
         on_first = time == first_of[block_codes]
         first_codes = block_codes[on_first]
         np.add.at(first_total, first_codes, amounts[start:stop][on_first])
@@ -276,10 +283,10 @@ def customer_slots(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # The per-customer arrays are as long as the table: keep it short beside the log.
         room = len(ids) // 4 + 1024
         if 0 <= low and high < room:
-            return ids.astype(np.intp, copy=False), np.arange(high + 1).astype(ids.dtype)
+            return ids.astype(np.intp, copy=False), np.arange(high + 1, dtype=ids.dtype)
         if high - low < room:
             codes = np.subtract(ids, low, dtype=np.intp, casting="unsafe")
-            return codes, np.arange(low, high + 1).astype(ids.dtype)
+            return codes, np.arange(low, high + 1, dtype=ids.dtype)
     return customer_codes(ids)
 
 

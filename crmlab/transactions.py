@@ -458,16 +458,21 @@ def _summary_frame(
         ticks=divisor,
     )
     scale = ticks * unit_days
+    columns = ["x", "t_x", "T"] + (["monetary"] if amounts is not None else [])
+    # One block the frame takes over as it is: building it column by column would copy
+    # every column once more.
+    values = np.empty((len(columns), len(result.customers)))
+    values[0] = result.x
+    np.divide(result.t_x, scale, out=values[1])
+    np.divide(result.T, scale, out=values[2])
+    if result.monetary is not None:
+        values[3] = result.monetary
     frame = pd.DataFrame(
-        {
-            "x": result.x.astype("float64"),
-            "t_x": result.t_x / scale,
-            "T": result.T / scale,
-        },
-        index=pd.Index(uniques[result.customers], name=customer_col),
+        values.T,
+        index=pd.Index(uniques[result.customers], name=customer_col, copy=False),
+        columns=columns,
+        copy=False,
     )
-    if amounts is not None:
-        frame["monetary"] = result.monetary
     frame.attrs["rows_after_observation_end"] = after
     return frame
 
