@@ -66,7 +66,8 @@ def _sorted_keys(
     """
     base = int(times.min()) // ticks
     span = int(times.max()) // ticks - base + 1
-    dtype = np.uint32 if n_customers * span <= np.iinfo(np.uint32).max else np.int64
+    # The largest key is n_customers * span - 1.
+    dtype = np.uint32 if n_customers * span - 1 <= np.iinfo(np.uint32).max else np.int64
     key = np.empty(len(codes), dtype=dtype)
     scratch = np.empty((2, min(_BLOCK, len(codes))), dtype=np.int64)
     for start in _blocks(len(codes)):
