@@ -97,8 +97,7 @@ def _time_groups(codes: np.ndarray, times: np.ndarray, n_customers: int, ticks: 
     them (their last). Nothing as long as the log is made besides the keys.
     """
     if len(codes) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return _TimeGroups(empty.astype(np.intp), empty, empty, empty)
+        return _TimeGroups(*(np.zeros(0, dtype=t) for t in (np.intp, np.int64, np.int64, np.int64)))
     key, span, base = _sorted_keys(codes, times, n_customers, ticks)
     width = key.dtype.type(span)
     heads: list[np.ndarray] = []  # position of each customer's first distinct key
@@ -129,15 +128,19 @@ def _time_groups(codes: np.ndarray, times: np.ndarray, n_customers: int, ticks: 
             seen += len(distinct)
             previous = distinct[-1]
     lasts.append(np.array([previous], dtype=key.dtype))
-    first_keys = np.concatenate(firsts).astype(np.int64)
-    last_keys = np.concatenate(lasts).astype(np.int64)
-    customers = (first_keys // span).astype(np.intp)
-    return _TimeGroups(
-        customers=customers,
-        distinct=np.diff(np.append(np.concatenate(heads), seen)),
-        first=first_keys % span + base,
-        last=last_keys % span + base,
-    )
+    del key
+    # One array per customer column, worked on in place (each is millions long).
+    first = np.concatenate(firsts).astype(np.int64)
+    last = np.concatenate(lasts).astype(np.int64)
+    customers = np.floor_divide(first, span).astype(np.intp, copy=False)
+    for column in (first, last):
+        np.remainder(column, span, out=column)
+        column += base
+    starts_at = np.concatenate(heads)
+    counts = np.empty_like(starts_at)
+    np.subtract(starts_at[1:], starts_at[:-1], out=counts[:-1])
+    counts[-1] = seen - starts_at[-1]
+    return _TimeGroups(customers=customers, distinct=counts, first=first, last=last)
 
 
 def summarize_arrays(
@@ -171,7 +174,8 @@ def summarize_arrays(
     if distinct:
         groups = _time_groups(codes, times, n_customers, ticks)
         customers, first, last = groups.customers, groups.first, groups.last
-        x = groups.distinct - 1
+        x = groups.distinct
+        x -= 1
     else:
         if ticks != 1:
             raise ValueError("without merging, times are used as they are (ticks=1)")
@@ -189,7 +193,10 @@ def summarize_arrays(
         monetary = _monetary(
             codes, times, ticks, amounts, customers, first, x, n_customers, distinct
         )
-    return Summary(x=x, t_x=last - first, T=end_day - first, monetary=monetary, customers=customers)
+    # The per-customer arrays are the engine's own: reuse them (last, then first).
+    t_x = np.subtract(last, first, out=last)
+    T = np.subtract(end_day, first, out=first)
+    return Summary(x=x, t_x=t_x, T=T, monetary=monetary, customers=customers)
 
 
 def _monetary(
@@ -235,9 +242,12 @@ def _monetary(
             np.add.at(first_rows, first_codes, 1)
     first_total = first_total[customers]
     if not distinct:
-        first_total = first_total / first_rows[customers]
+        first_total /= first_rows[customers]
+    total -= first_total
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(x > 0, (total - first_total) / x, np.nan)
+        total /= x
+    total[x == 0] = np.nan
+    return total
 
 
 def count_days(
