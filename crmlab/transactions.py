@@ -266,11 +266,13 @@ def _clean(
 
 
 def _fast_arrays(
-    tx: Any, customer_col: str, date_col: str, amount_col: str | None, as_days: bool
+    tx: Any, customer_col: str, date_col: str, amount_col: str | None, as_days: bool | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
     """Ids, integer times and amounts of a log that needs no cleaning, else None.
 
-    Times are day numbers with ``as_days``, int64 nanoseconds otherwise.
+    Times are day numbers with ``as_days``, int64 nanoseconds with ``False``, and
+    the column's own ticks, uncopied, with ``None`` (:func:`_ticks_per_day` says
+    how many make a day).
 
     Clean data (datetime64 dates, numeric non-negative amounts, no missing id) are
     checked with cheap array tests and never copied; anything else goes through
@@ -285,17 +287,23 @@ def _fast_arrays(
     if not (pd.api.types.is_datetime64_dtype(dates) and getattr(dates.dt, "tz", None) is None):
         return None
     raw = dates.to_numpy()
-    if np.isnat(raw).any():
+    # NaT is the smallest int64: a reduction finds it without a mask as long as the log.
+    if len(raw) and raw.view(np.int64).min() == np.iinfo(np.int64).min:
         return None
-    unit = "datetime64[D]" if as_days else "datetime64[ns]"
-    times = raw.astype(unit, copy=False).view(np.int64)
+    if as_days is None:
+        times = raw.view(np.int64)
+    else:
+        unit = "datetime64[D]" if as_days else "datetime64[ns]"
+        times = raw.astype(unit, copy=False).view(np.int64)
     amounts = None
     if amount_col is not None:
         column = tx[amount_col]
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             return None
         amounts = column.to_numpy(dtype="float64", na_value=np.nan)
-        if not (np.isfinite(amounts).all() and (amounts >= 0).all()):
+        # min >= 0 fails on a NaN (min is NaN) and on -inf; a finite max rules out +inf.
+        # Two reductions, no mask as long as the log.
+        if len(amounts) and not (amounts.min() >= 0 and np.isfinite(amounts.max())):
             return None
     ids = tx[customer_col].to_numpy()
     if ids.dtype.kind not in "iu" and pd.isna(ids).any():
@@ -310,57 +318,66 @@ def _log_arrays(
     amount_col: str | None,
     options: dict[str, Any],
     merge: str,
+    raw_ticks: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ValidationReport | None, Any, int]:
     """Ids, integer times and amounts of a log, validated; the report; the codes; ticks a day.
 
     Times are nanoseconds for ``merge="none"`` (the time of day counts), day numbers
-    otherwise (one tick a day). ``coded`` is ``(codes, uniques)`` (sorted customer
-    codes) when cleaning made them, so the summary need not hash the ids again.
+    otherwise (one tick a day). With ``raw_ticks`` and ``merge="day"`` they are the
+    timestamps as they come (the column's ticks, or nanoseconds after cleaning), for
+    an engine that takes the day itself. ``coded`` is ``(codes, uniques)`` (sorted
+    customer codes) when cleaning made them, so the summary need not hash the ids
+    again.
     """
+    raw = raw_ticks and merge == "day"
     as_days = merge != "none"
-    per_day = 1 if as_days else _NS_PER_DAY
+    per_day = 1 if as_days and not raw else _NS_PER_DAY
     if options["duplicates"] == "keep":
-        fast = _fast_arrays(tx, customer_col, date_col, amount_col, as_days)
+        fast = _fast_arrays(tx, customer_col, date_col, amount_col, None if raw else as_days)
         if fast is not None:
+            if raw:
+                per_day = _ticks_per_day(tx[date_col].dtype)
             return (*fast, None, None, per_day)
     clean = _clean(tx, customer_col, date_col, amount_col, **options)
-    times = np.floor_divide(clean.times, _NS_PER_DAY) if as_days else clean.times
+    times = np.floor_divide(clean.times, _NS_PER_DAY) if as_days and not raw else clean.times
     coded = (clean.codes, clean.uniques)
     return clean.ids, times, clean.amounts, clean.report, coded, per_day
 
 
+def _ticks_per_day(dtype: Any) -> int:
+    """Ticks of a datetime64 dtype in a day (86,400,000,000 for microseconds)."""
+    unit, count = np.datetime_data(dtype)
+    return int(np.timedelta64(1, "D") // np.timedelta64(count, unit))
+
+
 def _customer_codes(ids: np.ndarray, coded: Any, keep: np.ndarray | None) -> tuple[np.ndarray, Any]:
-    """Dense sorted codes 0..n-1 of the customers in ``ids[keep]``, and their ids."""
+    """Codes of the customers in ``ids[keep]`` into a sorted table of ids (see
+    :func:`crmlab._summary_engine.customer_slots`; the table may hold ids with no row)."""
     if coded is None:
-        return _summary_engine.customer_codes(ids if keep is None else ids[keep])
+        return _summary_engine.customer_slots(ids if keep is None else ids[keep])
     codes, uniques = coded
-    if keep is not None:
-        codes = codes[keep]
-    present = np.bincount(codes, minlength=len(uniques)) > 0
-    if present.all():
-        return codes, uniques
-    # Customers with no row left (all after the window): renumber the others densely.
-    renumber = np.cumsum(present) - 1
-    return renumber[codes], uniques[present]
+    return (codes if keep is None else codes[keep]), uniques
 
 
 def _merge_times(
     times: np.ndarray, merge: str, end_day: int, per_day: int
-) -> tuple[np.ndarray, int, bool, float]:
-    """Engine times for ``merge``: (times, end, count distinct times?, engine ticks per day).
+) -> tuple[np.ndarray, int, bool, float, int]:
+    """Engine times for ``merge``: (times, end, count distinct times?, engine ticks per day,
+    the divisor the engine applies to the times).
 
-    ``"day"`` gives day numbers; ``"none"`` nanoseconds, with the window ending at
-    the end of ``end_day``; a calendar period gives the first day of each purchase's
-    period, ``end_day`` likewise moved to the start of its period.
+    ``"day"`` gives the times as they are, which the engine divides into day
+    numbers; ``"none"`` nanoseconds, with the window ending at the end of
+    ``end_day``; a calendar period gives the first day of each purchase's period,
+    ``end_day`` likewise moved to the start of its period.
     """
     if merge == "none":
-        return times, (end_day + 1) * per_day, False, float(per_day)
-    days = times if per_day == 1 else np.floor_divide(times, per_day)
+        return times, (end_day + 1) * per_day, False, float(per_day), 1
     if merge == "day":
-        return days, end_day, True, 1.0
+        return times, end_day, True, 1.0, per_day
+    days = times if per_day == 1 else np.floor_divide(times, per_day)
     both = np.append(days, end_day)
     starts = _period_start(both, merge)
-    return starts[:-1], int(starts[-1]), True, 1.0
+    return starts[:-1], int(starts[-1]), True, 1.0, 1
 
 
 def _period_start(days: np.ndarray, period: str) -> np.ndarray:
@@ -419,29 +436,43 @@ def _summary_frame(
 ) -> pd.DataFrame:
     """The (x, t_x, T, monetary) frame of validated arrays (rows after ``end_day`` ignored)."""
     unit_days = unit_length_days(unit)
-    in_window = times < (end_day + 1) * per_day
-    after = int(len(times) - in_window.sum())
+    limit = (end_day + 1) * per_day
     keep = None
-    if after:
+    after = 0
+    # A log that ends within the window (the usual case) needs no mask and no copies.
+    if len(times) and times.max() >= limit:
+        in_window = times < limit
+        after = int(len(times) - in_window.sum())
         keep = in_window
         times = times[in_window]
         amounts = amounts[in_window] if amounts is not None else None
     codes, uniques = _customer_codes(ids, coded, keep)
-    engine_times, end, distinct, ticks = _merge_times(times, merge, end_day, per_day)
+    engine_times, end, distinct, ticks, divisor = _merge_times(times, merge, end_day, per_day)
     result = _summary_engine.summarize_arrays(
-        codes, engine_times, amounts, n_customers=len(uniques), end_day=end, distinct=distinct
+        codes,
+        engine_times,
+        amounts,
+        n_customers=len(uniques),
+        end_day=end,
+        distinct=distinct,
+        ticks=divisor,
     )
     scale = ticks * unit_days
+    columns = ["x", "t_x", "T"] + (["monetary"] if amounts is not None else [])
+    # One block the frame takes over as it is: building it column by column would copy
+    # every column once more.
+    values = np.empty((len(columns), len(result.customers)))
+    values[0] = result.x
+    np.divide(result.t_x, scale, out=values[1])
+    np.divide(result.T, scale, out=values[2])
+    if result.monetary is not None:
+        values[3] = result.monetary
     frame = pd.DataFrame(
-        {
-            "x": result.x.astype("float64"),
-            "t_x": result.t_x / scale,
-            "T": result.T / scale,
-        },
-        index=pd.Index(uniques, name=customer_col),
+        values.T,
+        index=pd.Index(uniques[result.customers], name=customer_col, copy=False),
+        columns=columns,
+        copy=False,
     )
-    if amounts is not None:
-        frame["monetary"] = result.monetary
     frame.attrs["rows_after_observation_end"] = after
     return frame
 
@@ -662,7 +693,7 @@ def summarize(
         _record(frame, unit, merge, options, report, engine="duckdb")
     else:
         ids, times, amounts, report, coded, per_day = _log_arrays(
-            tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge
+            tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge, raw_ticks=True
         )
         frame = _summary_frame(
             ids, times, amounts, end_day, unit, merge, o["customer_col"], coded, per_day
@@ -768,7 +799,7 @@ def calibration_holdout(
         calibration.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
         return calibration
     ids, times, amounts, report, coded, per_day = _log_arrays(
-        tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge
+        tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge, raw_ticks=True
     )
     calibration = _summary_frame(
         ids, times, amounts, cal_day, unit, merge, o["customer_col"], coded, per_day
@@ -778,13 +809,16 @@ def calibration_holdout(
     codes = calibration.index.get_indexer(ids[holdout])
     known = codes >= 0  # customers first seen in the holdout are not in the calibration base
     holdout_amounts = amounts[holdout][known] if amounts is not None else None
-    engine_times, _, distinct, _ = _merge_times(times[holdout][known], merge, end_day, per_day)
+    engine_times, _, distinct, _, divisor = _merge_times(
+        times[holdout][known], merge, end_day, per_day
+    )
     counts, totals = _summary_engine.count_days(
         codes[known],
         engine_times,
         holdout_amounts,
         n_customers=len(calibration),
         distinct=distinct,
+        ticks=divisor,
     )
     calibration["x_holdout"] = counts.astype("float64")
     calibration["duration_holdout"] = duration
