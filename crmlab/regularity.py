@@ -103,7 +103,6 @@ def regularity_summary(
     a            2.0  3.0  4.0000  0.6931
     b            0.0  0.0  3.7143  0.0000
     """
-    from crmlab._cleaning import check_options
     from crmlab._log_options import CleaningOptions, log_options
     from crmlab.transactions import (
         _check_merge,
@@ -123,8 +122,6 @@ def regularity_summary(
     # summarize's in-memory path, step by step, so that the log is cleaned once and
     # the gaps are read from the very arrays the summary counted.
     options = log_options(cleaning, CleaningOptions)
-    # A log that needs no cleaning skips the cleaner, and with it this check.
-    check_options(**options)
     unit_length_days(unit)
     merge = _check_merge(merge)
     end_day = _day_number(observation_end, "observation_end")

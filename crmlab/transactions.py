@@ -55,6 +55,7 @@ from crmlab._cleaning import (
     OnInvalid,
     Returns,
     ValidationReport,
+    check_options,
     clean_days,
     clean_log,
 )
@@ -329,6 +330,8 @@ def _log_arrays(
     customer codes) when cleaning made them, so the summary need not hash the ids
     again.
     """
+    # A log that needs no cleaning skips the cleaner, which checks the options too.
+    check_options(**options)
     raw = raw_ticks and merge == "day"
     as_days = merge != "none"
     per_day = 1 if as_days and not raw else _NS_PER_DAY

@@ -41,3 +41,16 @@ def test_defaults_fill_what_is_not_given_and_overrides_change_a_default():
     assert options["customer_col"] == DEFAULTS["customer_col"]
     assert "engine" not in options
     assert log_options({}, SummaryOptions)["to_pandas"] is False
+
+
+@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+@pytest.mark.parametrize(
+    "option, value", [("currency", "strip"), ("duplicates", "merge"), ("returns", "ignore")]
+)
+def test_a_bad_option_value_is_refused_even_for_a_log_that_needs_no_cleaning(
+    name, option, value
+):
+    # CDNOW's sample is clean, so the cleaner that also checks the options never runs.
+    log = cl.datasets.load_cdnow("sample")
+    with pytest.raises(ValueError, match=rf"{option} must be one of .*got {value!r}"):
+        ENTRY_POINTS[name](log, **{option: value})
