@@ -47,9 +47,7 @@ def test_defaults_fill_what_is_not_given_and_overrides_change_a_default():
 @pytest.mark.parametrize(
     "option, value", [("currency", "strip"), ("duplicates", "merge"), ("returns", "ignore")]
 )
-def test_a_bad_option_value_is_refused_even_for_a_log_that_needs_no_cleaning(
-    name, option, value
-):
+def test_a_bad_option_value_is_refused_even_for_a_log_that_needs_no_cleaning(name, option, value):
     # CDNOW's sample is clean, so the cleaner that also checks the options never runs.
     log = cl.datasets.load_cdnow("sample")
     with pytest.raises(ValueError, match=rf"{option} must be one of .*got {value!r}"):
