@@ -64,16 +64,21 @@ True
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from crmlab.models._base import ConvergenceWarning, MLEModel, quiet, row_groups
+from crmlab.models._intervals import interval_option
 from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
-from crmlab.models._time_varying_loglik import evaluate, segment_exclusive_cumsum
+from crmlab.models._time_varying_loglik import _dot, evaluate, segment_exclusive_cumsum
 
 __all__ = ["ParetoNBDTimeVarying"]
+
+#: Layouts of data objects for prediction, per covariate names (dropped with the data).
+_LAYOUTS: weakref.WeakKeyDictionary[TimeVaryingData, dict] = weakref.WeakKeyDictionary()
 
 
 class ParetoNBDTimeVarying(MLEModel):
@@ -125,6 +130,7 @@ class ParetoNBDTimeVarying(MLEModel):
         dropout_covariates: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         super().__init__({"purchase": purchase_covariates, "dropout": dropout_covariates})
+        self._fitted_data: TimeVaryingData | None = None
 
     # ----- data ----------------------------------------------------------------------
     @property
@@ -191,6 +197,7 @@ class ParetoNBDTimeVarying(MLEModel):
         """
         super().fit(data, weights, starts=starts, compress=False)
         self.unit = data.unit
+        self._fitted_data = data
         return self
 
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
@@ -332,7 +339,30 @@ class ParetoNBDTimeVarying(MLEModel):
                 "build them again with unit=" + repr(self.unit)
             )
 
+    def _prediction_terms(self, data: TimeVaryingData) -> tuple[dict[str, Any], Any]:
+        """The layout of ``data`` for this model's covariates (kept while ``data`` lives) and
+        the likelihood's terms at the current parameters.
+
+        Predictions with ``interval=`` evaluate the same data at hundreds of parameter
+        draws: the layout, which depends on the data and the covariate names only, is
+        built once.
+        """
+        key = (
+            tuple(self.covariates.get("purchase", ())),
+            tuple(self.covariates.get("dropout", ())),
+        )
+        cache = _LAYOUTS.setdefault(data, {})
+        if key not in cache:
+            values = self._values(data, fitting=False)
+            cache[key] = (_layout(self, data, values)[0], values)
+        columns, values = cache[key]
+        k_p = len(key[0])
+        return {"columns": columns, "values": values}, evaluate(self._require_fit(), k_p, columns)[
+            0
+        ]
+
     @quiet
+    @interval_option("data")
     def p_alive(self, data: TimeVaryingData) -> pd.Series:
         """P(alive at T | history and covariate path) for every customer of ``data``.
 
@@ -351,12 +381,37 @@ class ParetoNBDTimeVarying(MLEModel):
         True
         """
         self._check(data)
-        columns, _ = _layout(self, data, self._values(data, fitting=False))
-        _, alive, died, _, _ = _log_parts(self, self._require_fit(), columns)
-        value = np.exp(alive - np.logaddexp(alive, died))
+        _, terms = self._prediction_terms(data)
+        value = np.exp(terms.alive - np.logaddexp(terms.alive, terms.died))
         return pd.Series(value, index=data.customers.copy(), name="p_alive")
 
+    def _future(
+        self, data: TimeVaryingData, stop: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, Any]:
+        """P(alive), the rate factor ``(r + x)/(α + A(T))``, ``β + C(T)`` per customer, and the
+        future pieces from the end of observation to ``stop`` (days) with their a, c and
+        ``β + C`` at their start."""
+        params = self._require_fit()
+        r, alpha, beta = params[0], params[1], params[3]
+        gamma_p, gamma_d = self._coefficients(params)
+        held, terms = self._prediction_terms(data)
+        p_alive = np.exp(terms.alive - np.logaddexp(terms.alive, terms.died))
+        future = pieces(data, (data.window_end, stop), held["values"])
+        zp, zd = self._split_z(future.z)
+        who = future.customer
+        a = np.exp(_dot(zp, gamma_p))
+        c = np.exp(_dot(zd, gamma_d))
+        B = beta + terms.C_T
+        C0 = B[who] + segment_exclusive_cumsum(c * future.length, _group_starts(who))
+        per_customer = {
+            "p_alive": p_alive,
+            "rate": (r + held["columns"]["x"]) / (alpha + terms.A_T),
+            "B": B,
+        }
+        return per_customer, np.array([a, c, C0]), future
+
     @quiet
+    @interval_option("data")
     def conditional_expected_purchases(self, t: Any, data: TimeVaryingData) -> pd.Series:
         """Expected purchases in ``(T, T + t]`` given each customer's history and future covariates.
 
@@ -370,21 +425,12 @@ class ParetoNBDTimeVarying(MLEModel):
         horizon = float(self._in_unit(t))
         if not np.isfinite(horizon) or horizon < 0:
             raise ValueError(f"t must be a non-negative time, got {t!r}")
-        params = self._require_fit()
-        r, alpha, s, beta = params[:4]
-        gamma_p, gamma_d = self._coefficients(params)
-        values = self._values(data, fitting=False)
-        columns, _ = _layout(self, data, values)
-        _, alive, died, A_T, C_T = _log_parts(self, params, columns)
-        p_alive = np.exp(alive - np.logaddexp(alive, died))
-        end = data.window_end
-        future = pieces(data, (end, end + horizon * data.unit_days), values)
-        zp, zd = self._split_z(future.z)
-        a = np.exp(zp @ gamma_p)
-        c = np.exp(zd @ gamma_d)
+        s = float(self._require_fit()[2])
+        customer, (a, c, C0), future = self._future(
+            data, data.window_end + horizon * data.unit_days
+        )
         who = future.customer
-        B = beta + C_T[who]
-        C0 = B + segment_exclusive_cumsum(c * future.length, _group_starts(who))
+        B = customer["B"][who]
         y = c * future.length / C0
         if abs(s - 1) < 1e-10:
             shape = np.log1p(y)
@@ -393,9 +439,150 @@ class ParetoNBDTimeVarying(MLEModel):
         # a/c · B^s C0^(1-s) · shape = ∫ a (B / (C0 + c v))^s dv over the piece
         term = a / c * np.exp(s * np.log(B) + (1 - s) * np.log(C0)) * shape
         integral = np.bincount(who, weights=term, minlength=len(data))
-        x = columns["x"]
-        value = p_alive * (r + x) / (alpha + A_T) * integral
+        value = customer["p_alive"] * customer["rate"] * integral
         return pd.Series(value, index=data.customers.copy(), name="expected_purchases")
+
+    @quiet
+    @interval_option("data")
+    def dert(self, discount: float, data: TimeVaryingData, *, horizon: Any = None) -> pd.Series:
+        """Discounted expected residual transactions, along each customer's future covariates.
+
+        DERT = ∫_0^∞ E[purchase rate at T + t | history, covariate path] e^(-δ t) dt,
+        with ``δ`` the continuously compounded ``discount`` rate per unit of time
+        (weekly data and 15 % a year: ``δ = log(1.15) / 52``), as in
+        :meth:`ParetoNBD.dert <crmlab.models.ParetoNBD.dert>` (Fader, Hardie & Lee 2005,
+        "RFM and CLV"). Given alive at T the rates are Gamma(r + x, α + A(T)) and
+        Gamma(s, β + C(T)), so the integrand is
+
+            P(alive) · (r + x)/(α + A(T)) · a(T + t) · ((β + C(T)) / (β + C(T + t)))^s · e^(-δ t).
+
+        The future covariates come as for :meth:`conditional_expected_purchases`: from
+        the covariate table of ``data``. Over each future piece of constant covariates
+        the integral has no closed form (an incomplete gamma function); it is taken by
+        Gauss–Legendre quadrature on geometric stretches (about 1e-12 relative).
+
+        ``horizon`` (in the model's unit, or ``"52W"``) stops the integral at
+        ``T + horizon``: the table must then cover that far. Without it the integral
+        runs to infinity: over the periods the table holds after ``observation_end``
+        and then, past each customer's last period, with her last covariates held
+        forever, where it is closed form, ``a e^(-δ t_end) (B/C_end)^s (C_end/c)
+        U(1, 2 - s, δ C_end / c)`` (``U``: Tricomi's function; ``B = β + C(T)``,
+        ``C_end = β + C`` at the table's end). To assume another future, extend the
+        table. With covariates that never change it is the time-invariant DERT.
+
+        >>> import crmlab as cl, numpy as np, pandas as pd
+        >>> log = pd.DataFrame({"customer_id": [1, 1, 1],
+        ...                     "date": pd.to_datetime(["1997-01-01", "1997-01-20", "1997-08-01"])})
+        >>> table = pd.DataFrame({"customer_id": 1,
+        ...                       "period": pd.date_range("1996-12-30", periods=40, freq="7D")})
+        >>> data = cl.models.time_varying_data(log, table, observation_end="1997-09-30")
+        >>> params = dict(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+        >>> dynamic = ParetoNBDTimeVarying().set_params(**params).dert(np.log(1.15) / 52, data)
+        >>> static = cl.models.ParetoNBD().set_params(**params).dert(
+        ...     np.log(1.15) / 52, data.x, data.t_x, data.T)
+        >>> bool(np.isclose(dynamic.iloc[0], static[0], rtol=1e-9))
+        True
+        """
+        self._check(data)
+        delta = float(discount)
+        if not np.isfinite(delta) or delta <= 0:
+            raise ValueError(
+                f"discount must be a positive rate per unit of time (e.g. np.log(1.15) / 52 "
+                f"for 15 % a year on weekly data), got {discount!r}"
+            )
+        s = float(self._require_fit()[2])
+        end = data.window_end
+        if horizon is None:
+            last = data.grid.edges(data.period_start + np.maximum(data.n_periods, 0))
+            stop = np.maximum(np.where(data.row_start >= 0, last, end), end).astype(float)
+        else:
+            length = float(self._in_unit(horizon, "horizon"))
+            if not np.isfinite(length) or length < 0:
+                raise ValueError(f"horizon must be a non-negative time, got {horizon!r}")
+            stop = end + length * data.unit_days
+        customer, (a, c, C0), future = self._future(data, stop)
+        who = future.customer
+        B = customer["B"][who]
+        t0 = future.start - data.T[who]
+        from crmlab.models._time_varying_loglik import discounted_piece_integrals
+
+        shape = discounted_piece_integrals(C0 / c, s, delta, future.length)
+        term = a * np.exp(-delta * t0 + s * (np.log(B) - np.log(C0))) * shape
+        integral = np.bincount(who, weights=term, minlength=len(data))
+        if horizon is None:
+            integral += self._dert_tail(data, customer["B"], (a, c, C0), future, delta, s)
+        value = customer["p_alive"] * customer["rate"] * integral
+        return pd.Series(value, index=data.customers.copy(), name="dert")
+
+    def _dert_tail(
+        self,
+        data: TimeVaryingData,
+        B: np.ndarray,
+        future_terms: np.ndarray,
+        future: Any,
+        delta: float,
+        s: float,
+    ) -> np.ndarray:
+        """DERT beyond each customer's last period, with her last covariates held forever."""
+        from scipy import special
+
+        a, c, C0 = future_terms
+        n = len(data)
+        who = future.customer
+        # the last covariates: of the last future piece, or of the last observed one
+        held, _ = self._prediction_terms(data)
+        columns = held["columns"]
+        params = self._require_fit()
+        gamma_p, gamma_d = self._coefficients(params)
+        starts = columns["piece_starts"]
+        last_observed = np.append(starts[1:], len(columns["piece_customer"])) - 1
+        a_last = np.ones(n)
+        c_last = np.ones(n)
+        a_last[columns["piece_customers"]] = np.exp(_dot(columns["zp"][last_observed], gamma_p))
+        c_last[columns["piece_customers"]] = np.exp(_dot(columns["zd"][last_observed], gamma_d))
+        C_end = B.copy()
+        t_end = data.T * 0.0
+        if len(who):
+            final = np.append(np.flatnonzero(who[1:] != who[:-1]), len(who) - 1)
+            owner = who[final]
+            a_last[owner], c_last[owner] = a[final], c[final]
+            C_end[owner] = C0[final] + c[final] * future.length[final]
+            t_end[owner] = future.start[final] + future.length[final] - data.T[owner]
+        z = delta * C_end / c_last
+        return (
+            a_last
+            * np.exp(-delta * t_end + s * (np.log(B) - np.log(C_end)))
+            * (C_end / c_last)
+            * special.hyperu(1.0, 2.0 - s, z)
+        )
+
+    def _holdout_forecast(self, holdout: pd.DataFrame) -> np.ndarray:
+        """Expected holdout purchases of the customers of ``holdout`` (for :func:`compare`).
+
+        ``holdout`` is a calibration/holdout table (``duration_holdout``, one length for
+        all); the covariate path comes from the data the model was fitted on, whose
+        table must reach the end of the holdout.
+        """
+        data = self._fitted_data
+        if data is None:
+            raise ValueError(
+                f"{type(self).__name__}: the holdout forecast needs the data of the fit "
+                "(its covariate table must cover the holdout); fit the model first"
+            )
+        durations = np.unique(np.asarray(holdout["duration_holdout"], dtype=float))
+        if len(durations) != 1:
+            raise ValueError(
+                "duration_holdout differs across customers; the time-varying forecast takes "
+                "one horizon for everyone"
+            )
+        forecast = self.conditional_expected_purchases(float(durations[0]), data)
+        missing = holdout.index.difference(forecast.index)
+        if len(missing):
+            raise ValueError(
+                f"{len(missing):,} customer(s) of the holdout table are not in the fitted "
+                f"data, e.g. {list(missing[:5])}"
+            )
+        return forecast.reindex(holdout.index).to_numpy()
 
     # ----- simulation -----------------------------------------------------------------
     def simulate(
