@@ -58,7 +58,9 @@ class Terms(NamedTuple):
     C_T: np.ndarray
 
 
-def segment_exclusive_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def segment_exclusive_cumsum(
+    values: np.ndarray, starts: np.ndarray, scan: list[np.ndarray] | None = None
+) -> np.ndarray:
     """Sum of ``values`` over the earlier rows of the same segment (segments begin at ``starts``).
 
     A cumulative sum over all rows minus its value at each segment's start would
@@ -66,21 +68,30 @@ def segment_exclusive_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarr
     one, and that rounding does not move smoothly with the parameters, which
     stalls a quasi-Newton search. Here each row adds only its own segment's rows,
     by doubling shifts (a Hillis–Steele scan): log2 of the longest segment passes.
+    ``scan`` is :func:`scan_rows` of the segments, when it is kept.
     """
     values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n == 0:
+    if len(values) == 0:
         return np.zeros_like(values)
-    sizes = np.diff(np.append(starts, n))
-    rank = np.arange(n) - np.repeat(starts, sizes)
     inclusive = values.copy()
     shift = 1
-    longest = int(sizes.max())
-    while shift < longest:
-        rows = np.flatnonzero(rank >= shift)
+    for rows in scan_rows(starts, len(values)) if scan is None else scan:
         inclusive[rows] += inclusive[rows - shift]
         shift *= 2
     return inclusive - values
+
+
+def scan_rows(starts: np.ndarray, n: int) -> list[np.ndarray]:
+    """For each doubling shift of :func:`segment_exclusive_cumsum`, the rows it adds to."""
+    if n == 0:
+        return []
+    sizes = np.diff(np.append(starts, n))
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    out, shift, longest = [], 1, int(sizes.max())
+    while shift < longest:
+        out.append(np.flatnonzero(rank >= shift))
+        shift *= 2
+    return out
 
 
 def _segment_sum(values: np.ndarray, starts: np.ndarray, segments: np.ndarray, n: int) -> Any:
@@ -259,8 +270,19 @@ def evaluate(
     a, cc = np.exp(log_a), np.exp(log_c)
     length = c["piece_length"]
     piece_starts, piece_customers = c["piece_starts"], c["piece_customers"]
-    A_T = _segment_sum(a * length, piece_starts, piece_customers, n)
-    C_T = _segment_sum(cc * length, piece_starts, piece_customers, n)
+    want = weights is not None
+    # A, C (and with the gradient their slopes in the coefficients) at each piece's
+    # start, by one scan; their values at T are the customers' totals
+    columns = [(a * length)[:, None], (cc * length)[:, None]]
+    if want:
+        columns += [zp * (a * length)[:, None], zd * (cc * length)[:, None]]
+    rates = np.concatenate(columns, axis=1)
+    before = segment_exclusive_cumsum(rates, piece_starts, c.get("piece_scan"))
+    totals = np.zeros((n, rates.shape[1]))
+    if len(piece_starts):
+        last = np.append(piece_starts[1:], len(length)) - 1
+        totals[piece_customers] = before[last] + rates[last]
+    A_T, C_T = totals[:, 0], totals[:, 1]
     m = r + x
     constant = (
         special.gammaln(m)
@@ -272,10 +294,8 @@ def evaluate(
     alive = -m * np.log(alpha + A_T) - s * np.log(beta + C_T)
     died = np.full(n, -np.inf)
     q = c["after"]
-    want = weights is not None
     if len(q):
-        A_start = segment_exclusive_cumsum(a * length, piece_starts)[q]
-        C_start = segment_exclusive_cumsum(cc * length, piece_starts)[q]
+        A_start, C_start = before[q, 0], before[q, 1]
         aq, cq, offset = a[q], cc[q], c["after_offset"]
         P = alpha + A_start + aq * offset
         Q = beta + C_start + cq * offset
@@ -305,8 +325,7 @@ def evaluate(
     per_customer[:, 1] = r / alpha - share * m / (alpha + A_T)
     per_customer[:, 2] = np.log(beta) - share * np.log(beta + C_T)
     per_customer[:, 3] = s / beta - share * s / (beta + C_T)
-    dA_T = _segment_sum(zp * (a * length)[:, None], piece_starts, piece_customers, n)
-    dC_T = _segment_sum(zd * (cc * length)[:, None], piece_starts, piece_customers, n)
+    dA_T, dC_T = totals[:, 2 : 2 + k_p], totals[:, 2 + k_p :]
     per_customer[:, 4 : 4 + k_p] = c["purchase_sums"] - (share * m / (alpha + A_T))[:, None] * dA_T
     per_customer[:, 4 + k_p :] = -(share * s / (beta + C_T))[:, None] * dC_T
     if len(q):
@@ -322,15 +341,13 @@ def evaluate(
         g[:, 3] = -(s + 1) * R_inv_h / Q
         if k_p:
             zpq = zp[q]
-            D = segment_exclusive_cumsum(zp * (a * length)[:, None], piece_starts)[q]
-            D += zpq * (aq * offset)[:, None]
+            D = before[q, 2 : 2 + k_p] + zpq * (aq * offset)[:, None]
             g[:, 4 : 4 + k_p] = -(mq / P)[:, None] * (
                 D * R_inv_p[:, None] + zpq * (P * (1 - R_inv_p))[:, None]
             )
         if k_d:
             zdq = zd[q]
-            E = segment_exclusive_cumsum(zd * (cc * length)[:, None], piece_starts)[q]
-            E += zdq * (cq * offset)[:, None]
+            E = before[q, 2 + k_p :] + zdq * (cq * offset)[:, None]
             g[:, 4 + k_p :] = zdq - ((s + 1) / Q)[:, None] * (
                 E * R_inv_h[:, None] + zdq * (Q * (1 - R_inv_h))[:, None]
             )

@@ -20,12 +20,18 @@ purchases at ``t_1 .. t_x``::
           + ∫_{t_x}^{T} s c(τ) (α + A(τ))^-(r+x) (β + C(τ))^-(s+1) dτ ]
 
 The first term is "alive at T", the integral "dropped out at τ". ``A`` and ``C`` are
-linear within a period, so the integral is a sum over the periods between ``t_x``
-and ``T`` of Pareto/NBD integrals, each the difference of two Gauss hypergeometric
-terms, computed as in :mod:`crmlab.models.paretonbd` (Euler's transformation, in
-logs). The product over purchases needs only the sum of the purchase covariates at
-the repeat purchases, which is why the model reads the transaction log (through
-:func:`crmlab.models.time_varying_data`) and not only (x, t_x, T).
+linear within a period, so the integral is a sum over the stretches of constant
+covariates between ``t_x`` and ``T`` of Pareto/NBD-type integrals. Each could be
+written as the difference of two Gauss hypergeometric terms (as CLVTools does),
+but that difference loses digits to cancellation on short periods and offers no
+cheap gradient; :mod:`crmlab.models._time_varying_loglik` integrates each by
+Gauss–Legendre quadrature on a geometric grid, to about 1e-13, and takes the exact
+gradient from the same nodes in the same pass. The product over purchases needs
+only the sum of the purchase covariates at the repeat purchases, which is why the
+model reads the transaction log (through :func:`crmlab.models.time_varying_data`)
+and not only (x, t_x, T). Fits of more than 20,000 customers start from the fit
+of a seeded subsample of them (its estimate and curvature), as the base does for
+the other models.
 
 Predictions (the paper's Section 3.3; CLVTools' ``pnbd_dyncov_palive`` and
 ``pnbd_dyncov_CET``): P(alive at T) is the first term's share of the bracket;
@@ -35,7 +41,11 @@ expected purchases in ``(T, T + t]`` are
     P(alive) · (r + x) / (α + A(T)) · ∫_T^{T+t} a(u) ((β + C(T)) / (β + C(u)))^s du,
 
 closed form period by period: the covariates of the future periods must be in the
-covariate table.
+covariate table. :meth:`ParetoNBDTimeVarying.dert` discounts the same integrand to
+infinity (numerically over the future periods, in closed form past the table's
+end with the last covariates held). Every per-customer prediction takes
+``interval=`` (parameter draws, as the other models). :func:`crmlab.models.compare`
+tests the model against the static :class:`ParetoNBD` as a nested pair.
 
 Reference: Bachmann, P., Meierer, M., & Näf, J. (2021). The role of time-varying
 contextual factors in latent attrition models for customer base analysis.
@@ -73,7 +83,12 @@ import pandas as pd
 from crmlab.models._base import ConvergenceWarning, MLEModel, quiet, row_groups
 from crmlab.models._intervals import interval_option
 from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
-from crmlab.models._time_varying_loglik import _dot, evaluate, segment_exclusive_cumsum
+from crmlab.models._time_varying_loglik import (
+    _dot,
+    evaluate,
+    scan_rows,
+    segment_exclusive_cumsum,
+)
 
 __all__ = ["ParetoNBDTimeVarying"]
 
@@ -711,6 +726,7 @@ def _layout(
         "piece_length": cut.length,
         "piece_starts": piece_starts,
         "piece_customers": who[piece_starts],
+        "piece_scan": scan_rows(piece_starts, len(who)),
         "zp": zp,
         "zd": zd,
         "after": after,
@@ -742,6 +758,7 @@ def _subset_layout(c: dict[str, Any], chosen: np.ndarray) -> dict[str, Any]:
         "piece_length": c["piece_length"][kept],
         "piece_starts": piece_starts,
         "piece_customers": who[piece_starts],
+        "piece_scan": scan_rows(piece_starts, len(who)),
         "zp": c["zp"][kept],
         "zd": c["zd"][kept],
         "after": renumber[c["after"][after_kept]],
