@@ -24,7 +24,9 @@
   one row per week shared by 50,000 customers, who then merge into weighted rows. The
   only other implementation is CLVTools (R): no peer in the same run.
   ``python benchmarks/bench_models.py time-varying 20000`` or ``calendar 50000`` runs
-  one of them alone at that size (1,000,000 customers would take tens of minutes).
+  one of them alone at that size (1,000,000 customers needs about 10 GB: run it under
+  ``flock /work/wt/bigmem.lock``). The fit's CPU time is in the note, since wall time
+  on a shared machine depends on the load.
 * When ``pymc_marketing`` imports (it needs Python >= 3.12: run this file with a
   separate environment that has it), its MAP fits of BG/NBD and Pareto/NBD on CDNOW,
   without and with a 0/1 covariate on both processes. Its time includes building
@@ -463,9 +465,11 @@ def time_varying_rows(n: int = 100_000) -> list[dict]:
     read_s, data = _timed(
         lambda: cl.models.time_varying_data(log, table, end, merge="none"), repeats=1
     )
+    cpu = time.process_time()
     fit_s, fitted = _timed(
         lambda: _with_errors(cl.models.ParetoNBDTimeVarying(**names).fit(data)), repeats=1
     )
+    cpu = time.process_time() - cpu
     se = fitted.standard_errors
     z = {k: (fitted.params[k] - v) / se[k] for k, v in TIME_VARYING_TRUTH.items()}
     columns = fitted.result.data[0]
@@ -484,8 +488,8 @@ def time_varying_rows(n: int = 100_000) -> list[dict]:
             "peer": "CLVTools (R), not run",
             "peer_s": None,
             "ratio": None,
-            "note": f"{len(columns['after']):,} pieces after t_x; (estimate - truth) / SE: "
-            + ", ".join(f"{k} {v:+.1f}" for k, v in z.items()),
+            "note": f"CPU {cpu:.1f} s; {len(columns['after']):,} pieces after t_x; "
+            "(estimate - truth) / SE: " + ", ".join(f"{k} {v:+.1f}" for k, v in z.items()),
         },
     ]
 
@@ -526,9 +530,11 @@ def time_varying_calendar_rows(n: int = 50_000) -> list[dict]:
     # a day-level log, as real ones are: customers alike by the day merge into one row
     log = truth.simulate(calendar, first, end, seed=3)
     read_s, data = _timed(lambda: cl.models.time_varying_data(log, calendar, end), repeats=1)
+    cpu = time.process_time()
     fit_s, fitted = _timed(
         lambda: _with_errors(cl.models.ParetoNBDTimeVarying(**names).fit(data)), repeats=1
     )
+    cpu = time.process_time() - cpu
     se = fitted.standard_errors
     z = {k: (fitted.params[k] - v) / se[k] for k, v in CALENDAR_TRUTH.items()}
     return [
@@ -546,7 +552,7 @@ def time_varying_calendar_rows(n: int = 50_000) -> list[dict]:
             "peer": "CLVTools (R), not run",
             "peer_s": None,
             "ratio": None,
-            "note": f"{fitted.n_rows:,} distinct rows; (estimate - truth) / SE: "
+            "note": f"CPU {cpu:.1f} s; {fitted.n_rows:,} distinct rows; (estimate - truth) / SE: "
             + ", ".join(f"{k} {v:+.1f}" for k, v in z.items()),
         },
     ]

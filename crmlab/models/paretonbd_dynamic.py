@@ -485,6 +485,18 @@ class ParetoNBDTimeVarying(MLEModel):
         ``C_end = β + C`` at the table's end). To assume another future, extend the
         table. With covariates that never change it is the time-invariant DERT.
 
+        Parameters
+        ----------
+        discount : float
+            Continuously compounded discount rate per unit of time, above 0.
+        data : TimeVaryingData
+            From :func:`crmlab.models.time_varying_data`, with the future periods in
+            its covariate table.
+        horizon : float or str, optional
+            Stop the integral at ``T + horizon`` (default: to infinity).
+
+        Examples
+        --------
         >>> import crmlab as cl, numpy as np, pandas as pd
         >>> log = pd.DataFrame({"customer_id": [1, 1, 1],
         ...                     "date": pd.to_datetime(["1997-01-01", "1997-01-20", "1997-08-01"])})
