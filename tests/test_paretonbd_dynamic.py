@@ -599,7 +599,7 @@ def test_nominal_90_percent_intervals_cover_85_to_95_percent_of_simulated_truths
     true_expected = truth.conditional_expected_purchases(12, probe)
     hits = []
     for rep in range(100):
-        n = 800
+        n = 2000
         table = covariate_table(n, 100 + rep)
         log = truth.simulate(table, first_purchases(n, 200 + rep), END, merge="none", seed=rep)
         model = dynamic_model().fit(
