@@ -553,7 +553,7 @@ def test_dert_to_a_horizon_sums_the_discounted_conditional_expectation(simulated
     np.testing.assert_allclose(ours, summed, rtol=1e-6)
     # with a very small discount it is the conditional expectation itself
     np.testing.assert_allclose(model.dert(1e-9, data, horizon=horizon), path[-1], rtol=1e-7)
-    # the covariates matter: the season on in the future raises it
+    # to infinity (the table, then its last covariates held) adds the later purchases
     infinite = model.dert(delta, data)
     assert (infinite > ours).all()
     with pytest.raises(MissingCovariateError, match="have no row"):
