@@ -566,18 +566,18 @@ def test_dert_to_a_horizon_sums_the_discounted_conditional_expectation(simulated
 def test_intervals_are_labelled_by_customer_and_bracket_the_estimate(fitted):
     model, data = fitted
     point = model.p_alive(data)
-    table = model.p_alive(data, interval=0.9, draws=100)
+    table = model.p_alive(data, interval=0.9, draws=40)
     assert table.index.equals(point.index)
     np.testing.assert_allclose(table["estimate"], point, rtol=0, atol=0)
     assert (table["lower"] <= table["estimate"] + 1e-12).all()
     assert (table["estimate"] <= table["upper"] + 1e-12).all()
     assert (table["upper"] - table["lower"]).max() > 0
-    again = model.p_alive(data, interval=0.9, draws=100)
+    again = model.p_alive(data, interval=0.9, draws=40)
     pd.testing.assert_frame_equal(table, again)
-    horizon = model.conditional_expected_purchases(8, data, interval=0.8, draws=50, seed=3)
+    horizon = model.conditional_expected_purchases(8, data, interval=0.8, draws=20, seed=3)
     assert horizon.columns.tolist() == ["estimate", "lower", "upper"]
     assert horizon.attrs["level"] == 0.8
-    value = model.dert(0.002, data, interval=0.9, draws=50)
+    value = model.dert(0.002, data, interval=0.9, draws=20)
     assert (value["lower"] < value["upper"]).all()
 
 
