@@ -28,7 +28,10 @@
   one row per week shared by 50,000 customers, who then merge into weighted rows. The
   only other implementation is CLVTools (R): no peer in the same run.
   ``python benchmarks/bench_models.py time-varying 20000`` or ``calendar 50000`` runs
-  one of them alone at that size (1,000,000 customers would take tens of minutes).
+  one of them alone at that size (``calendar 1000000 none``: a million customers kept
+  at their times of day, none merged; run it under ``flock /work/wt/bigmem.lock``).
+  The fit's CPU time is in the note, since wall time on a shared machine depends on
+  the load.
 * When ``pymc_marketing`` imports (it needs Python >= 3.12: run this file with a
   separate environment that has it), its MAP fits of BG/NBD and Pareto/NBD on CDNOW,
   without and with a 0/1 covariate on both processes. Its time includes building
@@ -531,9 +534,11 @@ def time_varying_rows(n: int = 100_000) -> list[dict]:
     read_s, data = _timed(
         lambda: cl.models.time_varying_data(log, table, end, merge="none"), repeats=1
     )
+    cpu = time.process_time()
     fit_s, fitted = _timed(
         lambda: _with_errors(cl.models.ParetoNBDTimeVarying(**names).fit(data)), repeats=1
     )
+    cpu = time.process_time() - cpu
     se = fitted.standard_errors
     z = {k: (fitted.params[k] - v) / se[k] for k, v in TIME_VARYING_TRUTH.items()}
     columns = fitted.result.data[0]
@@ -552,8 +557,8 @@ def time_varying_rows(n: int = 100_000) -> list[dict]:
             "peer": "CLVTools (R), not run",
             "peer_s": None,
             "ratio": None,
-            "note": f"{len(columns['after']):,} pieces after t_x; (estimate - truth) / SE: "
-            + ", ".join(f"{k} {v:+.1f}" for k, v in z.items()),
+            "note": f"CPU {cpu:.1f} s; {len(columns['after']):,} pieces after t_x; "
+            "(estimate - truth) / SE: " + ", ".join(f"{k} {v:+.1f}" for k, v in z.items()),
         },
     ]
 
@@ -569,8 +574,13 @@ CALENDAR_TRUTH = {
 }
 
 
-def time_varying_calendar_rows(n: int = 50_000) -> list[dict]:
-    """Covariates of the calendar alone (one table row per week, for every customer)."""
+def time_varying_calendar_rows(n: int = 50_000, merge: str = "day") -> list[dict]:
+    """Covariates of the calendar alone (one table row per week, for every customer).
+
+    With ``merge="none"`` the log keeps the times of day, so that hardly two customers
+    are alike and the fit works on every customer (no merged rows): the size of a
+    per-customer fit, at little memory (the table has 66 rows).
+    """
     end = "2024-03-31"
     grid = pd.date_range("2023-01-02", periods=66, freq="7D")
     week = np.arange(len(grid))
@@ -592,11 +602,15 @@ def time_varying_calendar_rows(n: int = 50_000) -> list[dict]:
         grid[0] + pd.to_timedelta(rng.integers(0, 26 * 7, n), "D"), index=np.arange(n)
     )
     # a day-level log, as real ones are: customers alike by the day merge into one row
-    log = truth.simulate(calendar, first, end, seed=3)
-    read_s, data = _timed(lambda: cl.models.time_varying_data(log, calendar, end), repeats=1)
+    log = truth.simulate(calendar, first, end, seed=3, merge=merge)
+    read_s, data = _timed(
+        lambda: cl.models.time_varying_data(log, calendar, end, merge=merge), repeats=1
+    )
+    cpu = time.process_time()
     fit_s, fitted = _timed(
         lambda: _with_errors(cl.models.ParetoNBDTimeVarying(**names).fit(data)), repeats=1
     )
+    cpu = time.process_time() - cpu
     se = fitted.standard_errors
     z = {k: (fitted.params[k] - v) / se[k] for k, v in CALENDAR_TRUTH.items()}
     return [
@@ -614,7 +628,8 @@ def time_varying_calendar_rows(n: int = 50_000) -> list[dict]:
             "peer": "CLVTools (R), not run",
             "peer_s": None,
             "ratio": None,
-            "note": f"{fitted.n_rows:,} distinct rows; (estimate - truth) / SE: "
+            "note": f"CPU {cpu:.1f} s; {fitted.n_rows:,} distinct rows; "
+            f"{len(fitted.result.data[0]['after']):,} pieces after t_x; (estimate - truth) / SE: "
             + ", ".join(f"{k} {v:+.1f}" for k, v in z.items()),
         },
     ]
@@ -651,8 +666,10 @@ if __name__ == "__main__":
     parts = tuple(sys.argv[1:])
     if parts[:1] in (("time-varying",), ("calendar",)) and len(parts) > 1:
         size = int(parts[1])
-        rows = time_varying_rows if parts[0] == "time-varying" else time_varying_calendar_rows
-        print(format_table(rows(size)))
+        if parts[0] == "time-varying":
+            print(format_table(time_varying_rows(size)))
+        else:  # "calendar N [none]": times of day kept with "none"
+            print(format_table(time_varying_calendar_rows(size, *parts[2:3])))
     elif parts == ("calendar",):
         print(format_table(time_varying_calendar_rows()))
     else:

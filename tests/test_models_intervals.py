@@ -217,6 +217,9 @@ def test_customer_value_takes_the_covariates_of_a_covariate_model_from_the_summa
         cl.models.GGomNBD.conditional_probability_of_purchases,
         GammaGamma.conditional_expected_spend,
         cl.targeting.expected_customer_value,
+        cl.models.ParetoNBDTimeVarying.p_alive,
+        cl.models.ParetoNBDTimeVarying.conditional_expected_purchases,
+        cl.models.ParetoNBDTimeVarying.dert,
     ],
 )
 def test_every_prediction_with_an_interval_states_its_keywords_and_documents_them(method):

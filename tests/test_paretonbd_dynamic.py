@@ -497,3 +497,155 @@ def test_merge_none_keeps_every_row_at_its_time_as_summarize_does(simulated):
     twin = pd.concat([log, log.groupby("customer_id").head(1).iloc[:2]])
     with pytest.raises(ValueError, match=r"2 customer\(s\) with several rows at the moment"):
         cl.models.time_varying_data(twin, table, observation_end=END, merge="none")
+
+
+# ----- DERT ----------------------------------------------------------------------------------
+def _extended(table: pd.DataFrame, weeks: int) -> pd.DataFrame:
+    """Every customer's last row repeated ``weeks`` more weeks (covariates held)."""
+    last = table.sort_values("period").groupby("customer_id", sort=False).tail(1)
+    later = pd.date_range(last["period"].max() + pd.Timedelta(days=7), periods=weeks, freq="7D")
+    extra = last.loc[last.index.repeat(weeks)].copy()
+    extra["period"] = np.tile(later, len(last))
+    return pd.concat([table, extra], ignore_index=True)
+
+
+def test_dert_with_covariates_that_never_change_is_the_time_invariant_dert(cdnow_static):
+    data, summary, table = cdnow_static
+    names = {"purchase_covariates": ["g"], "dropout_covariates": ["g"]}
+    params = {"r": 0.6, "alpha": 9.0, "s": 0.7, "beta": 12.0, "purchase.g": 0.3, "dropout.g": -0.4}
+    static = ParetoNBD(**names).set_params(**params)
+    delta = np.log(1.15) / 52
+    expected = static.dert(delta, summary["x"], summary["t_x"], summary["T"], covariates=summary)
+    # the table ends a week after observation: the rest is the closed-form tail, and
+    # it does not matter how far the table reaches (pieces + tail = the whole integral)
+    for reach in (
+        data,
+        cl.models.time_varying_data(
+            cl.datasets.load_cdnow("sample"), _extended(table, 30), observation_end="1997-09-30"
+        ),
+    ):
+        dynamic = ParetoNBDTimeVarying(**names).set_params(**params).dert(delta, reach)
+        np.testing.assert_allclose(dynamic, expected, rtol=1e-9)
+        assert dynamic.index.equals(summary.index)
+
+
+def test_dert_to_a_horizon_sums_the_discounted_conditional_expectation(simulated):
+    table, log = simulated
+    some = np.arange(300)
+    log, table = log[log["customer_id"].isin(some)], table[table["customer_id"].isin(some)]
+    data = cl.models.time_varying_data(log, table, observation_end=END, merge="none")
+    model = dynamic_model(**TRUTH)
+    delta, horizon = 0.02, 12.0
+    ours = model.dert(delta, data, horizon=horizon)
+    # the other way round: discount the increments of E[X(T, T + t)] on a fine grid
+    grid = np.linspace(0, horizon, 481)
+    path = np.array([model.conditional_expected_purchases(t, data).to_numpy() for t in grid])
+    middle = (grid[1:] + grid[:-1]) / 2
+    summed = (np.exp(-delta * middle)[:, None] * np.diff(path, axis=0)).sum(axis=0)
+    np.testing.assert_allclose(ours, summed, rtol=1e-6)
+    # with a very small discount it is the conditional expectation itself
+    np.testing.assert_allclose(model.dert(1e-9, data, horizon=horizon), path[-1], rtol=1e-7)
+    # to infinity (the table, then its last covariates held) adds the later purchases
+    infinite = model.dert(delta, data)
+    assert (infinite > ours).all()
+    with pytest.raises(MissingCovariateError, match="have no row"):
+        model.dert(delta, data, horizon=200.0)
+    with pytest.raises(ValueError, match="discount must be a positive rate"):
+        model.dert(0.0, data)
+
+
+# ----- intervals -------------------------------------------------------------------------------
+def test_intervals_are_labelled_by_customer_and_bracket_the_estimate(fitted):
+    model, data = fitted
+    point = model.p_alive(data)
+    table = model.p_alive(data, interval=0.9, draws=40)
+    assert table.index.equals(point.index)
+    np.testing.assert_allclose(table["estimate"], point, rtol=0, atol=0)
+    assert (table["lower"] <= table["estimate"] + 1e-12).all()
+    assert (table["estimate"] <= table["upper"] + 1e-12).all()
+    assert (table["upper"] - table["lower"]).max() > 0
+    again = model.p_alive(data, interval=0.9, draws=40)
+    pd.testing.assert_frame_equal(table, again)
+    horizon = model.conditional_expected_purchases(8, data, interval=0.8, draws=20, seed=3)
+    assert horizon.columns.tolist() == ["estimate", "lower", "upper"]
+    assert horizon.attrs["level"] == 0.8
+    value = model.dert(0.002, data, interval=0.9, draws=20)
+    assert (value["lower"] < value["upper"]).all()
+
+
+@pytest.mark.numeric
+def test_nominal_90_percent_intervals_cover_85_to_95_percent_of_simulated_truths():
+    truth = dynamic_model(**TRUTH)
+    # three customers to predict for, with their own histories and covariate paths
+    probe_table = covariate_table(3, 50)
+    probe_log = pd.DataFrame(
+        {
+            "customer_id": [0, 0, 0, 1, 2, 2],
+            "date": pd.to_datetime(
+                ["2023-02-01", "2023-06-01", "2024-02-20", "2023-05-03", "2023-04-01", "2023-07-01"]
+            ),
+        }
+    )
+    probe = cl.models.time_varying_data(probe_log, probe_table, observation_end=END)
+    true_alive = truth.p_alive(probe)
+    true_expected = truth.conditional_expected_purchases(12, probe)
+    hits = []
+    for rep in range(100):
+        n = 2000
+        table = covariate_table(n, 100 + rep)
+        log = truth.simulate(table, first_purchases(n, 200 + rep), END, merge="none", seed=rep)
+        model = dynamic_model().fit(
+            cl.models.time_varying_data(log, table, observation_end=END, merge="none")
+        )
+        alive = model.p_alive(probe, interval=0.9, draws=200, seed=rep)
+        expected = model.conditional_expected_purchases(12, probe, interval=0.9, draws=200)
+        hits.append(
+            np.r_[
+                (alive["lower"] <= true_alive) & (true_alive <= alive["upper"]),
+                (expected["lower"] <= true_expected) & (true_expected <= expected["upper"]),
+            ]
+        )
+    coverage = np.mean(hits)
+    assert 0.85 <= coverage <= 0.95, np.mean(hits, axis=0)
+
+
+# ----- compare -----------------------------------------------------------------------------------
+def test_compare_tests_the_time_varying_model_against_the_static_one(cdnow_static):
+    _, summary, table = cdnow_static
+    holdout = cl.transactions.calibration_holdout(
+        cl.datasets.load_cdnow("sample"),
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        unit="W",
+    )
+    # the covariate table reaches the end of the holdout
+    longer = cl.models.time_varying_data(
+        cl.datasets.load_cdnow("sample"), _extended(table, 40), observation_end="1997-09-30"
+    )
+    plain = ParetoNBD().fit(summary[["x", "t_x", "T"]])
+    static_g = ParetoNBD(purchase_covariates=["g"]).fit(summary)
+    dynamic = ParetoNBDTimeVarying(purchase_covariates=["g"]).fit(longer)
+    table_ = cl.models.compare([plain, dynamic], holdout)
+    row = table_.loc["ParetoNBDTimeVarying"]
+    assert row["lr_against"] == "ParetoNBD" and row["lr_df"] == 1
+    # a covariate constant over time: the same test as the time-invariant model's
+    assert row["lr_statistic"] == pytest.approx(2 * (static_g.loglik - plain.loglik), abs=1e-5)
+    assert row["lr_reference"] == "chi2(1)"
+    # the holdout forecast runs along the fitted data's covariate path
+    forecast = dynamic.conditional_expected_purchases(holdout["duration_holdout"].iloc[0], longer)
+    static_forecast = static_g.conditional_expected_purchases(
+        holdout["duration_holdout"],
+        holdout["x"],
+        holdout["t_x"],
+        holdout["T"],
+        covariates=summary.reindex(holdout.index),
+    )
+    np.testing.assert_allclose(forecast.reindex(holdout.index), static_forecast, rtol=1e-5)
+    assert row["holdout_forecast"] == pytest.approx(forecast.sum(), rel=1e-12)
+    residual = forecast.reindex(holdout.index) - holdout["x_holdout"]
+    assert row["mae"] == pytest.approx(np.abs(residual).mean(), rel=1e-12)
+    # within the time-varying class, fewer covariates nest more
+    none = ParetoNBDTimeVarying().fit(longer)
+    nested = cl.models.compare([none, dynamic], names=["tv0", "tv1"])
+    assert nested.loc["tv1", "lr_against"] == "tv0"
+    assert nested.loc["tv1", "lr_statistic"] == pytest.approx(row["lr_statistic"], abs=1e-5)

@@ -255,7 +255,10 @@ def with_interval(
     if not 0 < level < 1:
         raise ValueError(f"interval must be a level between 0 and 1 (e.g. 0.9), got {level}")
     models = (models,) if not isinstance(models, Sequence) else tuple(models)
-    estimate = np.atleast_1d(np.asarray(point(*models, **arguments), dtype=float))
+    raw = point(*models, **arguments)
+    if index is None and isinstance(raw, pd.Series):
+        index = raw.index  # e.g. a model that reads its customers from a data object
+    estimate = np.atleast_1d(np.asarray(raw, dtype=float))
     *clones, draws = draw_models(models, draws, method, seed)
     tail = (1 - level) / 2
     groups = _distinct_customers(models, arguments, per_customer, estimate)
@@ -343,6 +346,8 @@ def _distinct_customers(
         if isinstance(value, str | tuple) or value is None:
             continue
         array = np.asarray(value)
+        if array.dtype.kind == "O" and array.ndim == 0:
+            return None  # a data object (e.g. TimeVaryingData): evaluate it whole
         if array.ndim == 0:
             continue
         if array.ndim != 1 or array.size not in (1, n) or array.dtype.kind not in "biuf":

@@ -49,6 +49,11 @@ __all__ = ["NESTED_FAMILIES", "compare"]
 NESTED_FAMILIES: dict[tuple[str, str], tuple[str, ...]] = {
     # b -> 0 with beta / b fixed gives the Pareto/NBD's lifetime (Bemmaor & Glady 2012).
     ("ParetoNBD", "GGomNBD"): ("b",),
+    # Coefficients at 0 give the time-invariant model; a covariate that stays the same
+    # over time acts as the static one of that name (Bachmann, Meierer & Näf 2021).
+    # Nothing on an edge. The static model must be fitted on the same customers (the
+    # summary of the log the time-varying data were read from).
+    ("ParetoNBD", "ParetoNBDTimeVarying"): (),
 }
 
 
@@ -185,11 +190,16 @@ def _holdout_errors(model: MLEModel, data: pd.DataFrame) -> dict[str, float] | N
             "crmlab.transactions.calibration_holdout"
         )
     model._check_unit(data, "the holdout data")
-    options = {"covariates": data} if model.covariates else {}
-    predicted = np.asarray(
-        forecast(data["duration_holdout"], data["x"], data["t_x"], data["T"], **options),
-        dtype=float,
-    )
+    own = getattr(model, "_holdout_forecast", None)
+    if own is not None:
+        # a model whose forecast reads more than the table (a covariate path)
+        predicted = np.asarray(own(data), dtype=float)
+    else:
+        options = {"covariates": data} if model.covariates else {}
+        predicted = np.asarray(
+            forecast(data["duration_holdout"], data["x"], data["t_x"], data["T"], **options),
+            dtype=float,
+        )
     actual = data["x_holdout"].to_numpy(dtype=float)
     residual = predicted - actual
     return {

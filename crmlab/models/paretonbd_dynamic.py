@@ -20,12 +20,18 @@ purchases at ``t_1 .. t_x``::
           + ∫_{t_x}^{T} s c(τ) (α + A(τ))^-(r+x) (β + C(τ))^-(s+1) dτ ]
 
 The first term is "alive at T", the integral "dropped out at τ". ``A`` and ``C`` are
-linear within a period, so the integral is a sum over the periods between ``t_x``
-and ``T`` of Pareto/NBD integrals, each the difference of two Gauss hypergeometric
-terms, computed as in :mod:`crmlab.models.paretonbd` (Euler's transformation, in
-logs). The product over purchases needs only the sum of the purchase covariates at
-the repeat purchases, which is why the model reads the transaction log (through
-:func:`crmlab.models.time_varying_data`) and not only (x, t_x, T).
+linear within a period, so the integral is a sum over the stretches of constant
+covariates between ``t_x`` and ``T`` of Pareto/NBD-type integrals. Each could be
+written as the difference of two Gauss hypergeometric terms (as CLVTools does),
+but that difference loses digits to cancellation on short periods and offers no
+cheap gradient; :mod:`crmlab.models._time_varying_loglik` integrates each by
+Gauss–Legendre quadrature on a geometric grid, to about 1e-13, and takes the exact
+gradient from the same nodes in the same pass. The product over purchases needs
+only the sum of the purchase covariates at the repeat purchases, which is why the
+model reads the transaction log (through :func:`crmlab.models.time_varying_data`)
+and not only (x, t_x, T). Fits of more than 20,000 customers start from the fit
+of a seeded subsample of them (its estimate and curvature), as the base does for
+the other models.
 
 Predictions (the paper's Section 3.3; CLVTools' ``pnbd_dyncov_palive`` and
 ``pnbd_dyncov_CET``): P(alive at T) is the first term's share of the bracket;
@@ -35,7 +41,11 @@ expected purchases in ``(T, T + t]`` are
     P(alive) · (r + x) / (α + A(T)) · ∫_T^{T+t} a(u) ((β + C(T)) / (β + C(u)))^s du,
 
 closed form period by period: the covariates of the future periods must be in the
-covariate table.
+covariate table. :meth:`ParetoNBDTimeVarying.dert` discounts the same integrand to
+infinity (numerically over the future periods, in closed form past the table's
+end with the last covariates held). Every per-customer prediction takes
+``interval=`` (parameter draws, as the other models). :func:`crmlab.models.compare`
+tests the model against the static :class:`ParetoNBD` as a nested pair.
 
 Reference: Bachmann, P., Meierer, M., & Näf, J. (2021). The role of time-varying
 contextual factors in latent attrition models for customer base analysis.
@@ -64,38 +74,26 @@ True
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from crmlab.models._base import ConvergenceWarning, MLEModel, quiet, row_groups
+from crmlab.models._intervals import interval_option
 from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
-from crmlab.models.paretonbd import _log_hyper_term
+from crmlab.models._time_varying_loglik import (
+    _dot,
+    evaluate,
+    scan_rows,
+    segment_exclusive_cumsum,
+)
 
 __all__ = ["ParetoNBDTimeVarying"]
 
-#: Gauss–Legendre nodes per stretch of the dropout integral (gradient only).
-_NODES = 8
-
-
-def _within_customer_cumsum(values: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over the earlier pieces of the same customer (``first``: its first)."""
-    before = np.cumsum(values) - values
-    return before - before[first]
-
-
-def _logsumexp_groups(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """log Σ exp(values) over consecutive groups beginning at ``starts``."""
-    if len(starts) == 0:
-        return np.empty(0)
-    peak = np.maximum.reduceat(values, starts)
-    sizes = np.diff(np.append(starts, len(values)))
-    safe = np.where(np.isfinite(peak), peak, 0.0)
-    total = np.add.reduceat(np.exp(values - np.repeat(safe, sizes)), starts)
-    with np.errstate(divide="ignore"):
-        return safe + np.log(total)
+#: Layouts of data objects for prediction, per covariate names (dropped with the data).
+_LAYOUTS: weakref.WeakKeyDictionary[TimeVaryingData, dict] = weakref.WeakKeyDictionary()
 
 
 class ParetoNBDTimeVarying(MLEModel):
@@ -147,6 +145,7 @@ class ParetoNBDTimeVarying(MLEModel):
         dropout_covariates: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         super().__init__({"purchase": purchase_covariates, "dropout": dropout_covariates})
+        self._fitted_data: TimeVaryingData | None = None
 
     # ----- data ----------------------------------------------------------------------
     @property
@@ -170,8 +169,10 @@ class ParetoNBDTimeVarying(MLEModel):
         ]
         return z[:, take[0]], z[:, take[1]]
 
-    # A customer's columns span several rows (one per stretch of constant covariates).
-    rows_can_be_sampled = False
+    # A customer's columns span several rows (one per stretch of constant covariates),
+    # so the base's subsample warm start is replaced by :meth:`_from_subsample`, which
+    # draws customers with all their pieces.
+    rows_can_be_sampled = True
 
     def _read_all(
         self, data: Any, weights: Any | None, *, fitting: bool
@@ -211,6 +212,7 @@ class ParetoNBDTimeVarying(MLEModel):
         """
         super().fit(data, weights, starts=starts, compress=False)
         self.unit = data.unit
+        self._fitted_data = data
         return self
 
     def _starts(self, columns: dict[str, np.ndarray], weights: np.ndarray) -> list[np.ndarray]:
@@ -243,34 +245,83 @@ class ParetoNBDTimeVarying(MLEModel):
     def _free_value_and_gradient(
         self, free: np.ndarray, columns: Any, weights: np.ndarray
     ) -> tuple[float, np.ndarray]:
-        return self._negloglik(self._from_free(free), columns, weights), self._free_gradient(
-            free, columns, weights
-        )
+        """Weighted negative log-likelihood and its gradient on the optimiser's scale.
+
+        One pass (:mod:`crmlab.models._time_varying_loglik`): the dropout integral's
+        quadrature nodes serve the value and, differentiated under the integral, the
+        exact gradient of that same value (``tests/test_paretonbd_dynamic.py`` checks
+        it against finite differences).
+        """
+        params = self._from_free(free)
+        if not self._inside(params):
+            return np.inf, np.zeros(len(free))
+        value, gradient = _value_and_gradient(self, params, columns, weights)
+        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
+        return -value, -gradient / slopes
 
     def _free_gradient(
         self, free: np.ndarray, columns: Any, weights: np.ndarray
     ) -> np.ndarray | None:
-        """Gradient of the weighted negative log-likelihood on the optimiser's scale.
+        """Gradient of the weighted negative log-likelihood on the optimiser's scale."""
+        return self._free_value_and_gradient(free, columns, weights)[1]
 
-        Differentiated under the integral: exact for the "alive" term and the constant,
-        Gauss–Legendre (8 nodes on each stretch of at most ``T_max / 16``) for the
-        dropout integral. It guides the quasi-Newton search; the Newton finish of the
-        base works on the exact likelihood, so the estimate does not depend on the
-        quadrature (``tests/test_paretonbd_dynamic.py`` checks it against finite
-        differences).
+    def _from_subsample(
+        self, columns: dict[str, Any], weights: np.ndarray, starts: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Where to start a large base's fit: the fit of a random part of its customers.
+
+        As the base does for models with one row per customer (the minimum and the
+        curvature of about ``SUBSAMPLE_ROWS`` customers drawn at random, seeded, start
+        BFGS on all customers near the end), but drawing whole customers: each has
+        several rows of pieces here. None when the subsample's fit fails.
         """
-        params = self._from_free(free)
-        gradient = _gradient(self, params, columns, weights)
-        slopes = np.array([p.free_slope(v) for p, v in zip(self.parameters, params, strict=True)])
-        return -gradient / slopes
+        from scipy.optimize import minimize
+
+        from crmlab.models._base import SUBSAMPLE_ROWS, _gradient_jacobian
+
+        n = len(weights)
+        chance = min(1.0, SUBSAMPLE_ROWS / n)
+        picked = np.flatnonzero(np.random.default_rng(0).random(n) < chance)
+        if len(picked) < 100:
+            return None
+        sub_columns = _subset_layout(columns, picked)
+        sub_weights = weights[picked] / chance
+
+        def fun(free: np.ndarray) -> tuple[float, np.ndarray]:
+            with np.errstate(all="ignore"):
+                value, slope = self._free_value_and_gradient(free, sub_columns, sub_weights)
+            total = float(sub_weights.sum())
+            if not np.isfinite(value):
+                return 1e300, np.zeros(len(free))
+            return value / total, slope / total
+
+        # A warm start needs no last digit: BFGS stopping on rounding near the minimum
+        # is accepted, the fit on all customers finishes the job.
+        result = minimize(fun, self._to_free(starts[0]), jac=True, method="BFGS")
+        if not (result.success or np.max(np.abs(result.jac)) < 1e-5):
+            return None
+        point = result.x
+
+        def sub_gradient(free: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                gradient = self._free_value_and_gradient(free, sub_columns, sub_weights)[1]
+            return gradient / float(sub_weights.sum())
+
+        hessian = _gradient_jacobian(sub_gradient, point, 1e-5)
+        try:
+            np.linalg.cholesky(hessian)
+        except np.linalg.LinAlgError:
+            return None
+        inverse = np.linalg.inv(hessian)
+        return point, (inverse + inverse.T) / 2
 
     def _covariance_at(
         self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
     ) -> np.ndarray | None:
-        """Inverse Hessian, from central differences of the gradient (2k gradients).
+        """Inverse Hessian, from central differences of the exact gradient (2k gradients).
 
         The base differentiates the likelihood twice (about 30 k² evaluations); the
-        gradient's differences cost 2k gradient evaluations for the same figures.
+        gradient's differences cost 2k evaluations for the same figures.
         """
         size = len(estimate)
         steps = 1e-4 * np.maximum(np.abs(estimate), 1e-2)
@@ -303,7 +354,30 @@ class ParetoNBDTimeVarying(MLEModel):
                 "build them again with unit=" + repr(self.unit)
             )
 
+    def _prediction_terms(self, data: TimeVaryingData) -> tuple[dict[str, Any], Any]:
+        """The layout of ``data`` for this model's covariates (kept while ``data`` lives) and
+        the likelihood's terms at the current parameters.
+
+        Predictions with ``interval=`` evaluate the same data at hundreds of parameter
+        draws: the layout, which depends on the data and the covariate names only, is
+        built once.
+        """
+        key = (
+            tuple(self.covariates.get("purchase", ())),
+            tuple(self.covariates.get("dropout", ())),
+        )
+        cache = _LAYOUTS.setdefault(data, {})
+        if key not in cache:
+            values = self._values(data, fitting=False)
+            cache[key] = (_layout(self, data, values)[0], values)
+        columns, values = cache[key]
+        k_p = len(key[0])
+        return {"columns": columns, "values": values}, evaluate(self._require_fit(), k_p, columns)[
+            0
+        ]
+
     @quiet
+    @interval_option("data")
     def p_alive(self, data: TimeVaryingData) -> pd.Series:
         """P(alive at T | history and covariate path) for every customer of ``data``.
 
@@ -322,12 +396,37 @@ class ParetoNBDTimeVarying(MLEModel):
         True
         """
         self._check(data)
-        columns, _ = _layout(self, data, self._values(data, fitting=False))
-        _, alive, died, _, _ = _log_parts(self, self._require_fit(), columns)
-        value = np.exp(alive - np.logaddexp(alive, died))
+        _, terms = self._prediction_terms(data)
+        value = np.exp(terms.alive - np.logaddexp(terms.alive, terms.died))
         return pd.Series(value, index=data.customers.copy(), name="p_alive")
 
+    def _future(
+        self, data: TimeVaryingData, stop: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, Any]:
+        """P(alive), the rate factor ``(r + x)/(α + A(T))``, ``β + C(T)`` per customer, and the
+        future pieces from the end of observation to ``stop`` (days) with their a, c and
+        ``β + C`` at their start."""
+        params = self._require_fit()
+        r, alpha, beta = params[0], params[1], params[3]
+        gamma_p, gamma_d = self._coefficients(params)
+        held, terms = self._prediction_terms(data)
+        p_alive = np.exp(terms.alive - np.logaddexp(terms.alive, terms.died))
+        future = pieces(data, (data.window_end, stop), held["values"])
+        zp, zd = self._split_z(future.z)
+        who = future.customer
+        a = np.exp(_dot(zp, gamma_p))
+        c = np.exp(_dot(zd, gamma_d))
+        B = beta + terms.C_T
+        C0 = B[who] + segment_exclusive_cumsum(c * future.length, _group_starts(who))
+        per_customer = {
+            "p_alive": p_alive,
+            "rate": (r + held["columns"]["x"]) / (alpha + terms.A_T),
+            "B": B,
+        }
+        return per_customer, np.array([a, c, C0]), future
+
     @quiet
+    @interval_option("data")
     def conditional_expected_purchases(self, t: Any, data: TimeVaryingData) -> pd.Series:
         """Expected purchases in ``(T, T + t]`` given each customer's history and future covariates.
 
@@ -341,22 +440,12 @@ class ParetoNBDTimeVarying(MLEModel):
         horizon = float(self._in_unit(t))
         if not np.isfinite(horizon) or horizon < 0:
             raise ValueError(f"t must be a non-negative time, got {t!r}")
-        params = self._require_fit()
-        r, alpha, s, beta = params[:4]
-        gamma_p, gamma_d = self._coefficients(params)
-        values = self._values(data, fitting=False)
-        columns, _ = _layout(self, data, values)
-        _, alive, died, A_T, C_T = _log_parts(self, params, columns)
-        p_alive = np.exp(alive - np.logaddexp(alive, died))
-        end = data.window_end
-        future = pieces(data, (end, end + horizon * data.unit_days), values)
-        zp, zd = self._split_z(future.z)
-        a = np.exp(zp @ gamma_p)
-        c = np.exp(zd @ gamma_d)
+        s = float(self._require_fit()[2])
+        customer, (a, c, C0), future = self._future(
+            data, data.window_end + horizon * data.unit_days
+        )
         who = future.customer
-        first = _first_of_customer(who)
-        B = beta + C_T[who]
-        C0 = B + _within_customer_cumsum(c * future.length, first)
+        B = customer["B"][who]
         y = c * future.length / C0
         if abs(s - 1) < 1e-10:
             shape = np.log1p(y)
@@ -365,9 +454,162 @@ class ParetoNBDTimeVarying(MLEModel):
         # a/c · B^s C0^(1-s) · shape = ∫ a (B / (C0 + c v))^s dv over the piece
         term = a / c * np.exp(s * np.log(B) + (1 - s) * np.log(C0)) * shape
         integral = np.bincount(who, weights=term, minlength=len(data))
-        x = columns["x"]
-        value = p_alive * (r + x) / (alpha + A_T) * integral
+        value = customer["p_alive"] * customer["rate"] * integral
         return pd.Series(value, index=data.customers.copy(), name="expected_purchases")
+
+    @quiet
+    @interval_option("data")
+    def dert(self, discount: float, data: TimeVaryingData, *, horizon: Any = None) -> pd.Series:
+        """Discounted expected residual transactions, along each customer's future covariates.
+
+        DERT = ∫_0^∞ E[purchase rate at T + t | history, covariate path] e^(-δ t) dt,
+        with ``δ`` the continuously compounded ``discount`` rate per unit of time
+        (weekly data and 15 % a year: ``δ = log(1.15) / 52``), as in
+        :meth:`ParetoNBD.dert <crmlab.models.ParetoNBD.dert>` (Fader, Hardie & Lee 2005,
+        "RFM and CLV"). Given alive at T the rates are Gamma(r + x, α + A(T)) and
+        Gamma(s, β + C(T)), so the integrand is
+
+            P(alive) · (r + x)/(α + A(T)) · a(T + t) · ((β + C(T)) / (β + C(T + t)))^s · e^(-δ t).
+
+        The future covariates come as for :meth:`conditional_expected_purchases`: from
+        the covariate table of ``data``. Over each future piece of constant covariates
+        the integral has no closed form (an incomplete gamma function); it is taken by
+        Gauss–Legendre quadrature on geometric stretches (about 1e-12 relative).
+
+        ``horizon`` (in the model's unit, or ``"52W"``) stops the integral at
+        ``T + horizon``: the table must then cover that far. Without it the integral
+        runs to infinity: over the periods the table holds after ``observation_end``
+        and then, past each customer's last period, with her last covariates held
+        forever, where it is closed form, ``a e^(-δ t_end) (B/C_end)^s (C_end/c)
+        U(1, 2 - s, δ C_end / c)`` (``U``: Tricomi's function; ``B = β + C(T)``,
+        ``C_end = β + C`` at the table's end). To assume another future, extend the
+        table. With covariates that never change it is the time-invariant DERT.
+
+        Parameters
+        ----------
+        discount : float
+            Continuously compounded discount rate per unit of time, above 0.
+        data : TimeVaryingData
+            From :func:`crmlab.models.time_varying_data`, with the future periods in
+            its covariate table.
+        horizon : float or str, optional
+            Stop the integral at ``T + horizon`` (default: to infinity).
+
+        Examples
+        --------
+        >>> import crmlab as cl, numpy as np, pandas as pd
+        >>> log = pd.DataFrame({"customer_id": [1, 1, 1],
+        ...                     "date": pd.to_datetime(["1997-01-01", "1997-01-20", "1997-08-01"])})
+        >>> table = pd.DataFrame({"customer_id": 1,
+        ...                       "period": pd.date_range("1996-12-30", periods=40, freq="7D")})
+        >>> data = cl.models.time_varying_data(log, table, observation_end="1997-09-30")
+        >>> params = dict(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+        >>> dynamic = ParetoNBDTimeVarying().set_params(**params).dert(np.log(1.15) / 52, data)
+        >>> static = cl.models.ParetoNBD().set_params(**params).dert(
+        ...     np.log(1.15) / 52, data.x, data.t_x, data.T)
+        >>> bool(np.isclose(dynamic.iloc[0], static[0], rtol=1e-9))
+        True
+        """
+        self._check(data)
+        delta = float(discount)
+        if not np.isfinite(delta) or delta <= 0:
+            raise ValueError(
+                f"discount must be a positive rate per unit of time (e.g. np.log(1.15) / 52 "
+                f"for 15 % a year on weekly data), got {discount!r}"
+            )
+        s = float(self._require_fit()[2])
+        end = data.window_end
+        if horizon is None:
+            last = data.grid.edges(data.period_start + np.maximum(data.n_periods, 0))
+            stop = np.maximum(np.where(data.row_start >= 0, last, end), end).astype(float)
+        else:
+            length = float(self._in_unit(horizon, "horizon"))
+            if not np.isfinite(length) or length < 0:
+                raise ValueError(f"horizon must be a non-negative time, got {horizon!r}")
+            stop = end + length * data.unit_days
+        customer, (a, c, C0), future = self._future(data, stop)
+        who = future.customer
+        B = customer["B"][who]
+        t0 = future.start - data.T[who]
+        from crmlab.models._time_varying_loglik import discounted_piece_integrals
+
+        shape = discounted_piece_integrals(C0 / c, s, delta, future.length)
+        term = a * np.exp(-delta * t0 + s * (np.log(B) - np.log(C0))) * shape
+        integral = np.bincount(who, weights=term, minlength=len(data))
+        if horizon is None:
+            integral += self._dert_tail(data, customer["B"], (a, c, C0), future, delta, s)
+        value = customer["p_alive"] * customer["rate"] * integral
+        return pd.Series(value, index=data.customers.copy(), name="dert")
+
+    def _dert_tail(
+        self,
+        data: TimeVaryingData,
+        B: np.ndarray,
+        future_terms: np.ndarray,
+        future: Any,
+        delta: float,
+        s: float,
+    ) -> np.ndarray:
+        """DERT beyond each customer's last period, with her last covariates held forever."""
+        from scipy import special
+
+        a, c, C0 = future_terms
+        n = len(data)
+        who = future.customer
+        # the last covariates: of the last future piece, or of the last observed one
+        held, _ = self._prediction_terms(data)
+        columns = held["columns"]
+        params = self._require_fit()
+        gamma_p, gamma_d = self._coefficients(params)
+        starts = columns["piece_starts"]
+        last_observed = np.append(starts[1:], len(columns["piece_customer"])) - 1
+        a_last = np.ones(n)
+        c_last = np.ones(n)
+        a_last[columns["piece_customers"]] = np.exp(_dot(columns["zp"][last_observed], gamma_p))
+        c_last[columns["piece_customers"]] = np.exp(_dot(columns["zd"][last_observed], gamma_d))
+        C_end = B.copy()
+        t_end = data.T * 0.0
+        if len(who):
+            final = np.append(np.flatnonzero(who[1:] != who[:-1]), len(who) - 1)
+            owner = who[final]
+            a_last[owner], c_last[owner] = a[final], c[final]
+            C_end[owner] = C0[final] + c[final] * future.length[final]
+            t_end[owner] = future.start[final] + future.length[final] - data.T[owner]
+        z = delta * C_end / c_last
+        return (
+            a_last
+            * np.exp(-delta * t_end + s * (np.log(B) - np.log(C_end)))
+            * (C_end / c_last)
+            * special.hyperu(1.0, 2.0 - s, z)
+        )
+
+    def _holdout_forecast(self, holdout: pd.DataFrame) -> np.ndarray:
+        """Expected holdout purchases of the customers of ``holdout`` (for :func:`compare`).
+
+        ``holdout`` is a calibration/holdout table (``duration_holdout``, one length for
+        all); the covariate path comes from the data the model was fitted on, whose
+        table must reach the end of the holdout.
+        """
+        data = self._fitted_data
+        if data is None:
+            raise ValueError(
+                f"{type(self).__name__}: the holdout forecast needs the data of the fit "
+                "(its covariate table must cover the holdout); fit the model first"
+            )
+        durations = np.unique(np.asarray(holdout["duration_holdout"], dtype=float))
+        if len(durations) != 1:
+            raise ValueError(
+                "duration_holdout differs across customers; the time-varying forecast takes "
+                "one horizon for everyone"
+            )
+        forecast = self.conditional_expected_purchases(float(durations[0]), data)
+        missing = holdout.index.difference(forecast.index)
+        if len(missing):
+            raise ValueError(
+                f"{len(missing):,} customer(s) of the holdout table are not in the fitted "
+                f"data, e.g. {list(missing[:5])}"
+            )
+        return forecast.reindex(holdout.index).to_numpy()
 
     # ----- simulation -----------------------------------------------------------------
     def simulate(
@@ -427,7 +669,7 @@ class ParetoNBDTimeVarying(MLEModel):
         mu = rng.gamma(s, 1 / beta, n)
         threshold = rng.exponential(1.0, n) / mu
         who = cut.customer
-        C_start = _within_customer_cumsum(c * cut.length, _first_of_customer(who))
+        C_start = segment_exclusive_cumsum(c * cut.length, _group_starts(who))
         C_end = C_start + c * cut.length
         dies = (C_start <= threshold[who]) & (threshold[who] < C_end)
         death = np.full(n, np.inf)
@@ -452,15 +694,6 @@ class ParetoNBDTimeVarying(MLEModel):
             {"lambda": lam, "mu": mu, "alive_at_end": death > data.T}, index=data.customers.copy()
         )
         return log, truth
-
-
-def _first_of_customer(customer: np.ndarray) -> np.ndarray:
-    """For each piece (sorted by customer), the index of its customer's first piece."""
-    if len(customer) == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], customer[1:] != customer[:-1]]))
-    sizes = np.diff(np.append(starts, len(customer)))
-    return np.repeat(starts, sizes)
 
 
 def _layout(
@@ -493,177 +726,98 @@ def _layout(
     # Relative slack: t_x and piece ends are the same day numbers divided by the unit.
     after = np.flatnonzero(end > t_x + 1e-12 * np.maximum(end, 1.0))
     begin = np.maximum(cut.start[after], t_x[after])
+    piece_starts = _group_starts(who)
     after_who = who[after]
-    group_starts = np.flatnonzero(np.concatenate([[True], after_who[1:] != after_who[:-1]]))
-    if len(after) == 0:
-        group_starts = np.empty(0, dtype=np.int64)
-    # Quadrature nodes for the gradient: each after-piece cut into stretches of at most
-    # a 16th of the longest window, 8 Gauss–Legendre nodes on each.
-    span = end[after] - begin
-    longest = float(data.T.max()) if len(data) else 1.0
-    parts = np.maximum(np.ceil(span / max(longest / 16, 1e-12)), 1).astype(np.int64)
-    stretch = np.repeat(np.arange(len(after)), parts)
-    index = np.arange(len(stretch)) - np.repeat(np.cumsum(parts) - parts, parts)
-    width = (span / parts)[stretch]
-    nodes, node_weights = np.polynomial.legendre.leggauss(_NODES)
-    node_piece = np.repeat(stretch, _NODES)
-    node_u = ((index[:, None] + (nodes + 1) / 2) * width[:, None]).ravel()
-    node_w = (node_weights / 2 * width[:, None]).ravel()
+    after_starts = _group_starts(after_who)
     return {
-        "node_piece": node_piece,
-        "node_u": node_u,
-        "node_w": node_w,
         "x": x,
         "t_x": t_x_all,
         "T": T,
         "purchase_sums": sums,
         "piece_customer": who,
         "piece_length": cut.length,
-        "piece_first": _first_of_customer(who),
+        "piece_starts": piece_starts,
+        "piece_customers": who[piece_starts],
+        "piece_scan": scan_rows(piece_starts, len(who)),
         "zp": zp,
         "zd": zd,
         "after": after,
+        "after_customer": after_who,
         "after_offset": begin - cut.start[after],
         "after_length": end[after] - begin,
-        "after_starts": group_starts,
-        "after_customers": after_who[group_starts] if len(after) else np.empty(0, np.int64),
+        "after_starts": after_starts,
+        "after_customers": after_who[after_starts],
     }, weights
+
+
+def _subset_layout(c: dict[str, Any], chosen: np.ndarray) -> dict[str, Any]:
+    """The layout of :func:`_layout` for the customers at positions ``chosen`` (sorted)."""
+    n = len(c["x"])
+    position = np.full(n, -1, dtype=np.int64)
+    position[chosen] = np.arange(len(chosen))
+    kept = position[c["piece_customer"]] >= 0
+    renumber = np.cumsum(kept) - 1
+    who = position[c["piece_customer"][kept]]
+    after_kept = kept[c["after"]]
+    after_who = position[c["after_customer"][after_kept]]
+    piece_starts, after_starts = _group_starts(who), _group_starts(after_who)
+    return {
+        "x": c["x"][chosen],
+        "t_x": c["t_x"][chosen],
+        "T": c["T"][chosen],
+        "purchase_sums": c["purchase_sums"][chosen],
+        "piece_customer": who,
+        "piece_length": c["piece_length"][kept],
+        "piece_starts": piece_starts,
+        "piece_customers": who[piece_starts],
+        "piece_scan": scan_rows(piece_starts, len(who)),
+        "zp": c["zp"][kept],
+        "zd": c["zd"][kept],
+        "after": renumber[c["after"][after_kept]],
+        "after_customer": after_who,
+        "after_offset": c["after_offset"][after_kept],
+        "after_length": c["after_length"][after_kept],
+        "after_starts": after_starts,
+        "after_customers": after_who[after_starts],
+    }
+
+
+def _group_starts(customer: np.ndarray) -> np.ndarray:
+    """Where each run of one customer begins in ``customer`` (sorted by customer)."""
+    if len(customer) == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate([[True], customer[1:] != customer[:-1]]))
 
 
 def _log_parts(
     model: ParetoNBDTimeVarying, params: np.ndarray, c: dict
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Log of the constant, of 'alive at T' and of 'died in (t_x, T]'; and A(T), C(T)."""
-    r, alpha, s, beta = (float(v) for v in params[:4])
-    gamma_p, gamma_d = model._coefficients(params)
-    x = c["x"]
-    n = len(x)
-    log_a = c["zp"] @ gamma_p
-    log_c = c["zd"] @ gamma_d
-    a, cc = np.exp(log_a), np.exp(log_c)
-    length, who = c["piece_length"], c["piece_customer"]
-    A_T = np.bincount(who, weights=a * length, minlength=n)
-    C_T = np.bincount(who, weights=cc * length, minlength=n)
-    constant = (
-        special.gammaln(r + x)
-        - special.gammaln(r)
-        + r * np.log(alpha)
-        + s * np.log(beta)
-        + c["purchase_sums"] @ gamma_p
-    )
-    alive = -(r + x) * np.log(alpha + A_T) - s * np.log(beta + C_T)
-    died = np.full(n, -np.inf)
-    q = c["after"]
-    if len(q):
-        A_start = _within_customer_cumsum(a * length, c["piece_first"])[q]
-        C_start = _within_customer_cumsum(cc * length, c["piece_first"])[q]
-        aq, cq = a[q], cc[q]
-        xq = x[who[q]]
-        # In the piece, α + A(τ) = aq (u + p) and β + C(τ) = cq (u + h), u from its start.
-        p = (alpha + A_start) / aq + c["after_offset"]
-        h = (beta + C_start) / cq + c["after_offset"]
-        integral = _log_piece_integral(r, s, xq, p, h, c["after_length"])
-        piece = np.log(s) - (r + xq) * log_a[q] - s * log_c[q] + integral
-        died[c["after_customers"]] = _logsumexp_groups(piece, c["after_starts"])
-    return constant, alive, died, A_T, C_T
-
-
-def _log_piece_integral(
-    r: float, s: float, x: np.ndarray, p: np.ndarray, h: np.ndarray, length: np.ndarray
-) -> np.ndarray:
-    """log ∫_0^L (u + p)^-(r+x) (u + h)^-(s+1) du, for each piece.
-
-    Short pieces (the integrand falls by less than a factor e over the piece, the
-    weekly pieces of most customers) take 8 Gauss–Legendre nodes: there the
-    integrand is close to an exponential of slope at most 1/L, for which 8 nodes are
-    exact to rounding, and the difference of two hypergeometric terms would lose
-    digits to cancellation. The others take that difference, as in
-    :mod:`crmlab.models.paretonbd` (Euler's transformation, in logs).
-    """
-    out = np.empty(len(p))
-    short = (r + x + s + 1) * length <= np.minimum(p, h)
-    if short.any():
-        nodes, weights = np.polynomial.legendre.leggauss(8)
-        L = length[short][:, None]
-        u = L * (nodes + 1) / 2
-        log_f = -(r + x[short][:, None]) * np.log(u + p[short][:, None]) - (s + 1) * np.log(
-            u + h[short][:, None]
-        )
-        top = log_f[:, :1]
-        out[short] = top[:, 0] + np.log((np.exp(log_f - top) * weights).sum(axis=1) * L[:, 0] / 2)
-    long = ~short
-    if long.any():
-        xl, pl, hl = x[long], p[long], h[long]
-        at_start = _log_hyper_term(r, pl, s, hl, xl, np.zeros_like(pl))
-        at_end = _log_hyper_term(r, pl, s, hl, xl, length[long])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            difference = at_start + np.log(-np.expm1(np.minimum(at_end - at_start, 0.0)))
-        out[long] = difference - np.log(r + s + xl)
-    return out
-
-
-def _per_customer_sums(values: np.ndarray, customer: np.ndarray, n: int) -> np.ndarray:
-    """Column sums of ``values`` (pieces × k) by customer: an (n, k) matrix."""
-    out = np.zeros((n, values.shape[1]))
-    for j in range(values.shape[1]):
-        out[:, j] = np.bincount(customer, weights=values[:, j], minlength=n)
-    return out
+    k_p = len(model.covariates.get("purchase", ()))
+    return tuple(evaluate(np.asarray(params, float), k_p, c)[0])  # type: ignore[return-value]
 
 
 def _gradient(
     model: ParetoNBDTimeVarying, params: np.ndarray, c: dict, weights: np.ndarray
 ) -> np.ndarray:
     """d(weighted log-likelihood)/d(natural parameters), in the order of ``model.names``."""
-    r, alpha, s, beta = (float(v) for v in params[:4])
-    gamma_p, gamma_d = model._coefficients(params)
-    _, alive, died, A_T, C_T = _log_parts(model, params, c)
-    x = c["x"]
-    total = np.logaddexp(alive, died)
-    m = r + x
-    zp, zd = c["zp"], c["zd"]
-    a, cc = np.exp(zp @ gamma_p), np.exp(zd @ gamma_d)
-    length, who, first = c["piece_length"], c["piece_customer"], c["piece_first"]
-    n = len(x)
-    k_p, k_d = zp.shape[1], zd.shape[1]
-    dA_T = _per_customer_sums(zp * (a * length)[:, None], who, n)
-    dC_T = _per_customer_sums(zd * (cc * length)[:, None], who, n)
-    share = np.exp(alive - total)  # the "alive" term's share of the bracket
-    per_customer = np.empty((n, 4 + k_p + k_d))
-    per_customer[:, 0] = (
-        special.digamma(r + x) - special.digamma(r) + np.log(alpha) - share * np.log(alpha + A_T)
-    )
-    per_customer[:, 1] = r / alpha - share * m / (alpha + A_T)
-    per_customer[:, 2] = np.log(beta) - share * np.log(beta + C_T)
-    per_customer[:, 3] = s / beta - share * s / (beta + C_T)
-    per_customer[:, 4 : 4 + k_p] = c["purchase_sums"] - (share * m / (alpha + A_T))[:, None] * dA_T
-    per_customer[:, 4 + k_p :] = -(share * s / (beta + C_T))[:, None] * dC_T
-    q = c["after"]
-    if len(q):
-        node = c["node_piece"]
-        piece = q[node]
-        customer = who[piece]
-        u = c["after_offset"][node] + c["node_u"]
-        A_start = _within_customer_cumsum(a * length, first)
-        C_start = _within_customer_cumsum(cc * length, first)
-        Pa = alpha + A_start[piece] + a[piece] * u
-        Pc = beta + C_start[piece] + cc[piece] * u
-        m_node = m[customer]
-        log_f = np.log(s) + np.log(cc[piece]) - m_node * np.log(Pa) - (s + 1) * np.log(Pc)
-        omega = c["node_w"] * np.exp(log_f - total[customer])
-        terms = [
-            -np.log(Pa),
-            -m_node / Pa,
-            1 / s - np.log(Pc),
-            -(s + 1) / Pc,
-        ]
-        for j in range(k_p):
-            dA_start = _within_customer_cumsum(zp[:, j] * a * length, first)
-            terms.append(-m_node / Pa * (dA_start[piece] + zp[piece, j] * a[piece] * u))
-        for j in range(k_d):
-            dC_start = _within_customer_cumsum(zd[:, j] * cc * length, first)
-            terms.append(
-                zd[piece, j] - (s + 1) / Pc * (dC_start[piece] + zd[piece, j] * cc[piece] * u)
-            )
-        for j, term in enumerate(terms):
-            per_customer[:, j] += np.bincount(customer, weights=omega * term, minlength=n)
-    return weights @ per_customer
+    return _value_and_gradient(model, params, c, weights)[1]
+
+
+def _value_and_gradient(
+    model: ParetoNBDTimeVarying, params: np.ndarray, c: dict, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Weighted log-likelihood and its gradient in the natural parameters, in one pass."""
+    k_p = len(model.covariates.get("purchase", ()))
+    terms, gradient = evaluate(np.asarray(params, float), k_p, c, weights)
+    assert gradient is not None
+    rows = terms.constant + np.logaddexp(terms.alive, terms.died)
+    return float(np.einsum("i,i->", weights, rows)), gradient
+
+
+def _per_customer_sums(values: np.ndarray, customer: np.ndarray, n: int) -> np.ndarray:
+    """Column sums of ``values`` (rows × k) by customer: an (n, k) matrix."""
+    out = np.zeros((n, values.shape[1]))
+    for j in range(values.shape[1]):
+        out[:, j] = np.bincount(customer, weights=values[:, j], minlength=n)
+    return out
