@@ -95,11 +95,11 @@ def _engine_choice(answer: object) -> Feedback | None:
     )
 
 
-def _default_partitions(gigabytes: int = 8) -> int:
-    """The engine's own count for 1,000 M valid rows at ``memory_limit`` of ``gigabytes`` GB."""
+def _default_partitions(gigabytes: int = 4) -> int:
+    """The engine's own count for 300 M valid rows at ``memory_limit`` of ``gigabytes`` GB."""
     from crmlab._duckdb_engine import partition_count
 
-    return partition_count(1_000_000_000, gigabytes * 10**9)
+    return partition_count(300_000_000, gigabytes * 10**9)
 
 
 @exercise(
@@ -109,13 +109,13 @@ def _default_partitions(gigabytes: int = 8) -> int:
         "part of the memory limit.",
         "Section 4: 64 bytes a row, three quarters of memory_limit a pass; the passes "
         "must hold all the rows, so round up.",
-        "math.ceil(1_000_000_000 * 64 / (0.75 * 8 * 10**9))",
+        "math.ceil(300_000_000 * 64 / (0.75 * 4 * 10**9))",
     ],
     right=lambda: [_default_partitions(), float(_default_partitions())],
-    wrong=[(8, "three quarters"), (10, "round up"), (10.67, "whole number"), (1, "64 GB")],
+    wrong=[(5, "three quarters"), (6, "round up"), (6.4, "whole number"), (1, "19 GB")],
 )
 def _default_partitions_check(answer: object) -> Feedback | None:
-    """Partitions the DuckDB engine chooses for 1,000 M valid rows at memory_limit="8GB"."""
+    """Partitions the DuckDB engine chooses for 300 M valid rows at memory_limit="4GB"."""
     if (
         isinstance(answer, int | float)
         and not isinstance(answer, bool)
@@ -126,30 +126,30 @@ def _default_partitions_check(answer: object) -> Feedback | None:
             "a pass over the log is a whole number: a fraction of a pass still needs a "
             "pass of its own, so round up."
         )
-    expected, doubled = _default_partitions(), _default_partitions(16)
+    expected, doubled = _default_partitions(), _default_partitions(8)
     return number(
         answer,
         expected,
         decimals=0,
         mistakes=[
             (
-                8,
+                5,
                 "that gives each pass the whole memory limit; the engine lets a pass use "
                 "three quarters of it and keeps the rest for everything else.",
             ),
             (
-                10,
-                "10 passes of 100 M rows need 6.4 GB each, more than the 6 GB a pass may "
+                6,
+                "6 passes of 50 M rows need 3.2 GB each, more than the 3 GB a pass may "
                 "use: round up.",
             ),
             (
                 1,
-                "one pass over 1,000 M rows would hold about 64 GB of groups, eight times "
-                "the memory limit; divide the rows' bytes by what one pass may use.",
+                "one pass over 300 M rows would hold about 19 GB of groups, nearly five "
+                "times the memory limit; divide the rows' bytes by what one pass may use.",
             ),
         ],
-        correct=f"{expected} passes of about {1_000 / expected:.0f} M rows, each within three "
-        f"quarters of 8 GB. Doubling the memory limit gives {doubled}; the summary itself "
+        correct=f"{expected} passes of about {300 / expected:.0f} M rows, each within three "
+        f"quarters of 4 GB. Doubling the memory limit gives {doubled}; the summary itself "
         "is the same for any count.",
     )
 
