@@ -407,10 +407,12 @@ def partition_count(rows: int, memory_bytes: int) -> int:
 
     A pass holds, one after the other, its rows' (customer, time, amount) groups
     (to count exact duplicates) and its (customer, day) groups. On generated logs a
-    row cost DuckDB 50 to 55 bytes (1.9 GB for 38 M rows a pass at 1,000 M rows,
-    3.2 GB for the whole process at 50 M rows in one pass); :data:`BYTES_PER_ROW`
-    leaves room above that, and a quarter of the memory limit is kept for the rest.
-    A pass that still overflows spills only its own groups to disk.
+    row cost DuckDB 50 to 55 bytes in small passes (1.9 GiB for 38 M rows a pass at
+    1,000 M rows, 3.2 GB for the whole process at 50 M rows in one pass) and 67 in
+    large ones (5.7 GiB for 91 M rows a pass: the default 11 partitions at 1,000 M
+    rows and ``memory_limit`` 8GB, unspilled). :data:`BYTES_PER_ROW` is about that;
+    the quarter of the memory limit kept for the rest is the margin. A pass that
+    still overflows spills only its own groups to disk.
 
     >>> partition_count(1_000_000_000, 10 * 10**9), partition_count(50_000_000, 8 * 10**9)
     (9, 1)

@@ -39,21 +39,29 @@ def test_compress_groups_in_spark_and_fits_the_published_model(spark_cdnow):
     assert round(model.loglik, 2) == -9582.43
 
 
-@pytest.mark.parametrize("merge", ["day", "none"])
-def test_spark_equals_memory_on_an_odd_log(spark, merge):
+# Spark jobs are slow to start: each run pairs one merge with one duplicates option
+# instead of the whole grid that the DuckDB tests run.
+@pytest.mark.parametrize(("merge", "duplicates"), [("day", "keep"), ("none", "drop")])
+def test_spark_equals_memory_on_an_odd_log(spark, merge, duplicates):
     log = odd_log(seed=5, customers=150)
     frame = spark.createDataFrame(log)
-    options = {"merge": merge, "unit": "D"}
+    options = {"merge": merge, "duplicates": duplicates, "unit": "D"}
     memory = cl.transactions.summarize(log, "2024-12-31", **options)
     ours = cl.transactions.summarize(frame, "2024-12-31", to_pandas=True, **options)
     assert_same_summary(ours, memory)
-    # A clean log of typed columns takes memory's fast path: no report from either.
-    assert ours.attrs["cleaning"] is None and memory.attrs["cleaning"] is None
+    if duplicates == "keep":
+        # A clean log of typed columns takes memory's fast path: no report from either.
+        assert ours.attrs["cleaning"] is None and memory.attrs["cleaning"] is None
+    else:
+        assert memory.attrs["cleaning"]["duplicates_dropped"] > 0
+        assert_same_report(ours.attrs["cleaning"], memory.attrs["cleaning"])
     memory_ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
     ours_ch = cl.transactions.calibration_holdout(
         frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
     )
     assert_same_summary(ours_ch, memory_ch)
+    if duplicates == "drop":
+        assert_same_report(ours_ch.attrs["cleaning"], memory_ch.attrs["cleaning"])
 
 
 def test_spark_reports_the_named_errors(spark):
@@ -111,13 +119,14 @@ def test_spark_scores_a_covariate_model_at_each_customers_covariates(spark):
         model.score(frame.drop("g"), t=HORIZON)
 
 
-@pytest.mark.parametrize("period", ["M", "W"])
-def test_spark_cohort_table_equals_memory(spark, period):
+@pytest.mark.parametrize(("period", "duplicates"), [("M", "keep"), ("W", "drop")])
+def test_spark_cohort_table_equals_memory(spark, period, duplicates):
     log = odd_log(seed=9, customers=150)
     frame = spark.createDataFrame(log)
     for end in (None, "2024-10-15"):
-        memory = cl.transactions.cohort_table(log, period=period, observation_end=end)
-        ours = cl.transactions.cohort_table(frame, period=period, observation_end=end)
+        options = {"period": period, "observation_end": end, "duplicates": duplicates}
+        memory = cl.transactions.cohort_table(log, **options)
+        ours = cl.transactions.cohort_table(frame, **options)
         assert ours.attrs["engine"] == "spark"
         pd.testing.assert_frame_equal(ours, memory, check_exact=False, rtol=1e-9)
     master = cl.datasets.load_cdnow("master")
@@ -157,8 +166,7 @@ def test_spark_drops_customers_and_reads_currency_as_memory_does(spark, on_inval
 
 @pytest.mark.parametrize(("duplicates", "merges"), [("keep", ("day", "none")), ("drop", ("W",))])
 def test_spark_nets_returns_as_memory_does(spark, duplicates, merges):
-    # Spark jobs are slow to start: the merges and the three entry points are shared out
-    # between the two runs.
+    # Spark jobs are slow to start: the merges are shared out between the two runs.
     log = returns_log()
     frame = spark.createDataFrame(log)
     base = {"returns": "net", "duplicates": duplicates}
@@ -173,14 +181,13 @@ def test_spark_nets_returns_as_memory_does(spark, duplicates, merges):
         ours = cl.transactions.summarize(frame, "2024-12-31", to_pandas=True, **options)
         assert_same_summary(ours, memory)
         assert_same_report(ours.attrs["cleaning"], report)
-    if duplicates == "keep":
-        ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
-        ours_ch = cl.transactions.calibration_holdout(
-            frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
-        )
-        assert_same_summary(ours_ch, ch)
-        assert_same_report(ours_ch.attrs["cleaning"], ch.attrs["cleaning"])
-    else:
-        cohorts = cl.transactions.cohort_table(log, period="M", **base)
-        ours_cohorts = cl.transactions.cohort_table(frame, period="M", **base)
-        pd.testing.assert_frame_equal(ours_cohorts, cohorts, check_exact=False, rtol=1e-9)
+    # calibration_holdout and cohort_table with both duplicates options, as DuckDB's.
+    ch = cl.transactions.calibration_holdout(log, "2024-09-30", "2024-12-31", **options)
+    ours_ch = cl.transactions.calibration_holdout(
+        frame, "2024-09-30", "2024-12-31", to_pandas=True, **options
+    )
+    assert_same_summary(ours_ch, ch)
+    assert_same_report(ours_ch.attrs["cleaning"], ch.attrs["cleaning"])
+    cohorts = cl.transactions.cohort_table(log, period="M", **base)
+    ours_cohorts = cl.transactions.cohort_table(frame, period="M", **base)
+    pd.testing.assert_frame_equal(ours_cohorts, cohorts, check_exact=False, rtol=1e-9)
