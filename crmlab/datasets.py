@@ -133,11 +133,14 @@ def _altered_message(path: Path, digest: str, expected: str) -> str:
     data = path.read_bytes()
     if b"\r\n" in data and hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest() == expected:
         # The usual culprit on Windows: git's core.autocrlf=true rewrote LF as CRLF.
+        # A checkout alone may skip files whose index entry still matches their stat
+        # data; taken out of the index first, every file is written afresh.
         return message + (
             "its line endings were changed to Windows ones (CRLF), most likely by git's "
             "core.autocrlf setting. To restore the files exactly as the repository holds "
             "them, run in the course folder\n"
             "    git config core.autocrlf false\n"
+            "    git rm -r -q --cached datasets\n"
             "    git checkout HEAD -- datasets\n"
             "(the repository's .gitattributes keeps them byte for byte from then on), "
             "or clone the course again with\n"
