@@ -1226,7 +1226,16 @@ class MLEModel:
         if found is None:
             return None
         part, sub_columns, sub_weights = found
-        point = self._to_free(part.estimate)
+        return self._warm_start_at(self._to_free(part.estimate), sub_columns, sub_weights)
+
+    def _warm_start_at(
+        self, point: np.ndarray, sub_columns: Any, sub_weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``point`` and the inverse Hessian there of a subsample's objective, for BFGS.
+
+        The Hessian comes from differences of the exact gradient; None when it is not
+        positive definite (the fit then starts as usual).
+        """
 
         def sub_gradient(free: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):

@@ -74,6 +74,7 @@ from crmlab.models._base import (
     Fit,
     RFMModel,
     SummaryTable,
+    _inverse_hessian,
     as_output,
     broadcast_inputs,
     check_rfm,
@@ -499,14 +500,7 @@ class GGomNBD(RFMModel):
             shift = np.zeros(len(estimate))
             shift[j] = step
             hessian[:, j] = (gradient(estimate + shift) - gradient(estimate - shift)) / (2 * step)
-        hessian = (hessian + hessian.T) / 2
-        try:
-            covariance = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) <= 0):
-            return None
-        return covariance
+        return _inverse_hessian((hessian + hessian.T) / 2)
 
     def _boundary_of(self, estimate: np.ndarray) -> tuple[str, ...]:
         return tuple(

@@ -277,7 +277,7 @@ class ParetoNBDTimeVarying(MLEModel):
         """
         from scipy.optimize import minimize
 
-        from crmlab.models._base import SUBSAMPLE_ROWS, _gradient_jacobian
+        from crmlab.models._base import SUBSAMPLE_ROWS
 
         n = len(weights)
         chance = min(1.0, SUBSAMPLE_ROWS / n)
@@ -300,20 +300,7 @@ class ParetoNBDTimeVarying(MLEModel):
         result = minimize(fun, self._to_free(starts[0]), jac=True, method="BFGS")
         if not (result.success or np.max(np.abs(result.jac)) < 1e-5):
             return None
-        point = result.x
-
-        def sub_gradient(free: np.ndarray) -> np.ndarray:
-            with np.errstate(all="ignore"):
-                gradient = self._free_value_and_gradient(free, sub_columns, sub_weights)[1]
-            return gradient / float(sub_weights.sum())
-
-        hessian = _gradient_jacobian(sub_gradient, point, 1e-5)
-        try:
-            np.linalg.cholesky(hessian)
-        except np.linalg.LinAlgError:
-            return None
-        inverse = np.linalg.inv(hessian)
-        return point, (inverse + inverse.T) / 2
+        return self._warm_start_at(result.x, sub_columns, sub_weights)
 
     def _covariance_at(
         self, estimate: np.ndarray, columns: dict[str, np.ndarray], weights: np.ndarray
