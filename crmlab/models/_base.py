@@ -429,14 +429,18 @@ def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
     return float(np.einsum("i,i->", weights, values))
 
 
-def _gradient_jacobian(gradient: Any, point: np.ndarray, step: float) -> np.ndarray:
-    """Central differences of an exact gradient: a symmetric Hessian, error O(step²)."""
+def _gradient_jacobian(gradient: Any, point: np.ndarray, step: float | np.ndarray) -> np.ndarray:
+    """Central differences of an exact gradient: a symmetric Hessian, error O(step²).
+
+    ``step`` is one step for every coordinate, or one per coordinate.
+    """
     size = len(point)
+    steps = np.broadcast_to(step, (size,))
     hessian = np.empty((size, size))
     for i in range(size):
         shift = np.zeros(size)
-        shift[i] = step
-        hessian[:, i] = (gradient(point + shift) - gradient(point - shift)) / (2 * step)
+        shift[i] = steps[i]
+        hessian[:, i] = (gradient(point + shift) - gradient(point - shift)) / (2 * steps[i])
     return (hessian + hessian.T) / 2
 
 

@@ -74,6 +74,7 @@ from crmlab.models._base import (
     Fit,
     RFMModel,
     SummaryTable,
+    _gradient_jacobian,
     _inverse_hessian,
     as_output,
     broadcast_inputs,
@@ -495,12 +496,7 @@ class GGomNBD(RFMModel):
         steps = 1e-5 * np.where(
             [p.space == "real" for p in parameters], np.maximum(np.abs(estimate), 1e-2), estimate
         )
-        hessian = np.empty((len(estimate), len(estimate)))
-        for j, step in enumerate(steps):
-            shift = np.zeros(len(estimate))
-            shift[j] = step
-            hessian[:, j] = (gradient(estimate + shift) - gradient(estimate - shift)) / (2 * step)
-        return _inverse_hessian((hessian + hessian.T) / 2)
+        return _inverse_hessian(_gradient_jacobian(gradient, estimate, steps))
 
     def _boundary_of(self, estimate: np.ndarray) -> tuple[str, ...]:
         return tuple(

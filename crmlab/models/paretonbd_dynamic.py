@@ -80,7 +80,14 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmlab.models._base import ConvergenceWarning, MLEModel, quiet, row_groups
+from crmlab.models._base import (
+    ConvergenceWarning,
+    MLEModel,
+    _gradient_jacobian,
+    _inverse_hessian,
+    quiet,
+    row_groups,
+)
 from crmlab.models._intervals import interval_option
 from crmlab.models._time_varying import TimeVaryingData, pieces, time_varying_data
 from crmlab.models._time_varying_loglik import (
@@ -310,25 +317,13 @@ class ParetoNBDTimeVarying(MLEModel):
         The base differentiates the likelihood twice (about 30 k² evaluations); the
         gradient's differences cost 2k evaluations for the same figures.
         """
-        size = len(estimate)
-        steps = 1e-4 * np.maximum(np.abs(estimate), 1e-2)
-        hessian = np.empty((size, size))
-        for j in range(size):
-            up, down = estimate.copy(), estimate.copy()
-            up[j] += steps[j]
-            down[j] -= steps[j]
+
+        def negative_gradient(theta: np.ndarray) -> np.ndarray:
             with np.errstate(all="ignore"):
-                hessian[:, j] = -(
-                    _gradient(self, up, columns, weights) - _gradient(self, down, columns, weights)
-                ) / (2 * steps[j])
-        hessian = (hessian + hessian.T) / 2
-        try:
-            covariance = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(covariance)) or np.any(np.diag(covariance) <= 0):
-            return None
-        return covariance
+                return -_gradient(self, theta, columns, weights)
+
+        steps = 1e-4 * np.maximum(np.abs(estimate), 1e-2)
+        return _inverse_hessian(_gradient_jacobian(negative_gradient, estimate, steps))
 
     # ----- predictions ----------------------------------------------------------------
     def _check(self, data: TimeVaryingData) -> None:
