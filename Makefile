@@ -54,8 +54,12 @@ test-env:
 	@$(SETUP) install --extras $(TEST_EXTRAS)
 
 NBVAL_SANITIZE := --nbval-sanitize-with tests/nbval_sanitize.cfg
-# Tests that start servers, browsers, Spark or installs: run one at a time. The rest (unit,
-# property and doctests) run on both cores.
+# Tests that start servers, browsers, Spark or installs. Each of their files runs in one
+# worker (`--dist loadfile`, two workers), so a file's fixtures (one Spark session, one
+# JupyterLab) start once and the Spark file runs beside the others instead of after them;
+# every server picks a free port. The rest (unit, property and doctests) run on both cores.
+# nbval runs each notebook's cells in order in one kernel, so its notebooks are shared out
+# by file too: `-n 2` alone would hand a notebook's cells to two kernels.
 INTEGRATION_TESTS := tests/test_browser.py tests/test_browser_history.py \
   tests/test_spark_engine.py tests/test_course_kit.py tests/test_site.py tests/test_setup.py \
   tests/test_papermill.py
@@ -65,9 +69,10 @@ test: test-env
 	$(BIN)/ruff format --check crmlab tests benchmarks tools course
 	$(BIN)/python tools/make_student.py --check
 	$(BIN)/python -m pytest -n 2 tests crmlab $(addprefix --ignore=,$(INTEGRATION_TESTS))
-	$(BIN)/python -m pytest $(INTEGRATION_TESTS)
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval $(NBVAL_SANITIZE) notebooks/solutions
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax notebooks/*.ipynb
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(INTEGRATION_TESTS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --nbval $(NBVAL_SANITIZE) \
+	  notebooks/solutions
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --nbval-lax notebooks/*.ipynb
 	@if [ "$(PANDAS2)" = "1" ]; then $(MAKE) --no-print-directory test-pandas2; fi
 
 # crmlab supports pandas 2 and 3; the main environment has pandas 3, this one pandas 2.

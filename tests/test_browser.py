@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 import crmlab as cl
 
@@ -88,12 +88,6 @@ def chromium_path() -> str:
         pytest.skip(reason)
     pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) not installed")
     return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def isolated_env(base: Path) -> dict[str, str]:

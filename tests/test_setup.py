@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 COMPUTE_MODULES = [
     "crmlab.datasets",
@@ -126,12 +126,6 @@ def test_a_non_editable_wheel_finds_the_shipped_data(repo_root, tmp_path):
     assert counts == "6919 11104 True"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -142,7 +136,7 @@ def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_lab_serves_the_first_notebook_on_localhost_with_a_token(repo_root, tmp_path):
-    port = _free_port()
+    port = free_port()
     token = "crmlab-test-token"
     home = tmp_path / "home"
     home.mkdir()
@@ -428,7 +422,7 @@ def test_offline_an_environment_built_before_the_stamp_is_used(repo_root, linked
 def test_offline_after_a_dependency_change_the_lab_still_starts(repo_root, linked_venv, tmp_path):
     # A `git pull` changed the dependency lists; the laptop has no network.
     _stamp(linked_venv, repo_root, core="from-an-older-pyproject")
-    port, token, work = _free_port(), "offline-token", tmp_path / "work"
+    port, token, work = free_port(), "offline-token", tmp_path / "work"
     env = _isolated(tmp_path, JUPYTER_TOKEN=token, **OFFLINE_PIP)
     env.pop("PYTHONPATH", None)
     log = tmp_path / "lab.log"
@@ -625,7 +619,7 @@ def test_the_student_release_holds_no_solution(course_repo, tmp_path):
 def test_make_dashboard_refuses_a_request_without_its_token(repo_root, linked_venv, tmp_path):
     pytest.importorskip("voila")
     _stamp(linked_venv, repo_root)
-    port = _free_port()
+    port = free_port()
     env = _isolated(tmp_path, **OFFLINE_PIP)
     env.pop("PYTHONPATH", None)
     log = tmp_path / "voila.log"
