@@ -1,13 +1,14 @@
 """No exercise's answer is on the student's screen before she has worked it out.
 
-DESIGN §3: "An exercise whose answer is already on the screen teaches nothing." The student
-edition (``notebooks/*.ipynb``) carries the committed outputs of every cell but the
-exercises', so a cell that prints an exercise's result right after the check shows the
-answer to anyone who scrolls down. These tests read the committed student notebooks, run
-nothing, and ask every numeric check whether any number the student can read (prose, or
-the text outputs of any cell) is one it would accept as the answer. A cell that discusses
-an exercise's result is tagged ``reveal``: ``tools/make_student.py`` keeps its code and
-drops its outputs, so the student sees the result when she runs it, after the exercise.
+CONTRIBUTING.md, recipe 5: "An exercise whose answer is already on the screen teaches
+nothing." The student edition (``notebooks/*.ipynb``) carries the committed outputs of every
+cell but the exercises', so a cell that prints an exercise's result right after the check
+shows the answer to anyone who scrolls down. These tests read the committed student
+notebooks, run nothing, and ask every numeric check whether any number the student can read
+(prose, or the text outputs of any cell) is one it would accept as the answer. A cell that
+shows an exercise's result is tagged ``after-exercise``: ``tools/make_student.py`` keeps its
+code and drops its outputs, so the student sees the result when she runs it, after the
+exercise. Plots, and numbers of fewer than three significant digits, are beyond such a scan.
 
 The second half asks the same of the checks' own messages: a wrong answer or a hint must
 not be told the expected value.
@@ -162,7 +163,7 @@ def test_no_exercise_answer_is_on_the_student_screen(path):
         problems += [f"check.{name} (cell {index}): {finding}" for finding in shown]
     assert not problems, (
         "the student edition shows an exercise's answer; tag the cell that shows it "
-        "'reveal' (tools/make_student.py then drops its outputs) or rephrase the prose:\n"
+        "'after-exercise' (tools/make_student.py then drops its outputs) or rephrase the prose:\n"
         + "\n".join(problems)
     )
 
@@ -184,14 +185,14 @@ def test_a_percentage_display_of_a_fraction_answer_is_found():
     assert _shown_answers("purchase_holdout_error", [("cell", shown)])
 
 
-def test_make_student_drops_the_outputs_of_reveal_cells_only():
+def test_make_student_drops_the_outputs_of_after_exercise_cells_only():
     sys.path.insert(0, str(ROOT / "tools"))
     try:
         import make_student
     finally:
         sys.path.remove(str(ROOT / "tools"))
     output = nbformat.v4.new_output("stream", name="stdout", text="truly active 0.139\n")
-    reveal = nbformat.v4.new_code_cell("print(truth)", metadata={"tags": ["reveal"]})
+    reveal = nbformat.v4.new_code_cell("print(truth)", metadata={"tags": ["after-exercise"]})
     reveal.outputs, reveal.execution_count = [output], 3
     plain = nbformat.v4.new_code_cell("print(truth)")
     plain.outputs, plain.execution_count = [output], 4
@@ -250,5 +251,5 @@ def test_notebook_12_discussion_waits_for_exercise_1():
         if name == "beyond_overdue_p_alive"
     )
     reveal = notebook.cells[index + 1]
-    assert "reveal" in reveal.metadata.get("tags", []) and reveal.outputs == []
+    assert "after-exercise" in reveal.metadata.get("tags", []) and reveal.outputs == []
     assert 'check.solved("beyond_overdue_p_alive")' in reveal.source

@@ -4,7 +4,7 @@ In a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`
 replaced by one placeholder line ``name = ...`` for every name the block assigns (or
 ``# Your code here`` when it assigns none), and the cell's outputs are cleared. In a
 markdown cell, text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
-is removed. A code cell tagged ``reveal`` (one that shows an exercise's result, such as
+is removed. A code cell tagged ``after-exercise`` (one that shows an exercise's result, such as
 the comparison after a check) keeps its code but loses its outputs, so that the answer
 is not on the screen before the student has worked it out. Everything else is copied as
 it is, outputs included, so that the student sees the figures of the worked examples
@@ -34,7 +34,7 @@ CODE_BLOCK = re.compile(
     r"^[ \t]*### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*\n?", re.M | re.S
 )
 MARKDOWN_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\n?", re.S)
-REVEAL_TAG = "reveal"
+REVEAL_TAG = "after-exercise"
 
 
 def assigned_names(code: str) -> list[str]:
