@@ -220,6 +220,29 @@ def _monetary(
     total = np.zeros(n_customers)
     np.add.at(total, codes, amounts)
     total = total[customers]
+    total -= _first_totals(codes, times, ticks, amounts, customers, first, n_customers, distinct)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total /= x
+    total[x == 0] = np.nan
+    return total
+
+
+def _first_totals(
+    codes: np.ndarray,
+    times: np.ndarray,
+    ticks: int,
+    amounts: np.ndarray,
+    customers: np.ndarray,
+    first: np.ndarray,
+    n_customers: int,
+    distinct: bool,
+) -> np.ndarray:
+    """Value of the first transaction of each of ``customers`` (first time ``first``).
+
+    With ``distinct`` it is the sum of the amounts at her first time; without it, the
+    mean of the rows that share it. The rows on her first time are found and added a
+    block at a time.
+    """
     # Each row looks up her customer's first time at random: the narrowest table of
     # first times (as offsets from the earliest) stays in cache best.
     low = int(first.min()) if len(first) else 0
@@ -243,11 +266,41 @@ def _monetary(
     first_total = first_total[customers]
     if not distinct:
         first_total /= first_rows[customers]
-    total -= first_total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total /= x
-    total[x == 0] = np.nan
-    return total
+    return first_total
+
+
+def first_values(
+    codes: np.ndarray,
+    times: np.ndarray,
+    amounts: np.ndarray,
+    *,
+    n_customers: int,
+    distinct: bool = True,
+    ticks: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The customers in ``codes`` (sorted) and the value of each one's first transaction.
+
+    Times, ``distinct`` and ``ticks`` as in :func:`summarize_arrays`, whose ``monetary``
+    is (total - this value) / x.
+
+    >>> customers, values = first_values(np.array([0, 0, 2, 0]), np.array([3, 3, 5, 10]),
+    ...                                  np.array([1.0, 2.0, 4.0, 6.0]), n_customers=3)
+    >>> customers.tolist(), values.tolist()
+    ([0, 2], [3.0, 4.0])
+    """
+    codes = np.asarray(codes, dtype=np.intp)
+    if distinct:
+        groups = _time_groups(codes, times, n_customers, ticks)
+        customers, first = groups.customers, groups.first
+    else:
+        if ticks != 1:
+            raise ValueError("without merging, times are used as they are (ticks=1)")
+        first_all = np.full(n_customers, np.iinfo(np.int64).max)
+        np.minimum.at(first_all, codes, times)
+        customers = np.flatnonzero(first_all != np.iinfo(np.int64).max)
+        first = first_all[customers]
+    values = _first_totals(codes, times, ticks, amounts, customers, first, n_customers, distinct)
+    return customers, values
 
 
 def count_days(

@@ -84,6 +84,7 @@ __all__ = [
     "cohort_table",
     "compress",
     "diagnose",
+    "first_purchase_value",
     "summarize",
     "unit_length_days",
     "validate_transactions",
@@ -704,6 +705,78 @@ def summarize(
         _record(frame, unit, merge, options, report)
     frame.attrs["observation_end"] = str(pd.Timestamp(observation_end).date())
     return frame
+
+
+def first_purchase_value(
+    tx: pd.DataFrame,
+    *,
+    merge: Merge = "day",
+    **log: Unpack[LogOptions],
+) -> pd.Series:
+    """The value of each customer's first transaction, from the log cleaned as a summary cleans it.
+
+    The first transaction is the one the summary counts as the first (``merge="day"``:
+    every purchase of her first day, amounts added), so it is what :func:`summarize`
+    leaves out of ``monetary`` (the mean of the *repeat* transactions): a covariate
+    known at acquisition that counts nothing twice. The log is validated with the same
+    options and by the same fast path as :func:`summarize` (a clean log is only checked,
+    not copied); reading it once more costs about what the summary costs.
+
+    Parameters
+    ----------
+    tx : pandas.DataFrame
+        The transaction log, in memory (for files or Spark, compute it there:
+        the first time per customer, then the sum of the amounts at it).
+    merge : {"day", "none", "W", "M", "Q", "Y"}
+        What counts as one transaction, as in :func:`summarize`; with ``"none"``
+        rows that share a customer's first timestamp give their mean, as the
+        summary's ``monetary`` takes it.
+    customer_col, date_col, amount_col, on_invalid, returns, duplicates, currency
+        As in :func:`validate_transactions`; ``amount_col`` is needed.
+
+    Returns
+    -------
+    pandas.Series
+        Named ``first_value``, indexed by customer id (sorted), one row per customer
+        with a valid transaction.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> log = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                     "date": ["2024-01-01", "2024-01-01", "2024-01-15", "2024-01-08"],
+    ...                     "amount": [10.0, 5.0, 20.0, 7.0]})
+    >>> first_purchase_value(log)
+    customer_id
+    a    15.0
+    b     7.0
+    Name: first_value, dtype: float64
+    """
+    o = log_options(log, LogOptions)
+    if o["amount_col"] is None:
+        raise ValueError("first_purchase_value needs amounts: pass amount_col (the column name)")
+    if not isinstance(tx, pd.DataFrame):
+        raise ValueError(
+            f"first_purchase_value reads a pandas DataFrame, got {type(tx).__name__}; for a "
+            "file or a Spark DataFrame, compute each customer's first time and the sum of "
+            "her amounts at it in that engine"
+        )
+    merge = _check_merge(merge)
+    options = split_options(o, CleaningOptions)
+    ids, times, amounts, _, coded, per_day = _log_arrays(
+        tx, o["customer_col"], o["date_col"], o["amount_col"], options, merge, raw_ticks=True
+    )
+    codes, uniques = _customer_codes(ids, coded, None)
+    end_day = int(times.max() // per_day) if len(times) else 0
+    engine_times, _, distinct, _, divisor = _merge_times(times, merge, end_day, per_day)
+    customers, values = _summary_engine.first_values(
+        codes, engine_times, amounts, n_customers=len(uniques), distinct=distinct, ticks=divisor
+    )
+    return pd.Series(
+        values,
+        index=pd.Index(uniques[customers], name=o["customer_col"], copy=False),
+        name="first_value",
+    )
 
 
 def calibration_holdout(

@@ -1,4 +1,4 @@
-"""What the prose of notebooks 09, 10 and 12 says about their numbers stays true.
+"""What the prose of notebooks 08, 09, 10 and 12 says about their numbers stays true.
 
 The notebooks state findings in words ("the customers a contact moves most are not the
 most valuable", "a gift at the last drive means 0.93 whatever the frequency"); if a change
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import crmlab as cl
-from crmlab.exercises import nb09_bgbb, nb10_practice
+from crmlab.exercises import nb08_spend, nb09_bgbb, nb10_practice
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +192,17 @@ def test_notebook_12_cdnow_shows_no_ageing_and_promotions_are_recovered():
     ).sum()
     assert round(static_total / actual - 1, 2) == 0.13
     assert 0.06 < forecasts["expected"] / forecasts["planned"] < 0.1
+
+
+def test_notebook_08_customers_not_surely_gone_have_fewer_repeat_purchases():
+    # After exercise 7: the customers below 0.3 whose interval reaches above it "have fewer
+    # repeat purchases than the ones gone for sure"; and some are not gone for sure at all.
+    data = nb08_spend._cdnow()[0]
+    ends = nb08_spend._alive_ends()
+    probably = ends["estimate"] < 0.3
+    sure = probably & (ends["upper"] < 0.3)
+    unsure = probably & ~sure
+    assert sure.any() and unsure.any()
+    assert data["x"][unsure].mean() < data["x"][sure].mean()
+    # The interval is about the probability: at the point estimate every one of them is below.
+    assert (ends["lower"][probably] <= ends["estimate"][probably] + 1e-12).all()

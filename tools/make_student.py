@@ -4,8 +4,11 @@ In a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`
 replaced by one placeholder line ``name = ...`` for every name the block assigns (or
 ``# Your code here`` when it assigns none), and the cell's outputs are cleared. In a
 markdown cell, text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
-is removed. Everything else is copied as it is, outputs included, so that the
-student sees the figures of the worked examples before running anything.
+is removed. A code cell tagged ``after-exercise`` (one that shows an exercise's result, such as
+the comparison after a check) keeps its code but loses its outputs, so that the answer
+is not on the screen before the student has worked it out. Everything else is copied as
+it is, outputs included, so that the student sees the figures of the worked examples
+before running anything.
 
     python tools/make_student.py           # write notebooks/*.ipynb
     python tools/make_student.py --check   # exit 1, naming the stale files, if any differ
@@ -31,6 +34,7 @@ CODE_BLOCK = re.compile(
     r"^[ \t]*### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*\n?", re.M | re.S
 )
 MARKDOWN_BLOCK = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\n?", re.S)
+REVEAL_TAG = "after-exercise"
 
 
 def assigned_names(code: str) -> list[str]:
@@ -71,6 +75,9 @@ def student_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     cell = copy.deepcopy(cell)
     if cell.cell_type == "code" and CODE_BLOCK.search(cell.source):
         cell.source = CODE_BLOCK.sub(_placeholder, cell.source)
+        cell.outputs = []
+        cell.execution_count = None
+    elif cell.cell_type == "code" and REVEAL_TAG in cell.metadata.get("tags", []):
         cell.outputs = []
         cell.execution_count = None
     elif cell.cell_type == "markdown" and MARKDOWN_BLOCK.search(cell.source):

@@ -517,12 +517,13 @@ class Checks:
     """Namespace of registered checks: ``check.<name>(answer, ...)``.
 
     Besides the checks themselves: ``run``, ``names``, ``spec``, ``hint``,
-    ``attempts`` and ``reset``.
+    ``attempts``, ``solved`` and ``reset``.
     """
 
     def __init__(self) -> None:
         self._registry: dict[str, Exercise] = {}
         self._attempts: dict[str, int] = {}
+        self._solved: set[str] = set()
 
     def register(self, spec: Exercise) -> None:
         if spec.name in self._registry:
@@ -541,12 +542,36 @@ class Checks:
         """Rungs of check ``name``'s hint ladder shown since its last right answer or reset."""
         return self._attempts.get(name, 0)
 
+    def solved(self, name: str) -> bool:
+        """Whether check ``name`` has accepted an answer in this kernel since the last reset.
+
+        A cell that discusses an exercise's result can wait for it, so that a learner who
+        runs ahead is not shown the answer:
+
+        >>> demo = Checks()
+        >>> @exercise("demo_two", hints=["a", "b", "c"], right=[2], wrong=[(3, "one")],
+        ...           registry=demo)
+        ... def _demo_two(answer):
+        ...     "One plus one."
+        ...     return number(answer, 2, decimals=0, mistakes=[(3, "one plus one, not two.")])
+        >>> demo.solved("demo_two")
+        False
+        >>> demo.demo_two(2)
+        Correct: 2.
+        >>> demo.solved("demo_two")
+        True
+        """
+        self._require(name)
+        return name in self._solved
+
     def reset(self, name: str | None = None) -> None:
         """Start the hint ladder again, for one check or (without a name) for all."""
         if name is None:
             self._attempts.clear()
+            self._solved.clear()
         else:
             self._attempts.pop(name, None)
+            self._solved.discard(name)
 
     def _rung(self, name: str, step: int) -> str:
         hints = self._registry[name].hints
@@ -586,6 +611,7 @@ class Checks:
         feedback = self._judge(spec, answers, kwargs)
         if feedback.ok:
             self._attempts.pop(name, None)
+            self._solved.add(name)
         elif feedback.kind == "hint":
             self._climb(name)
             rung = self._rung(name, self._attempts[name])

@@ -417,3 +417,80 @@ def _sure_to_pay(answer: Any) -> Feedback | None:
             ),
         ],
     )
+
+
+# ----------------------------------------------------------------------------- exercise 7
+
+_GONE = 0.3
+
+
+@cache
+def _alive_ends() -> dict[str, np.ndarray]:
+    # The notebook's P(alive) interval: 100 draws of the BG/NBD's parameters, seed 8.
+    data, bgnbd, _ = _cdnow()
+    table = bgnbd.p_alive(
+        data["x"], data["t_x"], data["T"], interval=0.9, draws=_DRAWS, seed=_DRAW_SEED
+    )
+    return {column: table[column].to_numpy() for column in ("estimate", "lower", "upper")}
+
+
+def _gone_counts() -> tuple[int, int, int]:
+    """Customers below the threshold: by the estimate, also at the upper end, also at the lower."""
+    ends = _alive_ends()
+    probably = ends["estimate"] < _GONE
+    return (
+        int(probably.sum()),
+        int((probably & (ends["upper"] < _GONE)).sum()),
+        int((probably & (ends["lower"] < _GONE)).sum()),
+    )
+
+
+def _gone_share() -> float:
+    probably, sure, _ = _gone_counts()
+    return sure / probably
+
+
+@exercise(
+    "spend_gone_for_sure",
+    hints=[
+        "'Gone for sure' means that even the optimistic end of her interval is below 0.3; "
+        "the share is taken among the customers whose estimate is below 0.3.",
+        "Keep the rows of `results` with p_alive below 0.3, then take the share of them "
+        "whose p_alive_high is below 0.3 too.",
+        'probably_gone = results["p_alive"] < 0.3; '
+        'answer = (results.loc[probably_gone, "p_alive_high"] < 0.3).mean()',
+    ],
+    right=lambda: [_gone_share(), round(_gone_share(), 3)],
+    wrong=lambda: [
+        (_gone_counts()[1], "count"),
+        (_gone_counts()[1] / len(_cdnow()[0]), "every customer"),
+        (_gone_counts()[2] / _gone_counts()[0], "lower end"),
+        (100 * _gone_share(), "percentage"),
+    ],
+)
+def _gone_for_sure(answer: Any) -> Feedback | None:
+    """Share of the customers with P(alive) below 0.3 whose 95th percentile is below 0.3 too
+    (BG/NBD on CDNOW, 100 draws, seed 8; three decimals)."""
+    probably, sure, lower = _gone_counts()
+    expected = sure / probably
+    return number(
+        answer,
+        expected,
+        decimals=3,
+        fraction=True,
+        correct=(
+            f"{expected:.3f}: {sure:,} of the {probably:,} customers below 0.3 stay below it "
+            "at the optimistic end of their interval."
+        ),
+        mistakes=[
+            (sure, "that is a count; the question asks for a share of the customers below 0.3."),
+            (
+                sure / len(_cdnow()[0]),
+                "that divides by every customer; divide by those whose estimate is below 0.3.",
+            ),
+            (
+                lower / probably,
+                "that uses the lower end; 'for sure' needs the optimistic one, p_alive_high.",
+            ),
+        ],
+    )

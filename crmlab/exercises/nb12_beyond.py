@@ -98,7 +98,7 @@ def _overdue(answer: Any) -> Feedback | None:
         means["expected"],
         decimals=3,
         fraction=True,
-        correct=f"{means['expected']:.3f}; now compare it with the truth, printed below.",
+        correct=f"{means['expected']:.3f}; run the next cell to set it beside the truth.",
         mistakes=[
             (
                 means["bgnbd"],
