@@ -47,6 +47,7 @@ from crmlab.models._base import (
     value_levels,
     weighted_sum,
 )
+from crmlab.models._counts import log_nbd
 from crmlab.models._covariates import covariate_key
 from crmlab.models._intervals import interval_option
 
@@ -572,14 +573,7 @@ def _pmf(n: np.ndarray, t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np
     """P(X(t) = n) of a BG/NBD customer fresh from (r, alpha, a, b) (eq. 8); arrays broadcast."""
     from scipy import stats
 
-    log_nb = (
-        special.gammaln(r + n)
-        - special.gammaln(r)
-        - special.gammaln(n + 1)
-        + r * np.log(alpha / (alpha + t))
-        + special.xlogy(n, t / (alpha + t))
-    )
-    first = np.exp(special.betaln(a, b + n) - special.betaln(a, b) + log_nb)
+    first = np.exp(special.betaln(a, b + n) - special.betaln(a, b) + log_nbd(n, t, r, alpha))
     below = stats.nbinom.cdf(n - 1, r, alpha / (alpha + t))
     with np.errstate(invalid="ignore"):
         second = np.where(
