@@ -450,11 +450,23 @@ def _gradient_jacobian(gradient: Any, point: np.ndarray, step: float | np.ndarra
 
 
 def _log_scale(
-    theta: np.ndarray, value: float, gradient: np.ndarray, hessian: np.ndarray
+    theta: np.ndarray,
+    value: float,
+    gradient: np.ndarray,
+    hessian: np.ndarray,
+    positive: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Value, gradient and Hessian in ``u = log(theta)`` from those in ``theta``."""
-    slope = theta * gradient
-    return value, slope, np.outer(theta, theta) * hessian + np.diag(slope)
+    """Value, gradient and Hessian in ``u`` from those in ``theta``.
+
+    ``u = log(theta)`` where ``positive`` (default: everywhere), ``u = theta`` (a
+    real parameter, such as a covariate coefficient) elsewhere.
+    """
+    if positive is None:
+        slope = theta * gradient
+        return value, slope, np.outer(theta, theta) * hessian + np.diag(slope)
+    scale = np.where(positive, theta, 1.0)  # d theta / du
+    slope = scale * gradient
+    return value, slope, np.outer(scale, scale) * hessian + np.diag(np.where(positive, slope, 0.0))
 
 
 def _inverse_hessian(hessian: np.ndarray) -> np.ndarray | None:
@@ -794,6 +806,67 @@ class MLEModel:
                 gradient[position] = total
                 position += 1
         return -weighted_sum(weights, rows), -gradient
+
+    def _chain_rule_sums(
+        self,
+        params: np.ndarray,
+        split: list[Any],
+        columns: Mapping[str, np.ndarray],
+        weights: np.ndarray,
+        total: np.ndarray,
+        gradient_rows: list[Any],
+        hessian_rows: list[list[Any]],
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Negative log-likelihood, gradient and Hessian in ``params`` from per-row terms.
+
+        ``gradient_rows[j]`` and ``hessian_rows[j][k]`` are each row's derivatives in
+        its own base parameters ``split`` (``theta_ij = theta_j exp(sign c . z_i)``,
+        see :meth:`_split`). With ``J_i`` the Jacobian of ``theta_i`` in ``params``,
+        a row adds ``J_i' H_i J_i + sum_j g_ij d2 theta_ij``: the second derivatives
+        of ``theta_ij`` are ``sign z_k theta_ij / theta_j`` in (theta_j, c_k) and
+        ``z_k z_l theta_ij`` in (c_k, c_l), nothing in theta_j alone.
+        """
+        n_base, size = len(self.base_names), len(params)
+        # Per base parameter, the coefficients that scale it: (position, sign, z).
+        effects: list[list[tuple[int, float, np.ndarray]]] = [[] for _ in range(n_base)]
+        position = n_base
+        for group, names in self.covariates.items():
+            for name in names:
+                z = np.asarray(columns[covariate_key(group, name)], dtype=float)
+                for target, sign in self.covariate_effects[group]:
+                    effects[self.base_names.index(target)].append((position, sign, z))
+                position += 1
+        # jacobian[j]: {parameter: d theta_ij / d parameter}, the non-zero entries only;
+        # second[j]: {(parameter, parameter): d2 theta_ij}, likewise, upper triangle.
+        jacobian: list[dict[int, Any]] = []
+        second: list[dict[tuple[int, int], Any]] = []
+        for j, scaled_by in enumerate(effects):
+            theta = split[j]
+            jacobian.append({j: theta / params[j] if scaled_by else 1.0})
+            second.append({})
+            for k, (q, sign, z) in enumerate(scaled_by):
+                jacobian[j][q] = sign * z * theta
+                second[j][(j, q)] = sign * z * theta / params[j]
+                for m, sign_m, z_m in scaled_by[k:]:
+                    second[j][(q, m)] = sign * sign_m * z * z_m * theta
+        ones = np.ones(len(weights))
+        gradient = np.zeros(size)
+        hessian = np.zeros((size, size))
+        for j in range(n_base):
+            for q, d_q in jacobian[j].items():
+                gradient[q] += weighted_sum(weights, gradient_rows[j] * d_q)
+            for (q, m), d_qm in second[j].items():
+                value = weighted_sum(weights, gradient_rows[j] * d_qm)
+                hessian[q, m] += value
+                if q != m:
+                    hessian[m, q] += value
+            for k in range(n_base):
+                h_jk = np.broadcast_to(hessian_rows[j][k], ones.shape)
+                for q, d_q in jacobian[j].items():
+                    inner = h_jk * d_q
+                    for m, d_m in jacobian[k].items():
+                        hessian[q, m] += weighted_sum(weights, inner * d_m)
+        return -weighted_sum(weights, total), -gradient, -hessian
 
     def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Optional: row groups (``<name>_groups``, see :func:`row_groups`) for the fit."""
@@ -1313,32 +1386,38 @@ class MLEModel:
         n_obs: float,
         start: np.ndarray,
     ) -> tuple[Any, dict[bytes, np.ndarray]] | None:
-        """Value, gradient and Hessian per customer on the log scale, from ``_exact_sums``.
+        """Value, gradient and Hessian per customer on the free scale, from ``_exact_sums``.
 
         With ``theta = exp(u)``: ``df/du = theta g`` and
-        ``d2f/du du' = theta theta' H + diag(theta g)``. Returns that function and
+        ``d2f/du du' = theta theta' H + diag(theta g)``; a real parameter (a
+        covariate coefficient) is its own free value. Returns that function and
         the natural-scale Hessians it computed, by point (``u.tobytes()``), so that
         the standard errors at the estimate reuse the last one. The check that the
         sums exist, at ``start``, is the first evaluation of a fit begun there.
         """
-        if any(p.space != "positive" for p in self.parameters):
+        spaces = [p.space for p in self.parameters]
+        if any(space not in ("positive", "real") for space in spaces):
             return None
         found = self._exact_sums(start, columns, weights)
         if found is None:
             return None
+        positive = None if "real" not in spaces else np.array([sp == "positive" for sp in spaces])
         hessians: dict[bytes, np.ndarray] = {}
         # Keyed by the free point the fit begins from; exp(log(start)) may differ
         # from start in the last bit, which no step of Newton's method can see.
-        last: dict[str, Any] = {"free": np.log(start), "result": _log_scale(start, *found)}
+        last: dict[str, Any] = {
+            "free": self._to_free(start),
+            "result": _log_scale(start, *found, positive),
+        }
 
         def sums(free: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             if not np.array_equal(last["free"], free):
-                theta = np.exp(free)
+                theta = np.exp(free) if positive is None else self._from_free(free)
                 with np.errstate(all="ignore"):
                     found = self._exact_sums(theta, columns, weights)
                 assert found is not None
                 hessians[free.tobytes()] = found[2]
-                last.update(free=free.copy(), result=_log_scale(theta, *found))
+                last.update(free=free.copy(), result=_log_scale(theta, *found, positive))
             value, slope, curvature = last["result"]
             if not (np.isfinite(value) and np.all(np.isfinite(curvature))):
                 return 1e300, np.zeros(len(free)), np.eye(len(free))
