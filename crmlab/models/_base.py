@@ -849,23 +849,33 @@ class MLEModel:
                 second[j][(j, q)] = sign * z * theta / params[j]
                 for m, sign_m, z_m in scaled_by[k:]:
                     second[j][(q, m)] = sign * sign_m * z * z_m * theta
-        ones = np.ones(len(weights))
+        shape = weights.shape
+        # The weights times each Jacobian entry, as arrays: every sum below is then
+        # one einsum over the rows (its own loop, not BLAS: see weighted_sum).
+        weighted = [
+            {q: np.broadcast_to(weights * d_q, shape) for q, d_q in row.items()} for row in jacobian
+        ]
         gradient = np.zeros(size)
         hessian = np.zeros((size, size))
         for j in range(n_base):
-            for q, d_q in jacobian[j].items():
-                gradient[q] += weighted_sum(weights, gradient_rows[j] * d_q)
+            g_j = np.broadcast_to(gradient_rows[j], shape)
+            for q, wd_q in weighted[j].items():
+                gradient[q] += float(np.einsum("i,i->", g_j, wd_q))
             for (q, m), d_qm in second[j].items():
-                value = weighted_sum(weights, gradient_rows[j] * d_qm)
+                value = weighted_sum(weights, g_j * d_qm)
                 hessian[q, m] += value
                 if q != m:
                     hessian[m, q] += value
-            for k in range(n_base):
-                h_jk = np.broadcast_to(hessian_rows[j][k], ones.shape)
-                for q, d_q in jacobian[j].items():
-                    inner = h_jk * d_q
+            # H_i is symmetric: the (k, j) block is the transpose of the (j, k) one.
+            for k in range(j, n_base):
+                h_jk = np.broadcast_to(hessian_rows[j][k], shape)
+                for q, wd_q in weighted[j].items():
+                    inner = h_jk * wd_q
                     for m, d_m in jacobian[k].items():
-                        hessian[q, m] += weighted_sum(weights, inner * d_m)
+                        value = float(np.einsum("i,i->", inner, np.broadcast_to(d_m, shape)))
+                        hessian[q, m] += value
+                        if k != j:
+                            hessian[m, q] += value
         return -weighted_sum(weights, total), -gradient, -hessian
 
     def _groups(self, columns: Mapping[str, np.ndarray]) -> dict[str, Any]:

@@ -273,7 +273,11 @@ def _hessian_rows(
     )
     spread = p * (1 - p)
     gap = parts["gap"]
-    rows: list[list[Any]] = [[spread * gap[j] * gap[k] for k in range(4)] for j in range(4)]
+    rows: list[list[Any]] = [[None] * 4 for _ in range(4)]
+    for j in range(4):
+        weighted = spread * gap[j]
+        for k in range(j, 4):
+            rows[j][k] = rows[k][j] = weighted * gap[k]
     own = {
         (0, 0): parts["tri_rx"] - trigamma(r),
         (0, 1): p * (inv_T - inv_tx) - inv_T + 1 / alpha,
@@ -283,9 +287,7 @@ def _hessian_rows(
         (2, 3): tri_ab - parts["tri_abx"],
     }
     for (j, k), term in own.items():
-        rows[j][k] = rows[j][k] + term
-        if j != k:
-            rows[k][j] = rows[j][k]
+        rows[j][k] = rows[k][j] = rows[j][k] + term
     return rows
 
 
