@@ -15,9 +15,11 @@ writes its log-likelihood per data row. This base then
   step whose Hessian is the gradient's central difference; a base of more than
   ``SUBSAMPLE_ROWS`` distinct rows starts from the fit of a seeded subsample and its
   curvature; a model that sums its likelihood, gradient and Hessian in closed form
-  (``_exact_sums``: the Gamma-Gamma, and the BG/NBD and MBG/NBD without covariates)
-  is fitted by damped Newton steps (:func:`damped_newton`), a large base starting
-  from a subsample's estimate, and its standard errors come from that Hessian;
+  (``_exact_sums``: the Gamma-Gamma without covariates, the BG/NBD and MBG/NBD with
+  or without, their per-row Hessians carried to the coefficients by
+  :meth:`MLEModel._chain_rule_sums`) is fitted by damped Newton steps
+  (:func:`damped_newton`), a large base starting from a subsample's estimate, and
+  its standard errors come from that Hessian;
 * keeps what a fit produced as one frozen :class:`Fit` record (``result``),
   replaced whole by the next ``fit`` or ``set_params``;
 * estimates standard errors from the inverse Hessian of the negative
