@@ -1,7 +1,7 @@
 """Closed-form Hessians, the damped Newton fit, and the cheaper BFGS set-up of the Pareto/NBD.
 
-The BG/NBD and MBG/NBD (no covariates) are fitted by Newton's method on an exact
-Hessian and take their standard errors from it; the Pareto/NBD starts BFGS from the
+The BG/NBD and MBG/NBD (with or without covariates) are fitted by Newton's method on
+an exact Hessian and take their standard errors from it; the Pareto/NBD starts BFGS from the
 outer product of the rows' gradients. Each is checked against the computation it
 replaces: differences of the exact gradient, and the plain BFGS fit.
 """
@@ -66,14 +66,70 @@ def test_newton_fit_and_its_standard_errors_match_the_bfgs_fit(
         ), name
 
 
-def test_covariate_models_keep_the_bfgs_path(cdnow_calibration):
+COVARIATE_OPTIONS = {
+    "both-processes": {"purchase_covariates": ["g"], "dropout_covariates": ["g"]},
+    "two-purchase": {"purchase_covariates": ["g", "h"]},
+    "two-dropout": {"dropout_covariates": ["g", "h"]},
+    "mixed": {"purchase_covariates": ["h"], "dropout_covariates": ["g", "h"]},
+}
+
+
+def _with_covariates(cdnow_calibration, options):
+    rng = np.random.default_rng(0)
     data = cdnow_calibration[["x", "t_x", "T"]].assign(
-        g=np.random.default_rng(0).integers(0, 2, len(cdnow_calibration)).astype(float)
+        g=rng.integers(0, 2, len(cdnow_calibration)).astype(float),
+        h=rng.normal(size=len(cdnow_calibration)),
     )
-    model = BGNBD(purchase_covariates=["g"])
-    columns, weights = _prepared(model, data)
-    assert model._exact_sums(np.r_[POINTS["cdnow"], 0.1], columns, weights) is None
-    fitted = model.fit(data)
+    used = {name for names in options.values() for name in names}
+    return data[["x", "t_x", "T", *sorted(used)]]
+
+
+@pytest.mark.parametrize("options", list(COVARIATE_OPTIONS.values()), ids=list(COVARIATE_OPTIONS))
+@pytest.mark.parametrize("model_class", [BGNBD, MBGNBD], ids=["bgnbd", "mbgnbd"])
+def test_the_covariate_hessian_matches_differences_of_the_exact_gradient(
+    model_class, options, cdnow_calibration
+):
+    # The chain rule from each row's closed-form Hessian in (r, alpha_i, a_i, b_i).
+    model = model_class(**options)
+    columns, weights = _prepared(model, _with_covariates(cdnow_calibration, options))
+    signs = (-1.0) ** np.arange(len(model.coefficient_names))
+    coefficients = 0.2 * np.arange(1, len(model.coefficient_names) + 1) * signs
+    params = np.r_[0.3, 5.0, 0.8, 2.2, coefficients]
+    value, gradient, hessian = model._exact_sums(params, columns, weights)
+    plain_value, plain_gradient = model._value_and_gradient(params, columns, weights)
+    assert value == pytest.approx(plain_value, rel=1e-14)
+    assert np.allclose(gradient, plain_gradient, rtol=1e-12, atol=1e-9)
+    numeric = model._gradient_hessian(params, columns, weights)
+    assert np.allclose(hessian, hessian.T, rtol=1e-12, atol=1e-9)
+    # A wrong second derivative of alpha_i or a_i in a coefficient, or a missing
+    # g * d2(theta_i) term, is off by far more than the differences' 1e-9.
+    assert np.max(np.abs(hessian - numeric)) < 1e-8 * np.max(np.abs(numeric))
+
+
+@pytest.mark.parametrize("model_class", [BGNBD, MBGNBD], ids=["bgnbd", "mbgnbd"])
+def test_covariate_newton_fit_and_its_standard_errors_match_the_bfgs_fit(
+    model_class, cdnow_calibration, monkeypatch
+):
+    options = COVARIATE_OPTIONS["both-processes"]
+    data = _with_covariates(cdnow_calibration, options)
+    newton = model_class(**options).fit(data)
+    assert "Newton" in newton.message and newton.converged
+    monkeypatch.setattr(model_class, "_exact_sums", lambda self, *args: None)
+    bfgs = model_class(**options).fit(data)
+    assert "Newton" not in bfgs.message and bfgs.converged
+    assert newton.loglik == pytest.approx(bfgs.loglik, rel=1e-12)
+    for name, value in bfgs.params.items():
+        # abs for the coefficients, which may lie near 0
+        assert newton.params[name] == pytest.approx(value, rel=1e-6, abs=1e-6), name
+        assert newton.standard_errors[name] == pytest.approx(
+            bfgs.standard_errors[name], rel=1e-5
+        ), name
+
+
+def test_covariate_models_without_closed_form_sums_keep_the_bfgs_path(cdnow_calibration):
+    options = {"purchase_covariates": ["g"], "dropout_covariates": ["g"]}
+    data = _with_covariates(cdnow_calibration, options)
+    fitted = ParetoNBD(**options).fit(data)
     assert fitted.converged and "Newton" not in fitted.message
 
 

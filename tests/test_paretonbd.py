@@ -182,3 +182,86 @@ def test_figures_render_for_pareto_nbd(model, cdnow_calibration, tmp_path):
     ax.figure.savefig(tmp_path / "p_alive.png")
     assert (tmp_path / "p_alive.png").stat().st_size > 5_000
     plt.close("all")
+
+
+FAST_DROPOUT = {"r": 0.55, "alpha": 10.0, "s": 2.0, "beta": 5.0}
+
+
+def _methods_used(monkeypatch):
+    """The methods scipy's minimize is called with during a fit, in order."""
+    import scipy.optimize
+
+    calls, original = [], scipy.optimize.minimize
+
+    def spy(*args, method=None, **kwargs):
+        calls.append(method)
+        return original(*args, method=method, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", spy)
+    return calls
+
+
+def test_fast_dropout_base_is_fitted_by_bfgs_and_recovers_the_truth(monkeypatch):
+    # Customers live about 2.5 weeks of 78, so x / T understates the purchase rate
+    # 15-fold at the start; the outer product there pointed BFGS up the ridge where s
+    # and beta grow together and 2F1 fails, and Nelder-Mead had to finish (66 s).
+    base = pd.DataFrame(ParetoNBD().set_params(**FAST_DROPOUT).simulate(10_000, 78.0, seed=1))
+    methods = _methods_used(monkeypatch)
+    fitted = ParetoNBD().fit(base)
+    assert methods == ["BFGS"]
+    assert fitted.converged and "Nelder-Mead" not in fitted.message
+    errors = fitted.standard_errors
+    for name, true in FAST_DROPOUT.items():
+        assert abs(fitted.params[name] - true) < 2 * errors[name], name
+
+
+def test_outer_product_start_is_refused_far_from_the_estimate(cdnow_calibration):
+    from crmlab.models._base import compress_rows
+
+    def start_inverse(model, data):
+        columns, weights = compress_rows(*model._read_all(data, None, fitting=True))
+        columns = model._with_levels(columns)
+        start = min(
+            model._starts(columns, weights), key=lambda s: model._negloglik(s, columns, weights)
+        )
+        return model._outer_product_inverse(model._to_free(start), columns, weights, weights.sum())
+
+    fast = pd.DataFrame(ParetoNBD().set_params(**FAST_DROPOUT).simulate(10_000, 78.0, seed=1))
+    assert start_inverse(ParetoNBD(), fast) is None
+    assert start_inverse(ParetoNBD(), cdnow_calibration) is not None  # CDNOW keeps its speed-up
+
+
+def test_fast_dropout_base_with_covariates_is_fitted_by_bfgs(monkeypatch):
+    truth = {**FAST_DROPOUT, "purchase.g": 0.4, "dropout.g": -0.4}
+    g = np.random.default_rng(2).integers(0, 2, 10_000).astype(float)
+    options = {"purchase_covariates": ["g"], "dropout_covariates": ["g"]}
+    simulated = ParetoNBD(**options).set_params(**truth)
+    base = pd.DataFrame(
+        simulated.simulate(10_000, 78.0, seed=2, covariates=pd.DataFrame({"g": g}))
+    ).assign(g=g)
+    methods = _methods_used(monkeypatch)
+    fitted = ParetoNBD(**options).fit(base)
+    assert methods == ["BFGS"]
+    assert fitted.converged and "Nelder-Mead" not in fitted.message
+    errors = fitted.standard_errors
+    for name, true in truth.items():
+        assert abs(fitted.params[name] - true) < 2 * errors[name], name
+
+
+def test_a_nelder_mead_finish_is_named_in_the_fit_record(monkeypatch, cdnow_calibration):
+    import scipy.optimize
+
+    original = scipy.optimize.minimize
+
+    def failing_bfgs(*args, method=None, **kwargs):
+        result = original(*args, method=method, **kwargs)
+        if method == "BFGS":
+            result.success, result.message = False, "stopped for the test"
+        return result
+
+    monkeypatch.setattr(scipy.optimize, "minimize", failing_bfgs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = ParetoNBD().fit(cdnow_calibration)
+    assert fitted.message.startswith("Nelder-Mead after BFGS stopped (stopped for the test)")
+    assert fitted.loglik == pytest.approx(-9594.98, abs=0.01)

@@ -6,9 +6,8 @@ A customer buying at Poisson rate ``lambda ~ Gamma(r, alpha)`` for a time ``u`` 
     NB(n; u) = Γ(r + n) / (Γ(r) n!) · (α / (α + u))^r · (u / (α + u))^n.
 
 The BG/NBD, MBG/NBD, Pareto/NBD and GGom/NBD all need it for P(X(t) = n) (the first
-two at the end of the window, the last two also at each moment of death); the
-GGom/NBD uses :func:`log_nbd`, and the others carry their own copy of the same
-expression until they are moved onto it.
+two at the end of the window, the last two also at each moment of death), and all
+four take it from :func:`log_nbd`.
 
 >>> import numpy as np
 >>> p = np.exp(log_nbd(np.arange(400), 39.0, 0.55, 10.58))

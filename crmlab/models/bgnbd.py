@@ -47,6 +47,7 @@ from crmlab.models._base import (
     value_levels,
     weighted_sum,
 )
+from crmlab.models._counts import log_nbd
 from crmlab.models._covariates import covariate_key
 from crmlab.models._intervals import interval_option
 
@@ -249,6 +250,47 @@ def _hessian_sums(params: Any, parts: Mapping[str, Any], weights: np.ndarray) ->
     return hessian + np.einsum("i,ji,ki->jk", spread, gap, gap)
 
 
+def _hessian_rows(
+    params: Any, parts: Mapping[str, Any], levels: Mapping[str, Any]
+) -> list[list[Any]]:
+    """Each row's Hessian of the log-likelihood in its own (r, alpha_i, a_i, b_i).
+
+    The terms of :func:`_hessian_sums` row by row, for a covariate fit whose
+    ``alpha``, ``a`` and ``b`` differ between customers; the terms in ``a + b`` and
+    ``b`` alone are computed once per group of rows alike in the dropout covariates
+    (``dropout_groups`` in ``levels``). A 4 x 4 nested list of arrays (or scalars).
+    """
+    r, alpha, a, b = params
+    trigamma = _trigamma
+    p = parts["p"]
+    rx, inv_T, inv_tx = parts["rx"], parts["inv_T"], parts["inv_tx"]
+    tri_ab, tri_b = (
+        _on_levels(
+            lambda v, w: np.stack([trigamma(v + w), trigamma(w)]).T, a, levels, "dropout", b
+        ).T
+        if np.ndim(a)
+        else (trigamma(a + b), trigamma(b))
+    )
+    spread = p * (1 - p)
+    gap = parts["gap"]
+    rows: list[list[Any]] = [[None] * 4 for _ in range(4)]
+    for j in range(4):
+        weighted = spread * gap[j]
+        for k in range(j, 4):
+            rows[j][k] = rows[k][j] = weighted * gap[k]
+    own = {
+        (0, 0): parts["tri_rx"] - trigamma(r),
+        (0, 1): p * (inv_T - inv_tx) - inv_T + 1 / alpha,
+        (1, 1): rx * (inv_T * inv_T + p * (inv_tx * inv_tx - inv_T * inv_T)) - r / alpha**2,
+        (2, 2): tri_ab - parts["tri_abx"] - p / (a * a),
+        (3, 3): parts["tri_bx"] - parts["tri_abx"] + p * parts["db_gap"] ** 2 + tri_ab - tri_b,
+        (2, 3): tri_ab - parts["tri_abx"],
+    }
+    for (j, k), term in own.items():
+        rows[j][k] = rows[k][j] = rows[j][k] + term
+    return rows
+
+
 class BGNBD(RFMModel):
     """Beta-geometric/NBD model for non-contractual repeat purchasing.
 
@@ -322,6 +364,8 @@ class BGNBD(RFMModel):
             "x_groups": row_groups(columns["x"], *dropout),
             "T_groups": row_groups(columns["T"], *purchase),
             "t_x_groups": row_groups(columns["t_x"], *purchase),
+            # For the Hessian's terms in the dropout parameters alone.
+            "dropout_groups": row_groups(*dropout) if dropout else None,
         }
 
     def _loglik_rows(
@@ -344,20 +388,26 @@ class BGNBD(RFMModel):
     def _exact_sums(
         self, params: np.ndarray, columns: Mapping[str, np.ndarray], weights: np.ndarray
     ) -> tuple[float, np.ndarray, np.ndarray] | None:
-        """Negative log-likelihood, gradient and Hessian in closed form (no covariates).
+        """Negative log-likelihood, gradient and Hessian in closed form.
 
         The Hessian costs three trigammas per distinct ``x`` beyond the gradient (see
         :func:`_hessian_sums`), so the fit is Newton's method (a handful of
         evaluations instead of BFGS's dozens) and the standard errors come
-        from the exact Hessian, not from differences of the gradient.
+        from the exact Hessian, not from differences of the gradient. With
+        covariates each row's Hessian in its own parameters (:func:`_hessian_rows`)
+        is carried to the model's by the chain rule (:meth:`_chain_rule_sums`).
         """
-        if self.covariates:
-            return None
         data = self._model_columns(columns)
         x, t_x, T = data.pop("x"), data.pop("t_x"), data.pop("T")
+        split = self._split(params, columns)
         total, gradient, parts = _loglik_and_gradient(
-            params, x, t_x, T, data, self._extra_chances, curvature=True
+            split, x, t_x, T, data, self._extra_chances, curvature=True
         )
+        if self.covariates:
+            hessian_rows = _hessian_rows(split, parts, data)
+            return self._chain_rule_sums(
+                params, split, columns, weights, total, gradient, hessian_rows
+            )
         value = -weighted_sum(weights, total)
         slope = -np.array([weighted_sum(weights, row) for row in gradient])
         return value, slope, -_hessian_sums(params, parts, weights)
@@ -572,14 +622,7 @@ def _pmf(n: np.ndarray, t: np.ndarray, r: Any, alpha: Any, a: Any, b: Any) -> np
     """P(X(t) = n) of a BG/NBD customer fresh from (r, alpha, a, b) (eq. 8); arrays broadcast."""
     from scipy import stats
 
-    log_nb = (
-        special.gammaln(r + n)
-        - special.gammaln(r)
-        - special.gammaln(n + 1)
-        + r * np.log(alpha / (alpha + t))
-        + special.xlogy(n, t / (alpha + t))
-    )
-    first = np.exp(special.betaln(a, b + n) - special.betaln(a, b) + log_nb)
+    first = np.exp(special.betaln(a, b + n) - special.betaln(a, b) + log_nbd(n, t, r, alpha))
     below = stats.nbinom.cdf(n - 1, r, alpha / (alpha + t))
     with np.errstate(invalid="ignore"):
         second = np.where(

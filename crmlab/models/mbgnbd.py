@@ -40,6 +40,7 @@ from crmlab.models._base import (
     broadcast_inputs,
     quiet,
 )
+from crmlab.models._counts import log_nbd
 from crmlab.models._intervals import interval_option
 from crmlab.models.bgnbd import BGNBD, _away_from_one
 
@@ -129,15 +130,8 @@ class MBGNBD(BGNBD):
         )
         check_values(t, "t", low=0)
         check_values(n, "n", low=0, whole=True)
-        log_nb = (
-            special.gammaln(r + n)
-            - special.gammaln(r)
-            - special.gammaln(n + 1)
-            + r * np.log(alpha / (alpha + t))
-            + special.xlogy(n, t / (alpha + t))
-        )
         log_b_ab = special.betaln(a, b)
-        survived = np.exp(special.betaln(a, b + n + 1) - log_b_ab + log_nb)
+        survived = np.exp(special.betaln(a, b + n + 1) - log_b_ab + log_nbd(n, t, r, alpha))
         at_least = np.where(n > 0, 1 - stats.nbinom.cdf(n - 1, r, alpha / (alpha + t)), 1.0)
         dropped = np.exp(special.betaln(a + 1, b + n) - log_b_ab) * at_least
         return as_output(survived + dropped, is_scalar)

@@ -46,6 +46,7 @@ from crmlab.models._base import (
     quiet,
     row_groups,
 )
+from crmlab.models._counts import log_nbd
 from crmlab.models._intervals import interval_option
 
 __all__ = ["ParetoNBD"]
@@ -617,22 +618,13 @@ def _pmf(n: np.ndarray, t: np.ndarray, r: Any, alpha: Any, s: float, beta: Any) 
     """P(X(t) = n) of a customer fresh from (r, alpha, s, beta); arrays broadcast."""
     n, t, r, alpha, beta = np.broadcast_arrays(n, t, r, alpha, beta)
 
-    def log_nbd(u: np.ndarray, count: np.ndarray, r: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        return (
-            special.gammaln(r + count)
-            - special.gammaln(r)
-            - special.gammaln(count + 1)
-            + r * (np.log(alpha) - np.log(alpha + u))
-            + special.xlogy(count, u / (alpha + u))
-        )
-
     log_survival = s * (np.log(beta) - np.log(beta + t))
-    alive = np.exp(log_survival + log_nbd(t, n, r, alpha))
+    alive = np.exp(log_survival + log_nbd(n, t, r, alpha))
     nodes, node_weights = np.polynomial.legendre.leggauss(64)
     dead_share = -np.expm1(log_survival)[..., None]  # F(t)
     w = dead_share * (nodes + 1) / 2  # F(u) at the nodes
     u = beta[..., None] * np.expm1(-np.log1p(-w) / s)  # invert F(u) = 1 - (β / (β + u))^s
-    died = np.exp(log_nbd(u, n[..., None], r[..., None], alpha[..., None]))
+    died = np.exp(log_nbd(n[..., None], u, r[..., None], alpha[..., None]))
     return alive + (died * node_weights).sum(axis=-1) * dead_share[..., 0] / 2
 
 
