@@ -19,7 +19,9 @@ exactly, and no hypergeometric function is needed.
 All sums per customer are segment sums over arrays sorted by customer
 (``np.add.reduceat``); no Python loop runs per customer, piece or period. The node
 arrays are built in chunks of stretches, so memory stays bounded on a million
-customers.
+customers. Covariates of the calendar alone take their rates once per run of equal
+periods, and ``A``, ``C`` at each piece's start from one sum over the calendar
+(:func:`calendar_before`) instead of a running sum over each customer's pieces.
 
 >>> import numpy as np
 >>> from crmlab.models._time_varying_loglik import segment_exclusive_cumsum
@@ -95,15 +97,17 @@ def calendar_before(
     zd: np.ndarray,
     c: dict[str, Any],
     slopes: bool,
-) -> np.ndarray:
-    """A, C (and with ``slopes`` their slopes in the coefficients) at each piece's start,
-    for covariates of the calendar alone (``log_a``, ``zp``...: one row per calendar run).
+    rows: tuple[np.ndarray, ...],
+) -> list[np.ndarray]:
+    """A, C (and with ``slopes`` their slopes in the coefficients) at the start of the
+    pieces ``rows`` (one array of piece numbers each), for covariates of the calendar
+    alone (``log_a``, ``zp``...: one row per calendar run).
 
     ``A`` then runs on one clock for everyone, from a different zero: with ``G`` the
     rates summed from the calendar's start (a short sum over the runs, once per
     evaluation), a piece starting ``lead`` into its run has ``G(run) + rate · lead``,
-    and a customer's A there is that minus the same at her first piece's start. Per
-    piece one gather, instead of a sum over her earlier pieces.
+    and a customer's A there is that minus the same at her first piece's start. One
+    gather per piece asked for, instead of a running sum over all pieces.
     """
     a, cc = np.exp(log_a), np.exp(log_c)
     columns = [a[:, None], cc[:, None]]
@@ -112,11 +116,14 @@ def calendar_before(
     per_unit = np.concatenate(columns, axis=1)
     through = per_unit * c["run_length"][:, None]
     cumulative = np.cumsum(through, axis=0) - through  # at each run's start
-    run = c["piece_run"]
-    at_start = cumulative[run] + per_unit[run] * c["piece_lead"][:, None]
-    starts = c["piece_starts"]
-    sizes = np.diff(np.append(starts, len(run)))
-    return at_start - np.repeat(at_start[starts], sizes, axis=0)
+
+    def clock(pieces: np.ndarray) -> np.ndarray:
+        run = c["piece_run"][pieces]
+        return cumulative[run] + per_unit[run] * c["piece_lead"][pieces][:, None]
+
+    origin = np.zeros((len(c["x"]), per_unit.shape[1]))
+    origin[c["piece_customers"]] = clock(c["piece_starts"])
+    return [clock(pieces) - origin[c["piece_customer"][pieces]] for pieces in rows]
 
 
 def _segment_sum(values: np.ndarray, starts: np.ndarray, segments: np.ndarray, n: int) -> Any:
@@ -265,6 +272,16 @@ def _chunk_sums(
     return np.add.reduceat(columns, starts, axis=0)
 
 
+def _rate_columns(
+    a: np.ndarray, cc: np.ndarray, length: np.ndarray, zp: np.ndarray, zd: np.ndarray, slopes: bool
+) -> np.ndarray:
+    """Per piece: A and C gained over it and, with ``slopes``, their slopes in the coefficients."""
+    columns = [(a * length)[:, None], (cc * length)[:, None]]
+    if slopes:
+        columns += [zp * (a * length)[:, None], zd * (cc * length)[:, None]]
+    return np.concatenate(columns, axis=1)
+
+
 def _dot(z: np.ndarray, gamma: np.ndarray) -> np.ndarray:
     """``z @ gamma`` without BLAS (whose threads wait on a busy machine)."""
     if z.shape[1] == 0:
@@ -293,28 +310,36 @@ def evaluate(
     length = c["piece_length"]
     piece_starts, piece_customers = c["piece_starts"], c["piece_customers"]
     want = weights is not None
-    calendar = "piece_run" in c
-    if calendar:
-        # covariates of the calendar alone: the rates once per calendar run
+    q = c["after"]
+    last = np.append(piece_starts[1:], len(length)) - 1 if len(piece_starts) else piece_starts
+    # A, C (and with the gradient their slopes in the coefficients) at the start of the
+    # pieces after t_x and of each customer's last piece; their values at T are the
+    # customers' totals
+    if "piece_run" in c:
+        # covariates of the calendar alone: the rates once per calendar run, and no
+        # array over all pieces
         run_log_a, run_log_c = _dot(c["run_zp"], gamma_p), _dot(c["run_zd"], gamma_d)
-        log_a, log_c = run_log_a[c["piece_run"]], run_log_c[c["piece_run"]]
+        log_a_q, log_c_q = run_log_a[c["piece_run"][q]], run_log_c[c["piece_run"][q]]
+        before_q, before_last = calendar_before(
+            run_log_a, run_log_c, c["run_zp"], c["run_zd"], c, want, (q, last)
+        )
+        run_last = c["piece_run"][last]
+        rates_last = _rate_columns(
+            np.exp(run_log_a[run_last]),
+            np.exp(run_log_c[run_last]),
+            length[last],
+            zp[last],
+            zd[last],
+            want,
+        )
     else:
         log_a, log_c = _dot(zp, gamma_p), _dot(zd, gamma_d)
-    a, cc = np.exp(log_a), np.exp(log_c)
-    # A, C (and with the gradient their slopes in the coefficients) at each piece's
-    # start; their values at T are the customers' totals
-    columns = [(a * length)[:, None], (cc * length)[:, None]]
-    if want:
-        columns += [zp * (a * length)[:, None], zd * (cc * length)[:, None]]
-    rates = np.concatenate(columns, axis=1)
-    if calendar:
-        before = calendar_before(run_log_a, run_log_c, c["run_zp"], c["run_zd"], c, want)
-    else:
+        rates = _rate_columns(np.exp(log_a), np.exp(log_c), length, zp, zd, want)
         before = segment_exclusive_cumsum(rates, piece_starts, c["piece_customer"])
-    totals = np.zeros((n, rates.shape[1]))
-    if len(piece_starts):
-        last = np.append(piece_starts[1:], len(length)) - 1
-        totals[piece_customers] = before[last] + rates[last]
+        before_q, before_last, rates_last = before[q], before[last], rates[last]
+        log_a_q, log_c_q = log_a[q], log_c[q]
+    totals = np.zeros((n, rates_last.shape[1]))
+    totals[piece_customers] = before_last + rates_last
     A_T, C_T = totals[:, 0], totals[:, 1]
     m = r + x
     constant = (
@@ -326,16 +351,15 @@ def evaluate(
     )
     alive = -m * np.log(alpha + A_T) - s * np.log(beta + C_T)
     died = np.full(n, -np.inf)
-    q = c["after"]
     if len(q):
-        A_start, C_start = before[q, 0], before[q, 1]
-        aq, cq, offset = a[q], cc[q], c["after_offset"]
+        A_start, C_start = before_q[:, 0], before_q[:, 1]
+        aq, cq, offset = np.exp(log_a_q), np.exp(log_c_q), c["after_offset"]
         P = alpha + A_start + aq * offset
         Q = beta + C_start + cq * offset
         mq = m[c["after_customer"]]
         sums = _node_sums(mq, s, P / aq, Q / cq, c["after_length"], want)
         log_P, log_Q = np.log(P), np.log(Q)
-        log_piece = np.log(s) + log_c[q] - mq * log_P - (s + 1) * log_Q + np.log(sums[:, 0])
+        log_piece = np.log(s) + log_c_q - mq * log_P - (s + 1) * log_Q + np.log(sums[:, 0])
         after_starts, after_customers = c["after_starts"], c["after_customers"]
         peak = np.maximum.reduceat(log_piece, after_starts)
         peak = np.where(np.isfinite(peak), peak, 0.0)
@@ -375,13 +399,13 @@ def evaluate(
         g[:, 3] = -(s + 1) * R_inv_h / Q
         if k_p:
             zpq = zp[q]
-            D = before[q, 2 : 2 + k_p] + zpq * (aq * offset)[:, None]
+            D = before_q[:, 2 : 2 + k_p] + zpq * (aq * offset)[:, None]
             g[:, 4 : 4 + k_p] = -(mq / P)[:, None] * (
                 D * R_inv_p[:, None] + zpq * (P * (1 - R_inv_p))[:, None]
             )
         if k_d:
             zdq = zd[q]
-            E = before[q, 2 + k_p :] + zdq * (cq * offset)[:, None]
+            E = before_q[:, 2 + k_p :] + zdq * (cq * offset)[:, None]
             g[:, 4 + k_p :] = zdq - ((s + 1) / Q)[:, None] * (
                 E * R_inv_h[:, None] + zdq * (Q * (1 - R_inv_h))[:, None]
             )

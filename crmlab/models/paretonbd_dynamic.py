@@ -29,9 +29,10 @@ Gauss–Legendre quadrature on a geometric grid, to about 1e-13, and takes the e
 gradient from the same nodes in the same pass. The product over purchases needs
 only the sum of the purchase covariates at the repeat purchases, which is why the
 model reads the transaction log (through :func:`crmlab.models.time_varying_data`)
-and not only (x, t_x, T). Fits of more than 20,000 customers start from the fit
-of a seeded subsample of them (its estimate and curvature), as the base does for
-the other models.
+and not only (x, t_x, T). Fits of more than 20,000 rows (customers, or groups of
+customers alike under calendar covariates) start from the fit of a seeded
+subsample of them (its estimate and curvature), drawn as the base draws rows for
+the other models but each with all her pieces.
 
 Predictions (the paper's Section 3.3; CLVTools' ``pnbd_dyncov_palive`` and
 ``pnbd_dyncov_CET``): P(alive at T) is the first term's share of the bracket;
