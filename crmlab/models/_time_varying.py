@@ -222,12 +222,14 @@ class TimeVaryingData:
             return True
         customer = np.repeat(np.arange(len(self)), self.n_periods)
         k = self.period_start[customer] + (np.arange(len(customer)) - self.row_start[customer])
-        order = np.argsort(k, kind="stable")
-        starts = np.flatnonzero(np.concatenate([[True], np.diff(k[order]) != 0]))
-        ordered = values[order]
-        with np.errstate(invalid="ignore"):
-            spread = np.maximum.reduceat(ordered, starts) - np.minimum.reduceat(ordered, starts)
-        return bool(np.all(spread == 0))
+        if len(k) == 0:
+            return True
+        # any one row of each period stands for it: every row equal to its period's
+        # (one pass, no sort of the table; NaN equals nothing, so it never merges)
+        k = k - k.min()
+        representative = np.empty(int(k.max()) + 1, dtype=np.int64)
+        representative[k] = np.arange(len(k))
+        return bool(np.all(values == values[representative[k]]))
 
     def _used_rows(self) -> np.ndarray:
         """Rows inside some customer's observation window (the ones a fit reads)."""
