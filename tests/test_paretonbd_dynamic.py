@@ -499,6 +499,115 @@ def test_merge_none_keeps_every_row_at_its_time_as_summarize_does(simulated):
         cl.models.time_varying_data(twin, table, observation_end=END, merge="none")
 
 
+# ----- calendar covariates: the per-run path against the per-piece one ----------------------
+def _calendar(weeks: int = 80) -> pd.DataFrame:
+    """A season on purchasing and a competitor's campaign (two weeks in five) on dropout."""
+    grid = pd.date_range(START, periods=weeks, freq="7D")
+    week = np.arange(weeks)
+    return pd.DataFrame(
+        {
+            "period": grid,
+            "season": (grid.month >= 11).astype(float),
+            "competitor": (week % 5 < 2).astype(float),
+        }
+    )
+
+
+CALENDAR_TRUTH = {
+    "r": 0.9,
+    "alpha": 8.0,
+    "s": 0.8,
+    "beta": 15.0,
+    "purchase.season": 0.8,
+    "dropout.competitor": 0.7,
+}
+
+
+@pytest.fixture(scope="module")
+def calendar_base():
+    n = 300
+    calendar = _calendar()
+    model = ParetoNBDTimeVarying(
+        purchase_covariates=["season"], dropout_covariates=["competitor"]
+    ).set_params(**CALENDAR_TRUTH)
+    log = model.simulate(calendar, first_purchases(n, 8), END, seed=9)
+    long = calendar.merge(pd.DataFrame({"customer_id": np.arange(n)}), how="cross")
+    return model, calendar, long, log
+
+
+@pytest.mark.numeric
+def test_calendar_covariates_give_the_integral_over_the_dropout_moment(calendar_base):
+    model, calendar, _, log = calendar_base
+    data = cl.models.time_varying_data(log, calendar, observation_end=END)
+    columns, _ = model._read_all(data, None, fitting=False)
+    assert "piece_run" in columns  # the per-run path is the one under test
+    params = np.array(list(CALENDAR_TRUTH.values()))
+    # uncompressed: one row per customer, in the order of data.customers
+    from crmlab.models.paretonbd_dynamic import _layout
+
+    single, _ = _layout(model, data, data.covariates(["season", "competitor"], fitting=False))
+    ours = model._rows(params, single)
+    end_day = pd.Timestamp(END)
+    checked = 0
+    for position, customer in enumerate(data.customers[:40]):
+        days = log.loc[log["customer_id"] == customer, "date"].dt.normalize()
+        first = days.min()
+        repeat = np.unique(days[(days > first) & (days <= end_day)])
+        times = [(pd.Timestamp(d) - first).days / 7 for d in repeat]
+        edges = np.append(((calendar["period"] - first).dt.days / 7).to_numpy(), np.inf)
+        T = (end_day - first).days / 7
+        direct = _direct_loglik(
+            params,
+            times,
+            T,
+            edges,
+            calendar["season"].to_numpy(),
+            calendar["competitor"].to_numpy(),
+        )
+        assert ours[position] == pytest.approx(direct, rel=1e-9, abs=1e-9), customer
+        checked += len(times) > 0
+    assert checked >= 5
+
+
+def test_calendar_covariates_per_run_agree_with_the_same_table_per_customer(calendar_base):
+    from crmlab.models.paretonbd_dynamic import _gradient, _layout, _subset_layout
+
+    model, calendar, long, log = calendar_base
+    shared = cl.models.time_varying_data(log, calendar, observation_end=END)
+    per_customer = cl.models.time_varying_data(log, long, observation_end=END)
+    names = ["season", "competitor"]
+    fast, ones = _layout(model, shared, shared.covariates(names, fitting=False))
+    scan, _ = _layout(model, per_customer, per_customer.covariates(names, fitting=False))
+    assert "piece_run" in fast and "piece_run" not in scan
+    point = np.array(list(CALENDAR_TRUTH.values())) * np.array([1.2, 0.8, 1.1, 1.3, 0.7, 1.2])
+    np.testing.assert_allclose(model._rows(point, fast), model._rows(point, scan), rtol=1e-12)
+    np.testing.assert_allclose(
+        _gradient(model, point, fast, ones), _gradient(model, point, scan, ones), rtol=1e-10
+    )
+    # a subsample of customers keeps each one's runs
+    chosen = np.arange(0, len(ones), 3)
+    np.testing.assert_allclose(
+        model._rows(point, _subset_layout(fast, chosen)),
+        model._rows(point, scan)[chosen],
+        rtol=1e-12,
+    )
+
+
+def test_segment_sums_carry_no_rounding_from_other_segments():
+    from crmlab.models._time_varying_loglik import segment_exclusive_cumsum
+
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 30, 500)
+    starts = np.cumsum(sizes) - sizes
+    values = rng.uniform(size=(sizes.sum(), 3))
+    values[: sizes[0]] *= 1e12  # a huge first segment
+    ours = segment_exclusive_cumsum(values, starts)
+    for begin, size in zip(starts[1:], sizes[1:], strict=True):
+        block = values[begin : begin + size]
+        expected = np.cumsum(block, axis=0) - block
+        np.testing.assert_allclose(ours[begin : begin + size], expected, rtol=1e-13, atol=1e-13)
+
+
 # ----- DERT ----------------------------------------------------------------------------------
 def _extended(table: pd.DataFrame, weeks: int) -> pd.DataFrame:
     """Every customer's last row repeated ``weeks`` more weeks (covariates held)."""

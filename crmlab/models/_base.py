@@ -644,8 +644,8 @@ class MLEModel:
     #: Covariate groups: group -> ((base parameter, sign), ...); the parameter becomes
     #: ``value * exp(sign * coefficients . z)``.
     covariate_effects: ClassVar[Mapping[str, tuple[tuple[str, float], ...]]] = {}
-    #: Whether a large base may start from the fit of a subsample of its rows; False
-    #: for a model whose columns are not one row per customer.
+    #: Whether a large base may start from the fit of a subsample of its rows
+    #: (:meth:`_subsample_columns` says how rows are taken).
     rows_can_be_sampled: ClassVar[bool] = True
     #: Whether BFGS (without covariates) starts from the inverse of the rows' gradients'
     #: outer product at the start, BHHH's picture of the curvature, instead of the
@@ -655,9 +655,9 @@ class MLEModel:
     #: the standard errors: (h, 2 h) Richardson-extrapolated, or one step h, central
     #: (half the gradients; see :meth:`_gradient_hessian`).
     hessian_steps: ClassVar[tuple[float, ...]] = (1e-3, 2e-3)
-    #: Whether the Newton finish after BFGS (without covariates) steps on the standard
-    #: errors' Hessian, which then serves them when the step was below 1e-5: one set of
-    #: gradient differences instead of two (see :meth:`_polish_on_error_hessian`).
+    #: Whether the Newton finish after BFGS steps on the standard errors' Hessian,
+    #: which then serves them when the step was below 1e-5: one set of gradient
+    #: differences instead of two (see :meth:`_polish_on_error_hessian`).
     polish_on_error_hessian: ClassVar[bool] = False
 
     def __init__(self, covariates: Mapping[str, Sequence[str] | None] | None = None) -> None:
@@ -1195,8 +1195,9 @@ class MLEModel:
         assert best is not None
         # Newton's method on the exact Hessian already ends on the minimum.
         if best.success and not by_newton:
-            positive = all(p.space == "positive" for p in self.parameters)
-            if self.polish_on_error_hessian and positive and gradient is not None:
+            # the Hessian is carried to the free scale only for log-scale and real parameters
+            spaces = all(p.space in ("positive", "real") for p in self.parameters)
+            if self.polish_on_error_hessian and spaces and gradient is not None:
                 self._polish_on_error_hessian(objective, best, columns, weights, n_obs)
             else:
                 best.x, best.fun = _newton_polish(objective, best.x, best.fun, gradient=gradient)
@@ -1220,17 +1221,23 @@ class MLEModel:
         standard errors (``best.natural_hessian``): on CDNOW and simulated bases the
         standard errors from it and from the Hessian at the final point differ by
         2e-6 to 7e-6, as much as two differencings at points 1e-7 apart do (their
-        own noise). All parameters positive.
+        own noise). Parameters positive (log scale) or real (covariate coefficients,
+        fitted as they are).
         """
         theta = self._from_free(best.x)
+        # d(theta)/d(free): theta on the log scale, 1 for a real coefficient
+        positive = np.array([p.space == "positive" for p in self.parameters])
+        scale = np.where(positive, theta, 1.0)
         last = getattr(best, "jac", None)  # BFGS's gradient at its end, per customer
         with np.errstate(all="ignore"):
             if last is not None and np.shape(last) == theta.shape and np.all(last != 0):
                 slope = np.asarray(last) * n_obs
             else:
-                slope = theta * self._value_and_gradient(theta, columns, weights)[1]
+                slope = scale * self._value_and_gradient(theta, columns, weights)[1]
             hessian = self._gradient_hessian(theta, columns, weights)
-        curvature = np.outer(theta, theta) * hessian + np.diag(slope)
+        # the second derivative of theta = exp(u) adds theta g on the diagonal; of a
+        # real coefficient, nothing
+        curvature = np.outer(scale, scale) * hessian + np.diag(np.where(positive, slope, 0.0))
         try:
             np.linalg.cholesky(curvature)
             step = np.linalg.solve(curvature, slope)
@@ -1376,12 +1383,10 @@ class MLEModel:
             chance *= SUBSAMPLE_ROWS / kept.sum()
         kept = np.minimum(1.0, chance * weights)
         picked = np.flatnonzero(np.random.default_rng(0).random(len(weights)) < kept)
-        rows = {
-            key: value[picked]
-            for key, value in columns.items()
-            if not key.endswith(("_levels", "_groups"))
-        }
-        sub_columns, sub_weights = self._with_levels(rows), weights[picked] / kept[picked]
+        sub_columns, sub_weights = (
+            self._subsample_columns(columns, picked),
+            weights[picked] / kept[picked],
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             part = self._optimise(
@@ -1390,6 +1395,19 @@ class MLEModel:
         if not part.converged:
             return None
         return part, sub_columns, sub_weights
+
+    def _subsample_columns(self, columns: dict[str, Any], picked: np.ndarray) -> dict[str, Any]:
+        """The columns of the rows at positions ``picked`` (sorted), for a subsample's fit.
+
+        A row is one weighted customer here; a model whose customers span several
+        rows of its columns overrides this to take each picked customer's rows.
+        """
+        rows = {
+            key: value[picked]
+            for key, value in columns.items()
+            if not key.endswith(("_levels", "_groups"))
+        }
+        return self._with_levels(rows)
 
     def _newton_functions(
         self,

@@ -59,7 +59,7 @@ from crmlab._units import unit_length_days
 from crmlab._validate import Problem, first_rows, raise_problems
 from crmlab.models._covariates import MissingCovariateError, read_covariates
 
-__all__ = ["Pieces", "TimeVaryingData", "pieces", "time_varying_data"]
+__all__ = ["Pieces", "TimeVaryingData", "calendar_runs", "pieces", "time_varying_data"]
 
 _FIXED_DAYS = {"D": 1, "W": 7}
 _MONTHS = {"M": 1, "Q": 3}
@@ -222,12 +222,14 @@ class TimeVaryingData:
             return True
         customer = np.repeat(np.arange(len(self)), self.n_periods)
         k = self.period_start[customer] + (np.arange(len(customer)) - self.row_start[customer])
-        order = np.argsort(k, kind="stable")
-        starts = np.flatnonzero(np.concatenate([[True], np.diff(k[order]) != 0]))
-        ordered = values[order]
-        with np.errstate(invalid="ignore"):
-            spread = np.maximum.reduceat(ordered, starts) - np.minimum.reduceat(ordered, starts)
-        return bool(np.all(spread == 0))
+        if len(k) == 0:
+            return True
+        # any one row of each period stands for it: every row equal to its period's
+        # (one pass, no sort of the table; NaN equals nothing, so it never merges)
+        k = k - k.min()
+        representative = np.empty(int(k.max()) + 1, dtype=np.int64)
+        representative[k] = np.arange(len(k))
+        return bool(np.all(values == values[representative[k]]))
 
     def _used_rows(self) -> np.ndarray:
         """Rows inside some customer's observation window (the ones a fit reads)."""
@@ -504,13 +506,16 @@ class Pieces(NamedTuple):
     """Stretches of constant covariates, customer by customer (sorted by customer, time).
 
     ``start`` and ``length`` are in the model's unit, measured from the customer's
-    first purchase; ``z`` holds the covariates in force (one row per piece).
+    first purchase; ``z`` holds the covariates in force (one row per piece). For a
+    table shared by all customers, ``run`` numbers each piece's run of equal
+    periods (see :func:`calendar_runs`).
     """
 
     customer: np.ndarray
     start: np.ndarray
     length: np.ndarray
     z: np.ndarray
+    run: np.ndarray | None = None
 
 
 def pieces(
@@ -577,10 +582,7 @@ def _shared_pieces(
     data.rows(chosen[spans], k_low[spans], "inside the window")
     data.rows(chosen[spans], k_high[spans], "inside the window")
     first_period = int(data.period_start[0]) if len(data.table) else 0
-    change = np.concatenate([[True], np.any(values[1:] != values[:-1], axis=1)])
-    run_of_row = np.cumsum(change) - 1
-    run_first = np.flatnonzero(change)
-    run_end = np.append(run_first[1:], len(values))  # one past each run's last row
+    run_of_row, run_first, run_end = calendar_runs(values)
     run_low = np.where(spans, run_of_row[np.clip(k_low - first_period, 0, None)], 0)
     run_high = np.where(spans, run_of_row[np.clip(k_high - first_period, 0, None)], -1)
     count = np.maximum(run_high - run_low + 1, 0)
@@ -595,5 +597,21 @@ def _shared_pieces(
     origin = data.first_day[chosen[customer]]
     unit_days = data.unit_days
     return Pieces(
-        customer, (start - origin) / unit_days, (end - start) / unit_days, values[run_first[run]]
+        customer,
+        (start - origin) / unit_days,
+        (end - start) / unit_days,
+        values[run_first[run]],
+        run,
     )
+
+
+def calendar_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal consecutive rows of a shared table: each row's run, each run's first
+    row and one past its last row.
+
+    >>> calendar_runs(np.array([[0.0], [0.0], [1.0]]))
+    (array([0, 0, 1]), array([0, 2]), array([2, 3]))
+    """
+    change = np.concatenate([[True], np.any(values[1:] != values[:-1], axis=1)])
+    run_first = np.flatnonzero(change)
+    return np.cumsum(change) - 1, run_first, np.append(run_first[1:], len(values))
