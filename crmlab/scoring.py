@@ -255,8 +255,9 @@ def score(
     crmlab.models.MissingCovariateError
         A covariate of the model (or of the spend model) is not a column of
         ``summary``, or has missing values (counted, first rows named). Both are
-        checked on the whole summary (on a Spark one, in one Spark job) before any
-        customer is scored or anything is written.
+        checked on the whole summary before any customer is scored or anything is
+        written; on a Spark summary that is one Spark job, which computes the
+        summary once more (cache or write a costly one first).
     ValueError
         A covariate column does not hold numbers.
 
@@ -285,6 +286,10 @@ def score(
     from crmlab.targeting import _common_unit, _covariate_names, _value_schedule
 
     spark = type(summary).__module__.startswith("pyspark")
+    needed = ["x", "t_x", "T"] + (["monetary"] if spend_model is not None else [])
+    missing = [c for c in needed if c not in summary.columns]
+    if missing:
+        raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
     # Refused here, before anything is written, rather than in a chunk (or a Spark
     # executor) halfway through the base; a missing value is named at its own row.
     names = [_covariate_names(fitted, list(summary.columns)) for fitted in (model, spend_model)]
@@ -309,10 +314,6 @@ def score(
         # existing one rather than replace what is there.
         scored.write.parquet(str(output))
         return Path(output)
-    needed = ["x", "t_x", "T"] + (["monetary"] if spend_model is not None else [])
-    missing = [c for c in needed if c not in summary.columns]
-    if missing:
-        raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
     pieces = _scored(summary, model, t, wanted, spend_model, plan, int(chunk_size))
     if output is None:
         # Scores go into whole-base arrays and join the summary once: no per-chunk
@@ -420,7 +421,7 @@ def _score_spark(
     from pyspark.sql.types import DoubleType, StructField, StructType
 
     # A score column already in the summary is replaced, as in memory.
-    summary = summary.drop(*[name for name in wanted if name in summary.columns])
+    summary = _fewer_partitions(summary.drop(*[c for c in wanted if c in summary.columns]))
     schema = StructType(
         list(summary.schema.fields) + [StructField(name, DoubleType()) for name in wanted]
     )
@@ -434,6 +435,20 @@ def _score_spark(
         chunk_size=chunk_size,
     )
     return summary.mapInPandas(scorer, schema=schema)
+
+
+def _fewer_partitions(summary: Any) -> Any:
+    """``summary`` in one partition per core when it has more, without a shuffle.
+
+    Customers share horizon terms only within a partition, and a frame made from
+    pandas, or read from many small files, comes in partitions of a few thousand
+    customers, too few to share them; one partition per core keeps every core busy.
+    """
+    try:
+        cores = summary.sparkSession.sparkContext.defaultParallelism
+    except Exception:  # Spark Connect has no SparkContext: leave the partitions alone
+        return summary
+    return summary.coalesce(cores) if summary.rdd.getNumPartitions() > cores else summary
 
 
 def _spark_batches(

@@ -212,6 +212,8 @@ def test_a_missing_covariate_column_is_refused_naming_it_and_the_model(spend, tm
     plain = BGNBD().set_params(**BG)
     with pytest.raises(MissingCovariateError, match=r"GammaGamma has covariates \['h'\]"):
         plain.score(base.drop(columns="h"), t=HORIZON, spend_model=spend)
+    with pytest.raises(ValueError, match=r"summary lacks column\(s\) \['monetary'\]"):
+        plain.score(base.drop(columns="monetary"), t=HORIZON, spend_model=spend)
     # A column the model does not take is carried along, never read.
     scored = plain.score(base.drop(columns="h"), t=HORIZON)
     np.testing.assert_allclose(

@@ -123,8 +123,9 @@ def test_spark_scores_a_covariate_model_at_each_customers_covariates(spark):
 def test_spark_shares_horizon_terms_and_scores_as_memory(spark, name, tmp_path):
     """(x, T, z) repeat here, so both paths take the grouped one; same scores to 1e-12.
 
+    The frame comes in 8 partitions, which scoring joins into one per core, and
     Spark's batches are cut to 100 rows, so each partition's are joined into one
-    chunk before scoring (a chunk of 100 would not group).
+    chunk before scoring (a chunk of 100, or a partition of 200, would not group).
     """
     from test_scoring_covariates import DISCOUNT, HORIZON, MODELS, covariate_base
 
@@ -143,8 +144,10 @@ def test_spark_shares_horizon_terms_and_scores_as_memory(spark, name, tmp_path):
     assert _pair_tables(base.iloc[::2], model, HORIZON, wanted, plan) is not None, "groups"
     assert _pair_tables(base.iloc[:100], model, HORIZON, wanted, plan) is None, "a batch won't"
     expected = model.score(base, t=HORIZON, spend_model=spend, discount=DISCOUNT)
-    frame = spark.createDataFrame(base.reset_index()).repartition(2)
+    frame = spark.createDataFrame(base.reset_index()).repartition(8)
     options = {"t": HORIZON, "spend_model": spend, "discount": DISCOUNT}
+    cores = spark.sparkContext.defaultParallelism
+    assert model.score(frame, **options).rdd.getNumPartitions() == cores == 2
     key = "spark.sql.execution.arrow.maxRecordsPerBatch"
     before = spark.conf.get(key)
     spark.conf.set(key, "100")
@@ -200,6 +203,8 @@ def test_spark_refuses_missing_covariate_values_on_the_driver(spark, tmp_path):
     assert not target.exists()
     with pytest.raises(ValueError, match="covariate 'g' is not numeric"):
         model.score(frame.withColumn("g", frame["g"].cast("string")), t=HORIZON)
+    with pytest.raises(ValueError, match=r"summary lacks column\(s\) \['t_x'\]"):
+        model.score(frame.drop("t_x"), t=HORIZON)
 
 
 @pytest.mark.parametrize(("period", "duplicates"), [("M", "keep"), ("W", "drop")])
