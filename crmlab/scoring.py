@@ -4,8 +4,10 @@
 optionally a spend model, to a per-customer summary of any size: in memory chunk by
 chunk, to a Parquet file chunk by chunk (memory bounded by the chunk, not the base),
 or inside Spark through ``mapInPandas`` when the summary is a Spark DataFrame (the
-customers never reach the driver). Every prediction is vectorised: there is no
-Python loop over customers. For the BG/NBD, MBG/NBD and Pareto/NBD, P(alive) is
+customers never reach the driver). All of them score a table of customers by the
+same function (:func:`_scored`); Spark gives it a partition's batches joined up to
+``chunk_size`` customers. Every prediction is vectorised: there is no Python loop
+over customers. For the BG/NBD, MBG/NBD and Pareto/NBD, P(alive) is
 computed once per customer and the horizon terms (expected purchases, the CLV's
 period by period sum) once per distinct (x, T) of the base, which times recorded to
 the day make a few thousand (:mod:`crmlab._horizons`; the same numbers to 1e-12).
@@ -110,21 +112,25 @@ def _scores(
     return out
 
 
-def _score_chunk(
-    chunk: pd.DataFrame,
+def _scored(
+    frame: pd.DataFrame,
     model: Any,
     t: float,
     wanted: list[str],
     spend_model: Any,
     plan: dict[str, Any],
-) -> pd.DataFrame:
-    """One chunk with its scores added, as a frame (the Spark path's batches)."""
-    return chunk.assign(**_scores(chunk, model, t, wanted, spend_model, plan))
+    chunk_size: int,
+) -> Iterator[tuple[pd.DataFrame, dict[str, np.ndarray]]]:
+    """Every chunk of ``frame`` with its scores: the one path of memory, Parquet and Spark.
 
-
-def _chunks(summary: pd.DataFrame, size: int) -> Iterator[tuple[int, pd.DataFrame]]:
-    for start in range(0, len(summary), size):
-        yield start, summary.iloc[start : start + size]
+    The horizon terms are computed once per distinct (x, T) (with covariates:
+    (x, T, z)) of the whole ``frame`` (:func:`_pair_tables`), and gathered chunk by
+    chunk. Spark gives it a partition's batches joined up to ``chunk_size`` rows.
+    """
+    tables = _pair_tables(frame, model, t, wanted, plan)
+    for start in range(0, len(frame), chunk_size):
+        chunk = frame.iloc[start : start + chunk_size]
+        yield chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables, start)
 
 
 def _pair_tables(
@@ -176,14 +182,12 @@ def _covariate_tables(
     are the CLV's terms; ``rows`` gives each customer's group, by position.
     """
     from crmlab._horizons import expected_if_alive
-    from crmlab.models._covariates import read_covariates
     from crmlab.targeting import _alive_purchases, _covariates, _given, _pairs, _rows_of
 
     z = _covariates(model, summary)
     assert z is not None  # a model that does not factorise on (x, T) alone has covariates
-    # Checked on the whole base, so that a missing value is reported at its own row
-    # rather than at the row that stands for its group.
-    read_covariates(summary, list(z), require_variation=False)
+    # score() has checked the covariates on the whole base, so a missing value is
+    # named at its own row, not at the row that stands for its group.
     first, rows = _pairs(x, T, z)
     if len(first) * _MIN_SHARE > len(x):
         return None
@@ -238,7 +242,8 @@ def score(
         Customers scored at once; memory grows with it, not with the base.
     output : path, optional
         Write the scored table to this Parquet file, chunk by chunk, and return the
-        path instead of a frame.
+        path instead of a frame. With a Spark summary, Spark writes it as a folder
+        of Parquet files (one per partition), and refuses a path that exists.
 
     Returns
     -------
@@ -249,7 +254,12 @@ def score(
     ------
     crmlab.models.MissingCovariateError
         A covariate of the model (or of the spend model) is not a column of
-        ``summary`` (checked before any customer is scored), or has missing values.
+        ``summary``, or has missing values (counted, first rows named). Both are
+        checked on the whole summary before any customer is scored or anything is
+        written; on a Spark summary that is one Spark job, which computes the
+        summary once more (cache or write a costly one first).
+    ValueError
+        A covariate column does not hold numbers.
 
     Examples
     --------
@@ -272,12 +282,22 @@ def score(
     wanted = _wanted(columns, spend_model)
     if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    from crmlab.models._covariates import read_covariates
     from crmlab.targeting import _common_unit, _covariate_names, _value_schedule
 
     spark = type(summary).__module__.startswith("pyspark")
-    # Refused here rather than in a chunk (or a Spark executor) halfway through the base.
-    for fitted in (model, spend_model):
-        _covariate_names(fitted, list(summary.columns))
+    needed = ["x", "t_x", "T"] + (["monetary"] if spend_model is not None else [])
+    missing = [c for c in needed if c not in summary.columns]
+    if missing:
+        raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
+    # Refused here, before anything is written, rather than in a chunk (or a Spark
+    # executor) halfway through the base; a missing value is named at its own row.
+    names = [_covariate_names(fitted, list(summary.columns)) for fitted in (model, spend_model)]
+    names = list(dict.fromkeys(name for group in names for name in group))
+    if spark:
+        _check_spark_covariates(summary, names)
+    elif names:
+        read_covariates(summary, names, require_variation=False)
     # A weekly model never scores a monthly summary; a Spark frame carries no unit.
     unit = getattr(model, "unit", None) if spark else _common_unit(model, summary)
     plan: dict[str, Any] = {}
@@ -287,16 +307,14 @@ def score(
         )
         plan = {"edges": schedule[0], "weights": schedule[1], "margin": margin}
     if spark:
-        return _score_spark(summary, model, t, wanted, spend_model, plan)
-    needed = ["x", "t_x", "T"] + (["monetary"] if spend_model is not None else [])
-    missing = [c for c in needed if c not in summary.columns]
-    if missing:
-        raise ValueError(f"summary lacks column(s) {missing}; scoring needs {needed}")
-    tables = _pair_tables(summary, model, t, wanted, plan)
-    pieces = (
-        (chunk, _scores(chunk, model, t, wanted, spend_model, plan, tables, start))
-        for start, chunk in _chunks(summary, int(chunk_size))
-    )
+        scored = _score_spark(summary, model, t, wanted, spend_model, plan, int(chunk_size))
+        if output is None:
+            return scored
+        # Spark writes a folder of Parquet files, one per partition, and refuses an
+        # existing one rather than replace what is there.
+        scored.write.parquet(str(output))
+        return Path(output)
+    pieces = _scored(summary, model, t, wanted, spend_model, plan, int(chunk_size))
     if output is None:
         # Scores go into whole-base arrays and join the summary once: no per-chunk
         # frame copies.
@@ -333,6 +351,61 @@ def score(
     return path
 
 
+def _check_spark_covariates(summary: Any, names: list[str]) -> None:
+    """Refuse, on the driver, covariates that are not numbers or have missing values.
+
+    The in-memory checks of :func:`crmlab.models._covariates.read_covariates`, with
+    the same messages, in one Spark job (a second one, on failure, finds the first
+    rows): an executor's error would name a row by its place in a batch, and only
+    once the scores are computed. Rows are named by the first column that no model
+    reads (a summary's customer id), else by (x, t_x, T).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType, NumericType
+
+    from crmlab._validate import SHOWN_ROWS, _shown
+    from crmlab.models._covariates import missing_values, not_numeric, raise_missing
+
+    if not names:
+        return
+    for name in names:
+        kind = summary.schema[name].dataType
+        if not isinstance(kind, NumericType | BooleanType):
+            raise not_numeric(name, kind.simpleString())
+
+    def column(name: str) -> Any:
+        return F.col("`" + name.replace("`", "``") + "`")
+
+    def bad(name: str) -> Any:
+        value = column(name).cast("double")
+        return value.isNull() | F.isnan(value) | (F.abs(value) == float("inf"))
+
+    counted = summary.agg(
+        *[F.sum(bad(name).cast("int")).alias(f"c{i}") for i, name in enumerate(names)]
+    ).collect()[0]
+    counts = {name: int(counted[f"c{i}"] or 0) for i, name in enumerate(names)}
+    if not any(counts.values()):
+        return
+    read = {"x", "t_x", "T", "monetary", *names}
+    labels = [c for c in summary.columns if c not in read][:1] or ["x", "t_x", "T"]
+    problems = []
+    for name, count in counts.items():
+        if not count:
+            continue
+        picked = summary.filter(bad(name)).select(
+            *[column(c).alias(f"l{i}") for i, c in enumerate(labels)], column(name).alias("v")
+        )
+        parts = []
+        for row in picked.limit(SHOWN_ROWS).collect():
+            where = ", ".join(f"{c}={_shown(row[f'l{i}'])}" for i, c in enumerate(labels))
+            value = float("nan") if row["v"] is None else float(row["v"])
+            parts.append(f"row with {where}: {_shown(value)}")
+        more = count - len(parts)
+        rows = ", ".join(parts) + (f" (and {more:,} more)" if more > 0 else "")
+        problems.append(missing_values(name, count, rows))
+    raise_missing(problems)
+
+
 def _score_spark(
     summary: Any,
     model: Any,
@@ -340,16 +413,79 @@ def _score_spark(
     wanted: list[str],
     spend_model: Any,
     plan: dict[str, Any],
+    chunk_size: int,
 ) -> Any:
-    """Scores computed in Spark's executors, batch by batch, through ``mapInPandas``."""
+    """Scores computed in Spark's executors through ``mapInPandas``, as in memory."""
+    from functools import partial
+
     from pyspark.sql.types import DoubleType, StructField, StructType
 
+    # A score column already in the summary is replaced, as in memory.
+    summary = _fewer_partitions(summary.drop(*[c for c in wanted if c in summary.columns]))
     schema = StructType(
         list(summary.schema.fields) + [StructField(name, DoubleType()) for name in wanted]
     )
+    scorer = partial(
+        _spark_batches,
+        model=model,
+        t=t,
+        wanted=wanted,
+        spend_model=spend_model,
+        plan=plan,
+        chunk_size=chunk_size,
+    )
+    return summary.mapInPandas(scorer, schema=schema)
 
-    def batches(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for frame in frames:
-            yield _score_chunk(frame, model, t, wanted, spend_model, plan)
 
-    return summary.mapInPandas(batches, schema=schema)
+def _fewer_partitions(summary: Any) -> Any:
+    """``summary`` in one partition per core when it has more, without a shuffle.
+
+    Customers share horizon terms only within a partition, and a frame made from
+    pandas, or read from many small files, comes in partitions of a few thousand
+    customers, too few to share them; one partition per core keeps every core busy.
+    """
+    try:
+        cores = summary.sparkSession.sparkContext.defaultParallelism
+    except Exception:  # Spark Connect has no SparkContext: leave the partitions alone
+        return summary
+    return summary.coalesce(cores) if summary.rdd.getNumPartitions() > cores else summary
+
+
+def _spark_batches(
+    frames: Iterator[pd.DataFrame],
+    *,
+    model: Any,
+    t: float,
+    wanted: list[str],
+    spend_model: Any,
+    plan: dict[str, Any],
+    chunk_size: int,
+) -> Iterator[pd.DataFrame]:
+    """One partition's Arrow batches, scored: the ``mapInPandas`` function of :func:`score`.
+
+    Spark's batches (10,000 rows by default) are too small for customers to share
+    their horizon terms, so they are joined up to ``chunk_size`` rows and scored by
+    :func:`_scored`, as a chunk in memory is; the scored rows leave in the batches
+    they came in.
+    """
+
+    def score_joined(waiting: list[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        joined = waiting[0] if len(waiting) == 1 else pd.concat(waiting, ignore_index=True)
+        ((chunk, scores),) = _scored(joined, model, t, wanted, spend_model, plan, len(joined))
+        scored, start = chunk.assign(**scores), 0
+        for frame in waiting:
+            yield scored.iloc[start : start + len(frame)]
+            start += len(frame)
+
+    waiting: list[pd.DataFrame] = []
+    rows = 0
+    for frame in frames:
+        if frame.empty:
+            continue
+        waiting.append(frame)
+        rows += len(frame)
+        if rows >= chunk_size:
+            yield from score_joined(waiting)
+            waiting, rows = [], 0
+    if waiting:
+        yield from score_joined(waiting)

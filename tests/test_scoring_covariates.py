@@ -212,6 +212,8 @@ def test_a_missing_covariate_column_is_refused_naming_it_and_the_model(spend, tm
     plain = BGNBD().set_params(**BG)
     with pytest.raises(MissingCovariateError, match=r"GammaGamma has covariates \['h'\]"):
         plain.score(base.drop(columns="h"), t=HORIZON, spend_model=spend)
+    with pytest.raises(ValueError, match=r"summary lacks column\(s\) \['monetary'\]"):
+        plain.score(base.drop(columns="monetary"), t=HORIZON, spend_model=spend)
     # A column the model does not take is carried along, never read.
     scored = plain.score(base.drop(columns="h"), t=HORIZON)
     np.testing.assert_allclose(
@@ -224,3 +226,60 @@ def test_missing_covariate_values_are_a_named_error():
     base.loc[base.index[3], "g"] = np.nan
     with pytest.raises(MissingCovariateError, match="covariate 'g'"):
         MODELS["BGNBD"]().score(base, t=HORIZON, chunk_size=10)
+
+
+def test_spark_batches_are_joined_up_to_the_chunk_and_scored_as_in_memory(spend, monkeypatch):
+    """The ``mapInPandas`` function, fed pandas batches as Spark would feed them.
+
+    The horizon terms must be shared across Spark's small batches: the tables are
+    built once per joined chunk, not once per batch, and the scores are those of
+    the in-memory path, in the batches they came in.
+    """
+    from crmlab import scoring
+
+    model = MODELS["ParetoNBD"]()
+    base = covariate_base(n=800, seed=8, h_levels=[-0.5, 0.0, 0.5])
+    expected = model.score(base, t=HORIZON, spend_model=spend, discount=DISCOUNT)
+    from crmlab.targeting import _value_schedule
+
+    edges, weights = _value_schedule("W", HORIZON, DISCOUNT, 1.0, 1.0)
+    plan = {"edges": edges, "weights": weights, "margin": 1.0}
+    sizes = []
+    built = scoring._pair_tables
+
+    def counting(frame, *args):
+        sizes.append(len(frame))
+        return built(frame, *args)
+
+    monkeypatch.setattr(scoring, "_pair_tables", counting)
+    flat = base.reset_index()
+    frames = [flat.iloc[i : i + 10].reset_index(drop=True) for i in range(0, len(flat), 10)]
+    frames.insert(3, flat.iloc[:0])  # an empty batch is passed over
+    out = list(
+        scoring._spark_batches(
+            iter(frames),
+            model=model,
+            t=HORIZON,
+            wanted=list(scoring.COLUMNS),
+            spend_model=spend,
+            plan=plan,
+            chunk_size=300,
+        )
+    )
+    assert sizes == [300, 300, 200], "one set of tables per joined chunk"
+    assert [len(frame) for frame in out] == [10] * 80
+    back = pd.concat(out).set_index("customer_id")
+    pd.testing.assert_frame_equal(back[base.columns], base, check_names=False)
+    _assert_scores(back, expected[list(scoring.COLUMNS)])
+
+
+def test_missing_covariate_values_are_refused_before_a_parquet_file_is_written(spend, tmp_path):
+    """Before, a missing value in a later chunk was found after the first were written."""
+    base = covariate_base(n=60)
+    base.loc[base.index[50], "h"] = np.nan
+    path = tmp_path / "scores.parquet"
+    for model, spend_model in ((MODELS["GGomNBD"](), None), (BGNBD().set_params(**BG), spend)):
+        where = f"covariate 'h': 1 missing .*: row {base.index[50]}: nan"
+        with pytest.raises(MissingCovariateError, match=where):
+            model.score(base, t=HORIZON, spend_model=spend_model, chunk_size=10, output=path)
+        assert not path.exists(), type(model).__name__

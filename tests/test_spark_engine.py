@@ -119,6 +119,94 @@ def test_spark_scores_a_covariate_model_at_each_customers_covariates(spark):
         model.score(frame.drop("g"), t=HORIZON)
 
 
+@pytest.mark.parametrize("name", ["BGNBD", "ParetoNBD"])
+def test_spark_shares_horizon_terms_and_scores_as_memory(spark, name, tmp_path):
+    """(x, T, z) repeat here, so both paths take the grouped one; same scores to 1e-12.
+
+    The frame comes in 8 partitions, which scoring joins into one per core, and
+    Spark's batches are cut to 100 rows, so each partition's are joined into one
+    chunk before scoring (a chunk of 100, or a partition of 200, would not group).
+    """
+    from test_scoring_covariates import DISCOUNT, HORIZON, MODELS, covariate_base
+
+    from crmlab.models import GammaGamma
+    from crmlab.scoring import _pair_tables
+    from crmlab.targeting import _value_schedule
+
+    model = MODELS[name]()
+    spend = GammaGamma(spend_covariates=["h"]).set_params(
+        p=6.25, q=3.74, gamma=15.44, **{"spend.h": 0.4}
+    )
+    base = covariate_base(n=1600, seed=8, h_levels=[-0.5, 0.0, 0.5])
+    edges, weights = _value_schedule("W", HORIZON, DISCOUNT, 1.0, 1.0)
+    plan = {"edges": edges, "weights": weights, "margin": 1.0}
+    wanted = ["expected_purchases", "clv"]
+    assert _pair_tables(base.iloc[::2], model, HORIZON, wanted, plan) is not None, "groups"
+    assert _pair_tables(base.iloc[:100], model, HORIZON, wanted, plan) is None, "a batch won't"
+    expected = model.score(base, t=HORIZON, spend_model=spend, discount=DISCOUNT)
+    frame = spark.createDataFrame(base.reset_index()).repartition(8)
+    options = {"t": HORIZON, "spend_model": spend, "discount": DISCOUNT}
+    cores = spark.sparkContext.defaultParallelism
+    assert model.score(frame, **options).rdd.getNumPartitions() == cores == 2
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(key)
+    spark.conf.set(key, "100")
+    try:
+        back = model.score(frame, **options).toPandas()
+        written = model.score(frame, **options, output=tmp_path / "scores")
+    finally:
+        spark.conf.set(key, before)
+    back = back.set_index("customer_id").loc[base.index]
+    pd.testing.assert_frame_equal(back[base.columns], base)
+    for column in cl.scoring.COLUMNS:
+        np.testing.assert_allclose(back[column], expected[column], rtol=1e-12, atol=1e-14)
+    again = pd.read_parquet(written).set_index("customer_id").loc[base.index]
+    np.testing.assert_allclose(again["clv"], expected["clv"], rtol=1e-12, atol=1e-14)
+
+
+def test_spark_refuses_missing_covariate_values_on_the_driver(spark, tmp_path):
+    from test_scoring_covariates import HORIZON, MODELS, covariate_base
+
+    from crmlab.models import MissingCovariateError
+
+    model = MODELS["ParetoNBD"]()
+    from pyspark.sql import functions as F
+
+    base = covariate_base(n=40).reset_index()
+    ids = base["customer_id"]
+    row = F.col("customer_id")
+    # A Spark null and a NaN in a double column; a null in an integer column.
+    frame = spark.createDataFrame(base).select(
+        "customer_id",
+        "x",
+        "t_x",
+        "T",
+        F.when(row == int(ids[12]), None).otherwise(F.col("g")).cast("int").alias("g"),
+        F.when(row == int(ids[5]), None)
+        .when(row == int(ids[30]), float("nan"))
+        .otherwise(F.col("h"))
+        .alias("h"),
+    )
+    target = tmp_path / "scores"
+    # Raised by score() itself, on the driver: nothing has run in an executor yet.
+    with pytest.raises(MissingCovariateError) as raised:
+        model.score(frame, t=HORIZON, output=target)
+    message = str(raised.value)
+    g_rows = f"row with customer_id={ids[12]}: nan"
+    h_rows = f"row with customer_id={ids[5]}: nan, row with customer_id={ids[30]}: nan"
+    assert f"covariate 'g': 1 missing or infinite value(s): {g_rows}" in message, message
+    assert f"covariate 'h': 2 missing or infinite value(s): {h_rows}" in message, message
+    assert "Fill them" in message
+    assert not target.exists(), "refused before anything is written"
+    with pytest.raises(MissingCovariateError, match=r"ParetoNBD has covariates \['h'\]"):
+        model.score(frame.drop("h"), t=HORIZON, output=target)
+    assert not target.exists()
+    with pytest.raises(ValueError, match="covariate 'g' is not numeric"):
+        model.score(frame.withColumn("g", frame["g"].cast("string")), t=HORIZON)
+    with pytest.raises(ValueError, match=r"summary lacks column\(s\) \['t_x'\]"):
+        model.score(frame.drop("t_x"), t=HORIZON)
+
+
 @pytest.mark.parametrize(("period", "duplicates"), [("M", "keep"), ("W", "drop")])
 def test_spark_cohort_table_equals_memory(spark, period, duplicates):
     log = odd_log(seed=9, customers=150)

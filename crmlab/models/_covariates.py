@@ -42,6 +42,32 @@ def covariate_key(group: str, name: str) -> str:
     return f"z.{group}.{name}"
 
 
+def not_numeric(name: str, dtype: Any) -> ValueError:
+    """The error for a covariate column that does not hold numbers (pandas or Spark)."""
+    return ValueError(
+        f"covariate {name!r} is not numeric (dtype {dtype}): code a category as "
+        "0/1 columns, e.g. pd.get_dummies(data, columns=[...], drop_first=True, "
+        "dtype=float), and name those columns as covariates"
+    )
+
+
+def missing_values(name: str, count: int, rows: str) -> Problem:
+    """The complaint about ``count`` missing values of covariate ``name`` (``rows``: the first)."""
+    return Problem(
+        f"covariate {name!r}",
+        count,
+        "missing or infinite value(s)",
+        rows,
+        "Fill them (e.g. with an indicator column for 'unknown') or drop those "
+        "customers before fitting; crmlab drops nothing silently",
+    )
+
+
+def raise_missing(problems: Sequence[Problem]) -> None:
+    """Raise one :class:`MissingCovariateError` for the :func:`missing_values` found."""
+    raise MissingCovariateError("\n".join(str(p) for p in problems), problems)
+
+
 def read_covariates(
     data: Any,
     names: Sequence[str],
@@ -96,11 +122,7 @@ def read_covariates(
         if isinstance(raw, pd.Series) and not (
             pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)
         ):
-            raise ValueError(
-                f"covariate {name!r} is not numeric (dtype {raw.dtype}): code a category as "
-                "0/1 columns, e.g. pd.get_dummies(data, columns=[...], drop_first=True, "
-                "dtype=float), and name those columns as covariates"
-            )
+            raise not_numeric(name, raw.dtype)
         try:
             values = np.asarray(raw, dtype="float64").ravel()
         except (TypeError, ValueError) as error:
@@ -110,14 +132,7 @@ def read_covariates(
         bad = ~np.isfinite(values)
         if bad.any():
             missing.append(
-                Problem(
-                    f"covariate {name!r}",
-                    int(bad.sum()),
-                    "missing or infinite value(s)",
-                    first_rows(bad, values, labels=index),
-                    "Fill them (e.g. with an indicator column for 'unknown') or drop those "
-                    "customers before fitting; crmlab drops nothing silently",
-                )
+                missing_values(name, int(bad.sum()), first_rows(bad, values, labels=index))
             )
         elif require_variation and values.size > 0 and np.all(values == values[0]):
             problems.append(
@@ -132,8 +147,7 @@ def read_covariates(
             )
         columns.append(values)
     if missing:
-        message = "\n".join(str(p) for p in missing)
-        raise MissingCovariateError(message, missing)
+        raise_missing(missing)
     raise_problems(problems)
     if not columns:
         return np.empty((size or 0, 0))
