@@ -67,7 +67,7 @@ def _on_levels(
     if groups is not None:
         first, inverse = groups
         picked = (np.asarray(p)[first] if np.ndim(p) else p for p in params)
-        return func(values[first], *picked)[inverse]
+        return np.take(func(values[first], *picked), inverse, axis=-1)
     found = levels.get(f"{key}_levels")
     if found is not None and all(np.ndim(p) == 0 for p in params):
         return by_level(lambda v: func(v, *params), values, found)
@@ -174,7 +174,7 @@ def _loglik_and_gradient(
                 terms += [_trigamma(r + v), _trigamma(a + b + v), _trigamma(b + v)]
             return np.stack(terms)
 
-    on_x = _on_levels(lambda v, a, b: beta_terms(v, a, b).T, x, levels, "x", a, shifted).T
+    on_x = _on_levels(beta_terms, x, levels, "x", a, shifted)
     log_active, log_dropped, da_active, db_active, db_gap, psi_rx = on_x[:6]
     rx = r + x
     active = log_active - log_b_ab + common - rx * log_T
