@@ -58,8 +58,9 @@ def test_rows_left_unmerged_give_the_merged_fit(model_class, data):
     for name, value in merged.params.items():
         assert automatic.params[name] == pytest.approx(value, rel=1e-9), name
     assert automatic.loglik == pytest.approx(merged.loglik, rel=1e-12)
+    # Each fit's Hessian is its last one, up to a step of 1e-6 from its estimate.
     for name, value in merged.standard_errors.items():
-        assert automatic.standard_errors[name] == pytest.approx(value, rel=1e-7), name
+        assert automatic.standard_errors[name] == pytest.approx(value, rel=1e-5), name
 
 
 def test_rows_that_merge_well_are_still_merged():
@@ -191,3 +192,24 @@ def test_the_exact_sums_probe_follows_the_model():
     assert GammaGamma()._has_exact_sums(spend, weights)
     with_z = dict(spend, **{"z.spend.g": np.array([0.0, 1.0])})
     assert not GammaGamma(spend_covariates=["g"])._has_exact_sums(with_z, weights)
+
+
+def test_newton_takes_a_last_step_below_a_millionth_on_the_model():
+    # f(u) = sum(cosh(u - 1)): the minimum at 1, the Hessian known everywhere.
+    calls = []
+
+    def sums(u):
+        calls.append(u.copy())
+        return float(np.sum(np.cosh(u - 1))), np.sinh(u - 1), np.diag(np.cosh(u - 1))
+
+    quick = _base.damped_newton(sums, np.zeros(3))
+    evaluated = len(calls)
+    calls.clear()
+    full = _base.damped_newton(sums, np.zeros(3), last_step=0.0)
+    assert quick.success and full.success and "on the model" in quick.message
+    assert evaluated == len(calls) - 1  # one evaluation fewer
+    assert np.allclose(quick.x, 1.0, rtol=0, atol=1e-12)
+    assert np.allclose(quick.x, full.x, rtol=0, atol=1e-12)
+    # The Hessian it returns is the last one computed, at the point before the step.
+    assert any(np.array_equal(quick.hessian_at, point) for point in calls[:evaluated])
+    assert not np.array_equal(quick.hessian_at, quick.x)

@@ -598,6 +598,7 @@ def damped_newton(
     gtol: float = 1e-9,
     max_iterations: int = 200,
     xtol: float = 1e-9,
+    last_step: float = 1e-6,
 ) -> Any:
     """Minimise with Newton steps damped in the manner of Levenberg and Marquardt.
 
@@ -611,7 +612,11 @@ def damped_newton(
     evaluations, each computing what scipy's ``trust-exact`` would, without its
     per-iteration overhead (which costs more than a CDNOW-sized evaluation).
     Converged when the largest gradient component is below ``gtol`` and the Newton
-    step that remains below ``xtol``.
+    step that remains below ``xtol``, or when an undamped Newton step is below
+    ``last_step``: quadratic convergence puts the point after it within about the
+    step's square of the minimum (1e-12 for 1e-6), closer than another evaluation
+    could show, so it is taken on the quadratic model without evaluating there
+    (``hess`` and ``hessian_at``: the Hessian, at the point before).
 
     >>> result = damped_newton(
     ...     lambda u: (float(np.sum(np.cosh(u - 1))), np.sinh(u - 1), np.diag(np.cosh(u - 1))),
@@ -624,6 +629,7 @@ def damped_newton(
 
     point = np.asarray(point, dtype=float)
     value, slope, curvature = sums(point)
+    hessian_at = None  # where the last Hessian was computed, if not at the end
     size, damping, evaluations, rounding_steps = len(point), 0.0, 1, 0
     message, success = "maximum number of iterations reached", False
     for _ in range(max_iterations):
@@ -649,6 +655,12 @@ def damped_newton(
             message, success = "Newton's method converged", True
             break
         predicted = -(slope @ step + 0.5 * step @ curvature @ step)
+        if damping == 0 and np.max(np.abs(step)) < last_step:
+            hessian_at, point = point, point + step
+            value, slope = value - predicted, slope + curvature @ step
+            message = f"Newton's method converged (last step, below {last_step:g}, on the model)"
+            success = True
+            break
         candidate = point + step
         found = sums(candidate)
         evaluations += 1
@@ -681,6 +693,7 @@ def damped_newton(
         fun=value,
         jac=slope,
         hess=curvature,
+        hessian_at=point if hessian_at is None else hessian_at,
         success=success,
         message=message,
         nit=evaluations - 1,
@@ -1229,9 +1242,9 @@ class MLEModel:
             if newton is not None:
                 gtol, xtol = newton_tolerance
                 result = damped_newton(newton[0], self._to_free(start), gtol=gtol, xtol=xtol)
-                # The Hessian at the estimate, for the standard errors (the estimate
-                # is exp(result.x), the very point it was computed at).
-                result.natural_hessian = newton[1].get(result.x.tobytes())
+                # The last Hessian, for the standard errors: at the estimate, or at
+                # the point one step of at most 1e-6 before it (see damped_newton).
+                result.natural_hessian = newton[1].get(result.hessian_at.tobytes())
                 # At the minimum, rounding in a sum over many rows can make the last
                 # step look "badly predicted": what counts is the gradient.
                 if result.success or np.max(np.abs(result.jac)) < 1e-7:
