@@ -64,11 +64,15 @@ def test_rows_left_unmerged_give_the_merged_fit(model_class, data):
 
 
 def test_rows_that_merge_well_are_still_merged():
-    base = _with_copies(_history(8_000), 0.5)
+    base = _with_copies(_history(15_000), 0.5)
+    assert len(base) > _base.SUBSAMPLE_ROWS
     assert BGNBD().fit(base).n_rows < 0.6 * len(base)
     # A BFGS fit (dozens of evaluations) merges even the few rows alike.
-    few = _with_copies(_history(8_000), 0.1)
+    few = _with_copies(_history(22_000), 0.1)
     assert ParetoNBD().fit(few).n_rows < len(few)
+    # So does any fit of a small base, without asking.
+    small = _with_copies(_history(5_000), 0.1)
+    assert BGNBD().fit(small).n_rows < len(small)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.1, 0.3, 0.7])

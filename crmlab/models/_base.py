@@ -1051,16 +1051,21 @@ class MLEModel:
         compress : bool or "auto"
             Merge identical rows before fitting (the same estimates, to rounding).
             ``"auto"`` merges them unless the fit is Newton's method on exact sums
-            and a hash check of the rows (:func:`merge_share`) finds that at most a
-            quarter of them would merge, too few to pay for the merging.
+            and, on a base of more than ``SUBSAMPLE_ROWS`` rows, a hash check of the
+            rows (:func:`merge_share`) finds that at most a quarter of them would
+            merge, too few to pay for the merging.
         """
         columns, row_weights = self._read_all(data, weights, fitting=True)
         self._warn_ignored_columns(data, weights)
         self._check_data(columns, row_weights)
         unit = self._data_unit(data)
-        exact = self._has_exact_sums(columns, row_weights)
+        exact = None
         if compress == "auto":
-            compress = not (exact and merge_share(columns) <= _MERGE_SHARE_FOR_NEWTON)
+            # A small base is merged: that costs less than asking whether to.
+            compress = len(row_weights) <= SUBSAMPLE_ROWS
+            if not compress:
+                exact = self._has_exact_sums(columns, row_weights)
+                compress = not (exact and merge_share(columns) <= _MERGE_SHARE_FOR_NEWTON)
         if compress and len(row_weights) > 1:
             columns, row_weights = compress_rows(columns, row_weights)
         n_obs = float(row_weights.sum())
