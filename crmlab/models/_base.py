@@ -1392,15 +1392,17 @@ class MLEModel:
             return None
         return (inverse + inverse.T) / 2  # BFGS checks symmetry to the last bit
 
+    def _newton_scale(self) -> bool:
+        """Whether :meth:`_newton_functions` works on these parameters' free scale (log)."""
+        return all(p.space == "positive" for p in self.parameters)
+
     def _has_exact_sums(self, columns: Mapping[str, np.ndarray], weights: np.ndarray) -> bool:
         """Whether ``_exact_sums`` gives the sums for these columns, asked on two rows.
 
         Whether it does depends on the model and its columns, not on their values;
         two rows answer it for a few microseconds instead of an evaluation.
         """
-        if type(self)._exact_sums is MLEModel._exact_sums or any(
-            p.space != "positive" for p in self.parameters
-        ):
+        if type(self)._exact_sums is MLEModel._exact_sums or not self._newton_scale():
             return False
         rows = self._with_levels(_row_subset(columns, slice(0, 2)))
         point = np.ones(len(self.names))
@@ -1501,7 +1503,7 @@ class MLEModel:
         the standard errors at the estimate reuse the last one. The check that the
         sums exist, at ``start``, is the first evaluation of a fit begun there.
         """
-        if any(p.space != "positive" for p in self.parameters):
+        if not self._newton_scale():
             return None
         blocks = _row_blocks(columns, weights)
 
