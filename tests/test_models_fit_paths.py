@@ -217,3 +217,17 @@ def test_newton_takes_a_last_step_below_a_millionth_on_the_model():
     # The Hessian it returns is the last one computed, at the point before the step.
     assert any(np.array_equal(quick.hessian_at, point) for point in calls[:evaluated])
     assert not np.array_equal(quick.hessian_at, quick.x)
+
+
+def test_levels_gather_stacked_terms_along_the_axis_asked_for():
+    from crmlab.models.bgnbd import _on_levels
+
+    x = np.array([2.0, 0.0, 2.0, 5.0])
+    both = [np.sqrt(x), x + 1]
+    groups = {"x_groups": row_groups(x)}
+    levels = {"x_levels": value_levels(x)}
+    for found in (groups, levels, {}):
+        last = _on_levels(lambda v: np.stack([np.sqrt(v), v + 1]), x, found, "x", axis=-1)
+        first = _on_levels(lambda v: np.stack([np.sqrt(v), v + 1]).T, x, found, "x")
+        assert np.array_equal(last, np.stack(both)) and np.array_equal(first, np.stack(both).T)
+        assert last.flags["C_CONTIGUOUS"] or not found

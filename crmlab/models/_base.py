@@ -395,14 +395,18 @@ def value_levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return np.asarray(unique), inverse.reshape(values.shape)
 
 
-def by_level(func: Any, values: np.ndarray, levels: tuple[np.ndarray, np.ndarray] | None) -> Any:
+def by_level(
+    func: Any, values: np.ndarray, levels: tuple[np.ndarray, np.ndarray] | None, axis: int = 0
+) -> Any:
     """``func(values)``, computed once per distinct value when ``levels`` are known.
 
     A million customers have only dozens of distinct ``x`` and hundreds of distinct
     ``T``; evaluating special functions on those alone makes a fit cost little more
     than on the CDNOW sample. ``func`` must work element by element, with scalar
     parameters; ``levels=None`` (nothing to group, see :func:`value_levels`)
-    evaluates it on every element.
+    evaluates it on every element. ``axis``: the axis of ``func``'s result that runs
+    over the values (-1 for a function that stacks k terms as (k, values), which then
+    come out as (k, rows), each term's row contiguous).
 
     >>> v = np.array([2.0, 1.0, 2.0])
     >>> by_level(np.sqrt, v, value_levels(v)).tolist() == np.sqrt(v).tolist()
@@ -411,9 +415,7 @@ def by_level(func: Any, values: np.ndarray, levels: tuple[np.ndarray, np.ndarray
     if levels is None:
         return func(values)
     unique, inverse = levels
-    # Along the last axis: a function that stacks several terms (k, levels) gives
-    # (k, rows), each term's row contiguous.
-    return np.take(func(unique), inverse, axis=-1)
+    return np.take(func(unique), inverse, axis=axis)
 
 
 #: Rows of one block of a Newton evaluation on a large base. A block's dozens of
