@@ -51,6 +51,7 @@ needs a few GB).
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 
@@ -306,6 +307,9 @@ def researcher_rows(customers: int = 100_000) -> list[dict]:
     history = summary[["x", "t_x", "T"]]
     buyers = summary.loc[summary["x"] > 0, ["x", "monetary"]]
     buyers = buyers[buyers["monetary"] > 0]
+    # fit(compress="auto") leaves mostly distinct rows unmerged; say how many are distinct
+    distinct = len(history.drop_duplicates())
+    spend_distinct = len(buyers.drop_duplicates())
     rows = []
 
     ours_s, model = timer(lambda: _with_errors(cl.models.BGNBD().fit(history)))
@@ -315,7 +319,8 @@ def researcher_rows(customers: int = 100_000) -> list[dict]:
         "peer": "lifetimes.BetaGeoFitter",
         "peer_s": None,
         "ratio": None,
-        "note": f"{how}; {model.n_rows:,} distinct rows; loglik ours {model.loglik:.2f}",
+        "note": f"{how}; {model.n_rows:,} rows fitted ({distinct:,} distinct); "
+        f"loglik ours {model.loglik:.2f}",
     }
     if lifetimes is not None:
 
@@ -342,7 +347,8 @@ def researcher_rows(customers: int = 100_000) -> list[dict]:
         "peer": "lifetimes.GammaGammaFitter",
         "peer_s": None,
         "ratio": None,
-        "note": f"{how}; {spend.n_rows:,} distinct rows; loglik ours {spend.loglik:.2f}",
+        "note": f"{how}; {spend.n_rows:,} rows fitted ({spend_distinct:,} distinct); "
+        f"loglik ours {spend.loglik:.2f}",
     }
     if lifetimes is not None:
 
@@ -360,7 +366,9 @@ def researcher_rows(customers: int = 100_000) -> list[dict]:
             for k, v in (("p", "p"), ("q", "q"), ("gamma", "v"))
         )
     rows.append(row)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     for row in rows:
+        row["note"] += f"; load average {load}"
         print(row, flush=True)
     return rows
 

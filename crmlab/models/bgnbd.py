@@ -55,7 +55,7 @@ __all__ = ["BGNBD"]
 
 
 def _on_levels(
-    func: Any, values: np.ndarray, levels: Mapping[str, Any], key: str, *params: Any
+    func: Any, values: np.ndarray, levels: Mapping[str, Any], key: str, *params: Any, axis: int = 0
 ) -> Any:
     """``func(values, *params)``, evaluated once per distinct value (and covariate group).
 
@@ -63,15 +63,17 @@ def _on_levels(
     :func:`crmlab.models._base.row_groups`; the rows of a group agree in ``values``
     and in the per-row ``params``) or, when ``params`` are scalars, ``<key>_levels``
     (:func:`crmlab.models._base.value_levels`). Without either, every row is computed.
+    ``axis``: the axis of ``func``'s result that runs over the values, as in
+    :func:`crmlab.models._base.by_level`.
     """
     groups = levels.get(f"{key}_groups")
     if groups is not None:
         first, inverse = groups
         picked = (np.asarray(p)[first] if np.ndim(p) else p for p in params)
-        return func(values[first], *picked)[inverse]
+        return np.take(func(values[first], *picked), inverse, axis=axis)
     found = levels.get(f"{key}_levels")
     if found is not None and all(np.ndim(p) == 0 for p in params):
-        return by_level(lambda v: func(v, *params), values, found)
+        return by_level(lambda v: func(v, *params), values, found, axis)
     return func(values, *params)
 
 
@@ -175,7 +177,7 @@ def _loglik_and_gradient(
                 terms += [_trigamma(r + v), _trigamma(a + b + v), _trigamma(b + v)]
             return np.stack(terms)
 
-    on_x = _on_levels(lambda v, a, b: beta_terms(v, a, b).T, x, levels, "x", a, shifted).T
+    on_x = _on_levels(beta_terms, x, levels, "x", a, shifted, axis=-1)
     log_active, log_dropped, da_active, db_active, db_gap, psi_rx = on_x[:6]
     rx = r + x
     active = log_active - log_b_ab + common - rx * log_T
