@@ -351,19 +351,10 @@ def researcher_rows(customers: int = 100_000) -> list[dict]:
         f"loglik ours {spend.loglik:.2f}",
     }
     if lifetimes is not None:
-
-        def spend_peer():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return lifetimes.GammaGammaFitter().fit(buyers["x"], buyers["monetary"])
-
-        peer_s, fitter = timer(spend_peer)
+        peer_s, found, peer_loglik = _lifetimes_gamma_gamma(lifetimes, buyers, timer)
         row.update(peer_s=peer_s, ratio=peer_s / ours_s)
-        found = fitter.params_  # lifetimes calls gamma "v"
-        theirs = cl.models.GammaGamma().set_params(p=found["p"], q=found["q"], gamma=found["v"])
-        row["note"] += f", lifetimes {theirs.log_likelihood(buyers):.2f}; " + ", ".join(
-            f"{k} {spend.params[k]:.4f}/{found[v]:.4f}"
-            for k, v in (("p", "p"), ("q", "q"), ("gamma", "v"))
+        row["note"] += f", lifetimes {peer_loglik:.2f}; " + ", ".join(
+            f"{k} {spend.params[k]:.4f}/{found[k]:.4f}" for k in ("p", "q", "gamma")
         )
     rows.append(row)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -390,18 +381,26 @@ def _gamma_gamma_row(lifetimes) -> dict:
         "note": f"{model.n_rows:,} distinct rows; loglik ours {model.loglik:.2f}",
     }
     if lifetimes is not None:
-
-        def peer():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return lifetimes.GammaGammaFitter().fit(frame["x"], frame["monetary"])
-
-        peer_s, fitter = _timed(peer)
+        peer_s, _, peer_loglik = _lifetimes_gamma_gamma(lifetimes, frame)
         row.update(peer_s=peer_s, ratio=peer_s / ours_s)
-        found = fitter.params_  # lifetimes calls gamma "v"
-        theirs = cl.models.GammaGamma().set_params(p=found["p"], q=found["q"], gamma=found["v"])
-        row["note"] += f", lifetimes {theirs.log_likelihood(frame):.2f}"
+        row["note"] += f", lifetimes {peer_loglik:.2f}"
     return row
+
+
+def _lifetimes_gamma_gamma(lifetimes, buyers: pd.DataFrame, timer=_timed):
+    """lifetimes' Gamma-Gamma fit to ``buyers`` (x, monetary), timed by ``timer``: its
+    seconds, its parameters under our names and their log-likelihood by our model."""
+
+    def peer():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return lifetimes.GammaGammaFitter().fit(buyers["x"], buyers["monetary"])
+
+    peer_s, fitter = timer(peer)
+    found = fitter.params_  # lifetimes calls gamma "v"
+    params = {"p": found["p"], "q": found["q"], "gamma": found["v"]}
+    loglik = cl.models.GammaGamma().set_params(**params).log_likelihood(buyers)
+    return peer_s, params, loglik
 
 
 def _pymc_marketing_rows(summary: pd.DataFrame) -> list[dict]:
